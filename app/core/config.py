@@ -62,6 +62,7 @@ class Settings(BaseSettings):
 
     # jobs
     celery_broker_url: str | None = None
+    celery_visibility_timeout: int = 3600  # seconds before a killed worker's task is redelivered
     ingestion_poll_seconds: float = 2.0
 
     # LLM
@@ -73,7 +74,7 @@ class Settings(BaseSettings):
     llm_model: str = "accounts/fireworks/models/qwen2p5-coder-32b-instruct"
     llm_temperature: float = 0.2
     llm_max_tokens: int = 512
-    llm_timeout_seconds: float = 60.0
+    llm_timeout_seconds: float = 30.0
     llm_max_retries: int = 2
 
     # retrieval
@@ -104,6 +105,15 @@ class Settings(BaseSettings):
             DEV_SECRET_FILE,
             "!" * 72,
         )
+        return self
+
+    @model_validator(mode="after")
+    def _celery_needs_chroma_server(self) -> Settings:
+        if self.celery_broker_url and not self.chroma_host:
+            raise ValueError(
+                "CELERY_BROKER_URL needs CHROMA_HOST: the embedded Chroma store must only be "
+                "opened by one process, so separate workers need a Chroma server"
+            )
         return self
 
     @property
