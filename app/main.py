@@ -10,11 +10,18 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app.auth.router import router as auth_router
+from app.billing.router import router as usage_router
+from app.chat.openai_compat import router as openai_router
+from app.chat.router import router as chat_router
+from app.chat.service import RagService
 from app.chatbots.router import router as chatbots_router
 from app.core.config import Settings, get_settings
 from app.core.database import make_engine, make_sessionmaker
 from app.core.errors import install_error_handlers
+from app.core.ratelimit import RateLimiter
 from app.customers.router import router as users_router
+from app.documents.jobs import build_runner
+from app.documents.router import router as documents_router
 from app.health import router as health_router
 
 
@@ -24,7 +31,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.jobs.start()
         yield
+        app.state.jobs.stop()
         engine.dispose()
 
     app = FastAPI(
@@ -37,6 +46,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.jobs = build_runner(app.state.sessionmaker, settings)
+    app.state.rag = RagService(settings, app.state.sessionmaker)
+    app.state.limiter = RateLimiter(settings.rate_limit_storage_uri)
 
     app.add_middleware(
         CORSMiddleware,
@@ -46,7 +58,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_headers=["*"],
     )
     install_error_handlers(app)
-    for router in (health_router, auth_router, users_router, chatbots_router):
+    for router in (
+        health_router,
+        auth_router,
+        users_router,
+        chatbots_router,
+        documents_router,
+        chat_router,  # before any route whose path starts with /api/{customer_id}
+        openai_router,
+        usage_router,
+    ):
         app.include_router(router)
     return app
 

@@ -1,7 +1,22 @@
 """Every table, imported in one place so that Alembic and the app see the same metadata."""
 
+from app.billing.models import DemoUsage, UsageRecord, UsageTotal
+from app.chat.models import ChatMessage, ChatSession
 from app.chatbots.models import ApiKey, Chatbot
 from app.core.database import Base
 from app.customers.models import Customer, User
+from app.documents.models import Document
 
-__all__ = ["ApiKey", "Base", "Chatbot", "Customer", "User"]
+__all__ = [
+    "ApiKey",
+    "Base",
+    "ChatMessage",
+    "ChatSession",
+    "Chatbot",
+    "Customer",
+    "DemoUsage",
+    "Document",
+    "UsageRecord",
+    "UsageTotal",
+    "User",
+]

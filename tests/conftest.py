@@ -6,6 +6,7 @@ PostgreSQL database, once more on PostgreSQL.
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -24,6 +25,8 @@ from app.main import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+for noisy in ("httpx", "httpx2"):
+    logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def _backends() -> list[str]:

@@ -31,7 +31,8 @@ class Principal:
         return self.role in ("owner", "admin")
 
 
-DB = Annotated[Session, Depends(get_db)]
+# scope="function": commit before the response is sent, so a 2xx means the data is stored
+DB = Annotated[Session, Depends(get_db, scope="function")]
 
 
 def get_principal(

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 
 from app.auth.deps import DB, CurrentUser, StaffUser
 from app.chatbots import service
@@ -43,9 +43,9 @@ def update_chatbot(chatbot_id: uuid.UUID, body: ChatbotUpdate, principal: StaffU
 
 
 @router.delete("/{chatbot_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_chatbot(chatbot_id: uuid.UUID, principal: StaffUser, db: DB) -> None:
+def delete_chatbot(chatbot_id: uuid.UUID, request: Request, principal: StaffUser, db: DB) -> None:
     chatbot = service.get_chatbot(db, principal.customer_id, chatbot_id)
-    service.delete_chatbot(db, chatbot)
+    service.delete_chatbot(db, request.app.state.settings, chatbot)
 
 
 @router.post("/{chatbot_id}/rotate_key", response_model=RotatedKeyOut)

@@ -8,7 +8,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.chatbots.models import KEY_KINDS, ApiKey, Chatbot
 from app.chatbots.schemas import ChatbotCreate, ChatbotUpdate
-from app.core.database import utcnow
+from app.core.config import Settings
+from app.core.database import after_commit, utcnow
 from app.core.security import VISIBLE_PREFIX_LEN, generate_api_key, hash_api_key
 from app.core.tenancy import get_owned, tenant_select
 
@@ -87,6 +88,10 @@ def rotate_key(db: Session, chatbot: Chatbot, kind: str) -> tuple[ApiKey, str]:
     return key, raw
 
 
-def delete_chatbot(db: Session, chatbot: Chatbot) -> None:
+def delete_chatbot(db: Session, settings: Settings, chatbot: Chatbot) -> None:
+    """Delete the chatbot with its documents, keys, files and vector collection."""
+    from app.documents.service import purge_chatbot
+
     db.delete(chatbot)
     db.flush()
+    after_commit(db, lambda: purge_chatbot(settings, chatbot))

@@ -79,7 +79,7 @@ class Settings(BaseSettings):
 
     # retrieval
     retrieval_top_k: int = 4
-    retrieval_score_threshold: float = 0.75
+    retrieval_score_threshold: float = 0.80
     history_token_budget: int = 1500
 
     # plans and limits

@@ -7,7 +7,7 @@ Services call `flush()`, never `commit()`. Background jobs use `session_scope()`
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
@@ -66,6 +66,11 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
+def after_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Run `callback` once the session's transaction has committed (e.g. enqueue a job)."""
+    session.info.setdefault("after_commit", []).append(callback)
+
+
 @contextmanager
 def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
     session = factory()
@@ -76,7 +81,10 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.rollback()
         raise
     finally:
+        callbacks = session.info.pop("after_commit", [])
         session.close()
+    for callback in callbacks:
+        callback()
 
 
 def get_db(request: Request) -> Iterator[Session]:

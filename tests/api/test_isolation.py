@@ -8,41 +8,74 @@ from __future__ import annotations
 
 import pytest
 
-# (method, path template, json body); ids are filled from the victim's objects
-ROUTES: list[tuple[str, str, dict | None]] = [
-    ("GET", "/api/chatbots/{chatbot_id}", None),
-    ("PATCH", "/api/chatbots/{chatbot_id}", {"name": "stolen"}),
-    ("DELETE", "/api/chatbots/{chatbot_id}", None),
-    ("POST", "/api/chatbots/{chatbot_id}/rotate_key", {"kind": "secret"}),
-    ("DELETE", "/api/users/{user_id}", None),
+# (method, path template, request keyword arguments); ids are filled from the victim's objects
+ROUTES: list[tuple[str, str, dict]] = [
+    ("GET", "/api/chatbots/{chatbot_id}", {}),
+    ("PATCH", "/api/chatbots/{chatbot_id}", {"json": {"name": "stolen"}}),
+    ("DELETE", "/api/chatbots/{chatbot_id}", {}),
+    ("POST", "/api/chatbots/{chatbot_id}/rotate_key", {"json": {"kind": "secret"}}),
+    ("DELETE", "/api/users/{user_id}", {}),
+    ("POST", "/api/upload/{chatbot_id}", {"files": [("file", ("x.txt", b"planted text"))]}),
+    ("GET", "/api/chatbots/{chatbot_id}/documents", {}),
+    ("POST", "/api/chatbots/{chatbot_id}/reindex", {}),
+    ("GET", "/api/documents/{document_id}", {}),
+    ("DELETE", "/api/documents/{document_id}", {}),
+    ("POST", "/api/documents/{document_id}/reindex", {}),
+    ("POST", "/api/{customer_id}/{chatbot_id}/query", {"json": {"question": "prices?"}}),
+    ("GET", "/api/chatbots/{chatbot_id}/sessions", {}),
+    ("GET", "/api/sessions/{session_id}/messages", {}),
 ]
+
+# routes authenticated by a chatbot key; see test_key_of_another_chatbot_is_refused
+KEY_ROUTES = [("POST", "/api/public/{chatbot_id}/query")]
 
 
 def _fill(path: str, ids: dict[str, str]) -> str:
     return path.format(**ids)
 
 
+def _snapshot(tenant, ids: dict[str, str]) -> tuple:
+    bot = tenant.get(f"/api/chatbots/{ids['chatbot_id']}").json()
+    docs = tenant.get(f"/api/chatbots/{ids['chatbot_id']}/documents").json()
+    users = tenant.get("/api/users").json()
+    sessions = tenant.get(f"/api/chatbots/{ids['chatbot_id']}/sessions").json()
+    messages = tenant.get(f"/api/sessions/{ids['session_id']}/messages").json()
+    return bot, [(d["id"], d["sha256"]) for d in docs], users, sessions, messages
+
+
 @pytest.fixture
 def victim_ids(tenant) -> dict[str, str]:
     bot = tenant.create_chatbot(name="Private")
     member = tenant.add_user("member")
-    return {"chatbot_id": bot["id"], "user_id": member.user_id, "customer_id": tenant.customer_id}
+    r = tenant.post(
+        f"/api/upload/{bot['id']}", files=[("file", ("private.txt", b"Private pricing notes."))]
+    )
+    asked = tenant.post(
+        f"/api/{tenant.customer_id}/{bot['id']}/query", json={"question": "Private prices?"}
+    )
+    assert asked.status_code == 200, asked.text
+    return {
+        "chatbot_id": bot["id"],
+        "user_id": member.user_id,
+        "customer_id": tenant.customer_id,
+        "document_id": r.json()[0]["id"],
+        "session_id": asked.json()["session_id"],
+        "secret_key": bot["secret_key"],
+    }
 
 
-@pytest.mark.parametrize(("method", "path", "body"), ROUTES)
+@pytest.mark.parametrize(("method", "path", "kwargs"), ROUTES)
 def test_other_customer_gets_404_and_changes_nothing(
-    tenant, other_tenant, victim_ids, method, path, body
+    tenant, other_tenant, victim_ids, method, path, kwargs
 ):
-    before = tenant.get(f"/api/chatbots/{victim_ids['chatbot_id']}").json()
+    before = _snapshot(tenant, victim_ids)
     r = other_tenant.client.request(
-        method, _fill(path, victim_ids), json=body, headers=other_tenant.headers
+        method, _fill(path, victim_ids), headers=other_tenant.headers, **kwargs
     )
     assert r.status_code == 404, (method, path, r.text)
     assert r.json()["error"]["code"] == "not_found"
-    assert "Private" not in r.text
-    after = tenant.get(f"/api/chatbots/{victim_ids['chatbot_id']}").json()
-    assert after == before
-    assert len(tenant.get("/api/users").json()) == 2
+    assert "Private" not in r.text and "private" not in r.text
+    assert _snapshot(tenant, victim_ids) == before
 
 
 def test_lists_show_only_own_objects(tenant, other_tenant, victim_ids):
@@ -52,10 +85,41 @@ def test_lists_show_only_own_objects(tenant, other_tenant, victim_ids):
 
 
 def test_every_id_route_is_covered(app):
-    covered = {(m, p) for m, p, _ in ROUTES}
-    for route in app.routes:
-        path = getattr(route, "path", "")
-        if "_id}" not in path or path.startswith(("/api/public", "/v1", "/widget")):
-            continue
-        for method in route.methods - {"HEAD", "OPTIONS"}:
-            assert (method, path) in covered, f"no isolation case for {method} {path}"
+    covered = {(m, p) for m, p, _ in ROUTES} | set(KEY_ROUTES)
+    paths = app.openapi()["paths"]
+    id_routes = [
+        (method.upper(), path) for path, ops in paths.items() if "_id}" in path for method in ops
+    ]
+    assert len(id_routes) >= 10
+    for route in id_routes:
+        assert route in covered, f"no isolation case for {route}"
+
+
+def test_dashboard_query_with_own_customer_id_and_foreign_chatbot_is_404(
+    tenant, other_tenant, victim_ids
+):
+    r = other_tenant.post(
+        f"/api/{other_tenant.customer_id}/{victim_ids['chatbot_id']}/query",
+        json={"question": "prices?"},
+    )
+    assert r.status_code == 404
+
+
+def test_key_of_another_chatbot_is_refused(tenant, other_tenant, victim_ids):
+    own = other_tenant.create_chatbot(name="Theirs")
+    url = f"/api/public/{victim_ids['chatbot_id']}/query"
+    r = other_tenant.client.post(
+        url, json={"question": "prices?"}, headers={"X-API-Key": own["secret_key"]}
+    )
+    assert r.status_code == 404
+    assert "Private" not in r.text
+    r = other_tenant.client.post(
+        f"/api/public/{own['id']}/query",
+        json={"question": "prices?", "session_id": victim_ids["session_id"]},
+        headers={"X-API-Key": own["secret_key"]},
+    )
+    assert r.status_code == 404, "a session of another customer must not be continued"
+    ok = tenant.client.post(
+        url, json={"question": "prices?"}, headers={"X-API-Key": victim_ids["secret_key"]}
+    )
+    assert ok.status_code == 200

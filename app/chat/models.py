@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.database import Base, UUIDPrimaryKey, utcnow
+from app.core.tenancy import TenantOwned
+
+CHANNELS = ("api", "dashboard", "widget", "openai")
+
+
+class ChatSession(UUIDPrimaryKey, TenantOwned, Base):
+    __tablename__ = "chat_sessions"
+    __label__ = "Session"
+
+    chatbot_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("chatbots.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    channel: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_message_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )
+
+
+class ChatMessage(UUIDPrimaryKey, TenantOwned, Base):
+    """One turn. A user's question is kept even when answering it failed (status `failed`)."""
+
+    __tablename__ = "chat_messages"
+    __label__ = "Message"
+
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("chat_sessions.id", ondelete="CASCADE"), index=True
+    )
+    chatbot_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("chatbots.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(16))
+    content: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="ok")
+    # a question for which retrieval found nothing relevant (what the documents are missing)
+    unanswered: Mapped[bool] = mapped_column(Boolean, default=False)
+    sources: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    model: Mapped[str | None] = mapped_column(String(200))
+    provider: Mapped[str | None] = mapped_column(String(40))
+    input_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    output_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )

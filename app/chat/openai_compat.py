@@ -1,0 +1,143 @@
+"""`POST /v1/chat/completions`: the chat-completions protocol in front of a chatbot, so the
+official `openai` client and tools built on it can talk to it (`model` = the chatbot id, the
+secret key as Bearer token). The conversation travels in `messages`, as in that protocol; each
+call is still stored as a session and billed. The chatbot's own system prompt governs, so
+system messages from the client are ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import asdict
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+from app.auth.deps import DB
+from app.chat.deps import authenticate_caller
+from app.chat.prompt import Turn
+from app.chat.router import SSE_HEADERS
+from app.chat.service import Asker, Prepared, RagService, usage_payload
+from app.core.errors import BadRequest, NotFound
+
+router = APIRouter(prefix="/v1", tags=["openai-compatible"])
+
+
+class ChatMessageIn(BaseModel):
+    role: Literal["system", "developer", "user", "assistant", "tool"]
+    content: str | list[dict[str, Any]] | None = None
+
+
+class StreamOptions(BaseModel):
+    include_usage: bool = False
+
+
+class ChatCompletionIn(BaseModel):
+    model: str = Field(description="The chatbot id")
+    messages: list[ChatMessageIn] = Field(min_length=1)
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+
+
+def _text(content: str | list[dict[str, Any]] | None) -> str:
+    if isinstance(content, list):
+        return "".join(p.get("text", "") for p in content if p.get("type") == "text")
+    return content or ""
+
+
+def _conversation(messages: list[ChatMessageIn]) -> tuple[str, list[Turn]]:
+    said = [(m.role, _text(m.content)) for m in messages if m.role in ("user", "assistant")]
+    if not said or said[-1][0] != "user" or not said[-1][1].strip():
+        raise BadRequest("The last message must be a non-empty user message")
+    turns = [
+        Turn(q, a)
+        for (rq, q), (ra, a) in zip(said, said[1:], strict=False)
+        if rq == "user" and ra == "assistant"
+    ]
+    return said[-1][1], turns
+
+
+def _chunk(cid: str, created: int, model: str, **fields: Any) -> str:
+    body = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": model}
+    return f"data: {json.dumps({**body, **fields}, ensure_ascii=False)}\n\n"
+
+
+def _stream(rag: RagService, prepared: Prepared, model: str, include_usage: bool) -> Iterator[str]:
+    cid, created = f"chatcmpl-{prepared.session_id.hex}", int(time.time())
+    first = True
+    for event, data in rag.stream(prepared):
+        if event == "delta":
+            delta = {"content": data["text"]}
+            if first:
+                delta["role"], first = "assistant", False
+            choice = {"index": 0, "delta": delta, "finish_reason": None}
+            yield _chunk(cid, created, model, choices=[choice])
+        elif event == "error":
+            yield f"data: {json.dumps(data)}\n\n"
+            return
+        elif event == "done":
+            stop = {"index": 0, "delta": {}, "finish_reason": "stop"}
+            yield _chunk(cid, created, model, choices=[stop])
+            if include_usage:
+                usage = data["usage"]
+                yield _chunk(
+                    cid,
+                    created,
+                    model,
+                    choices=[],
+                    usage={
+                        "prompt_tokens": usage["input_tokens"],
+                        "completion_tokens": usage["output_tokens"],
+                        "total_tokens": usage["total_tokens"],
+                    },
+                )
+    yield "data: [DONE]\n\n"
+
+
+@router.post("/chat/completions")
+def chat_completions(body: ChatCompletionIn, request: Request, db: DB):
+    try:
+        chatbot_id = uuid.UUID(body.model)
+    except ValueError as exc:
+        raise NotFound(f"Model {body.model!r} not found; use a chatbot id as the model") from exc
+    caller = authenticate_caller(request, db, chatbot_id, allow_widget=False)
+    question, history = _conversation(body.messages)
+    rag: RagService = request.app.state.rag
+    prepared = rag.prepare(
+        db, Asker(caller.customer_id, caller.chatbot, "openai"), question, history=history
+    )
+    db.commit()  # see app.chat.router.respond
+    if body.stream:
+        include_usage = bool(body.stream_options and body.stream_options.include_usage)
+        return StreamingResponse(
+            _stream(rag, prepared, body.model, include_usage),
+            media_type="text/event-stream",
+            headers=SSE_HEADERS,
+        )
+    answer = rag.answer(prepared)
+    usage = usage_payload(answer.usage)
+    return {
+        "id": f"chatcmpl-{answer.message_id.hex}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": body.model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": answer.answer},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {
+            "prompt_tokens": usage["input_tokens"],
+            "completion_tokens": usage["output_tokens"],
+            "total_tokens": usage["total_tokens"],
+        },
+        "sources": [asdict(s) for s in answer.sources],
+        "session_id": str(answer.session_id),
+    }

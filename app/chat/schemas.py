@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class QueryIn(BaseModel):
+    question: str = Field(min_length=1, max_length=4000)
+    session_id: uuid.UUID | None = Field(None, description="Continue this conversation")
+    stream: bool = Field(False, description="Answer as Server-Sent Events")
+
+
+class SourceOut(BaseModel):
+    document_id: str
+    filename: str
+    page: int | None
+    heading: str | None
+    chunk_index: int
+    score: float
+    text: str
+
+
+class UsageOut(BaseModel):
+    input_tokens: int
+    output_tokens: int
+    total_tokens: int
+
+
+class AnswerOut(BaseModel):
+    answer: str
+    sources: list[SourceOut]
+    session_id: uuid.UUID
+    message_id: uuid.UUID
+    usage: UsageOut
+    model: str
+    provider: str = Field(
+        description="Which provider answered: fireworks, openai-compatible, "
+        "extractive, or none when no relevant source was found"
+    )
+    unanswered: bool
+
+
+class SessionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    chatbot_id: uuid.UUID
+    channel: str
+    user_id: uuid.UUID | None
+    created_at: datetime
+    last_message_at: datetime
+
+
+class MessageOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    role: str
+    content: str
+    status: str
+    unanswered: bool
+    sources: list[dict[str, Any]]
+    model: str | None
+    provider: str | None
+    input_tokens: int
+    output_tokens: int
+    error: str | None
+    created_at: datetime

@@ -1,0 +1,356 @@
+"""The RAG core, shared by every door (public API, dashboard, widget, OpenAI-compatible).
+
+`prepare` runs inside the request: quota, session, history, retrieval, prompt.
+`answer` / `stream` call the LLM and then record the exchange — both messages, the usage record
+and the customer's totals — in one transaction of their own, because a streamed answer outlives
+the request's session and a failed call must still keep the user's question.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import timedelta
+from functools import cached_property
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.billing import service as billing
+from app.chat.models import ChatMessage, ChatSession
+from app.chat.prompt import (
+    NOT_FOUND_ANSWER,
+    Turn,
+    build_messages,
+    recent_turns,
+    retrieval_query,
+    source_label,
+)
+from app.chatbots.models import Chatbot
+from app.core.config import Settings
+from app.core.database import session_scope, utcnow
+from app.core.errors import AppError, NotFound
+from app.core.vectors import embedder_for, vector_store_for
+from app.llm import (
+    Completion,
+    ContextChunk,
+    LLMProvider,
+    LLMRequest,
+    Usage,
+    build_provider,
+)
+
+HISTORY_MESSAGES = 40
+
+
+@dataclass(frozen=True)
+class Asker:
+    customer_id: uuid.UUID
+    chatbot: Chatbot
+    channel: str
+    user_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    document_id: str
+    filename: str
+    page: int | None
+    heading: str | None
+    chunk_index: int
+    score: float
+    text: str
+
+
+@dataclass
+class Prepared:
+    customer_id: uuid.UUID
+    chatbot_id: uuid.UUID
+    channel: str
+    user_id: uuid.UUID | None
+    session_id: uuid.UUID
+    new_session: bool
+    question: str
+    sources: list[Source]
+    request: LLMRequest | None  # None: nothing relevant was found, so no LLM is called
+
+
+@dataclass
+class Answer:
+    answer: str
+    sources: list[Source]
+    session_id: uuid.UUID
+    message_id: uuid.UUID
+    usage: Usage
+    model: str
+    provider: str
+    unanswered: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "answer": self.answer,
+            "sources": [asdict(s) for s in self.sources],
+            "session_id": str(self.session_id),
+            "message_id": str(self.message_id),
+            "usage": usage_payload(self.usage),
+            "model": self.model,
+            "provider": self.provider,
+            "unanswered": self.unanswered,
+        }
+
+
+def usage_payload(usage: Usage) -> dict[str, int]:
+    return {
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "total_tokens": usage.total_tokens,
+    }
+
+
+class RagService:
+    def __init__(self, settings: Settings, factory: sessionmaker[Session]) -> None:
+        self.settings = settings
+        self.factory = factory
+
+    @property
+    def embedder(self):  # noqa: ANN201 - the ingestion Embedder protocol
+        return embedder_for(self.settings)
+
+    @cached_property
+    def provider(self) -> LLMProvider:
+        return build_provider(
+            self.settings.resolved_llm_provider,
+            settings=self.settings,
+            count_tokens=self.embedder.count_tokens,
+        )
+
+    # --- before the LLM -------------------------------------------------------------------
+
+    def prepare(
+        self,
+        db: Session,
+        asker: Asker,
+        question: str,
+        *,
+        session_id: uuid.UUID | None = None,
+        history: list[Turn] | None = None,
+    ) -> Prepared:
+        billing.ensure_quota(db, asker.customer_id)
+        chatbot = asker.chatbot
+        options = chatbot.settings or {}
+        if session_id is not None:
+            self._own_session(db, asker, session_id)
+            history = self._history(db, session_id)
+        turns = recent_turns(
+            history or [], self.settings.history_token_budget, self.embedder.count_tokens
+        )
+        sources = self.retrieve(chatbot, retrieval_query(question, turns))
+        request = None
+        if sources:
+            context = [
+                ContextChunk(s.text, source_label(s.filename, s.page, s.heading), s.score)
+                for s in sources
+            ]
+            request = LLMRequest(
+                messages=build_messages(
+                    system_prompt=chatbot.system_prompt,
+                    context=context,
+                    history=turns,
+                    question=question,
+                ),
+                model=options.get("llm_model") or self.settings.llm_model,
+                temperature=options.get("temperature", self.settings.llm_temperature),
+                max_tokens=options.get("max_tokens", self.settings.llm_max_tokens),
+                question=question,
+                context=context,
+            )
+        return Prepared(
+            customer_id=asker.customer_id,
+            chatbot_id=chatbot.id,
+            channel=asker.channel,
+            user_id=asker.user_id,
+            session_id=session_id or uuid.uuid4(),
+            new_session=session_id is None,
+            question=question,
+            sources=sources,
+            request=request,
+        )
+
+    def retrieve(self, chatbot: Chatbot, query: str) -> list[Source]:
+        options = chatbot.settings or {}
+        top_k = options.get("top_k", self.settings.retrieval_top_k)
+        threshold = options.get("score_threshold", self.settings.retrieval_score_threshold)
+        embedder = self.embedder
+        hits = vector_store_for(self.settings).query(
+            str(chatbot.id), embedder, embedder.embed_query(query), top_k
+        )
+        return [
+            Source(
+                document_id=hit.metadata.get("document_id", ""),
+                filename=hit.metadata.get("filename", ""),
+                page=hit.metadata.get("page"),
+                heading=hit.metadata.get("heading"),
+                chunk_index=int(hit.metadata.get("chunk_index", 0)),
+                score=round(hit.score, 4),
+                text=hit.text,
+            )
+            for hit in hits
+            if hit.score >= threshold
+        ]
+
+    def _own_session(self, db: Session, asker: Asker, session_id: uuid.UUID) -> ChatSession:
+        session = db.get(ChatSession, session_id)
+        if (
+            session is None
+            or session.customer_id != asker.customer_id
+            or session.chatbot_id != asker.chatbot.id
+        ):
+            raise NotFound("Session not found")
+        return session
+
+    def _history(self, db: Session, session_id: uuid.UUID) -> list[Turn]:
+        stmt = (
+            select(ChatMessage)
+            .where(ChatMessage.session_id == session_id)
+            .order_by(ChatMessage.created_at.desc())
+            .limit(HISTORY_MESSAGES)
+        )
+        messages = list(db.scalars(stmt))[::-1]
+        turns = []
+        for asked, answered in zip(messages, messages[1:], strict=False):
+            if asked.role == "user" and answered.role == "assistant" and asked.status == "ok":
+                turns.append(Turn(asked.content, answered.content))
+        return turns
+
+    # --- the LLM and the record -----------------------------------------------------------
+
+    def answer(self, prepared: Prepared) -> Answer:
+        if prepared.request is None:
+            return self._record(prepared, NOT_FOUND_ANSWER, None)
+        try:
+            completion = self.provider.complete(prepared.request)
+        except AppError as exc:
+            self._record_failure(prepared, exc)
+            raise
+        return self._record(prepared, completion.text, completion)
+
+    def stream(self, prepared: Prepared) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(event, data) pairs: `sources` first, then `delta`s, then `done` or `error`."""
+        yield (
+            "sources",
+            {
+                "session_id": str(prepared.session_id),
+                "sources": [asdict(s) for s in prepared.sources],
+            },
+        )
+        if prepared.request is None:
+            yield "delta", {"text": NOT_FOUND_ANSWER}
+            yield "done", self._done(self._record(prepared, NOT_FOUND_ANSWER, None))
+            return
+        completion: Completion | None = None
+        try:
+            for item in self.provider.stream(prepared.request):
+                if isinstance(item, str):
+                    yield "delta", {"text": item}
+                else:
+                    completion = item
+        except AppError as exc:
+            self._record_failure(prepared, exc)
+            yield "error", {"error": {"code": exc.code, "message": exc.message}}
+            return
+        assert completion is not None
+        yield "done", self._done(self._record(prepared, completion.text, completion))
+
+    @staticmethod
+    def _done(answer: Answer) -> dict[str, Any]:
+        payload = answer.payload()
+        del payload["answer"], payload["sources"]
+        return payload
+
+    def _session_row(self, db: Session, prepared: Prepared) -> None:
+        now = utcnow()
+        if prepared.new_session:
+            db.add(
+                ChatSession(
+                    id=prepared.session_id,
+                    customer_id=prepared.customer_id,
+                    chatbot_id=prepared.chatbot_id,
+                    user_id=prepared.user_id,
+                    channel=prepared.channel,
+                    created_at=now,
+                    last_message_at=now,
+                )
+            )
+            prepared.new_session = False
+        else:
+            session = db.get(ChatSession, prepared.session_id)
+            if session is not None:
+                session.last_message_at = now
+        db.flush()
+
+    def _question_row(self, prepared: Prepared, **values: Any) -> ChatMessage:
+        return ChatMessage(
+            customer_id=prepared.customer_id,
+            session_id=prepared.session_id,
+            chatbot_id=prepared.chatbot_id,
+            role="user",
+            content=prepared.question,
+            created_at=utcnow(),
+            **values,
+        )
+
+    def _record(self, prepared: Prepared, text: str, completion: Completion | None) -> Answer:
+        usage = completion.usage if completion else Usage(0, 0)
+        model = completion.model if completion else "none"
+        provider = completion.provider if completion else "none"
+        with session_scope(self.factory) as db:
+            self._session_row(db, prepared)
+            question = self._question_row(prepared, unanswered=completion is None)
+            reply = ChatMessage(
+                id=uuid.uuid4(),
+                customer_id=prepared.customer_id,
+                session_id=prepared.session_id,
+                chatbot_id=prepared.chatbot_id,
+                role="assistant",
+                content=text,
+                sources=[asdict(s) for s in prepared.sources],
+                model=model,
+                provider=provider,
+                input_tokens=usage.input_tokens,
+                output_tokens=usage.output_tokens,
+                created_at=question.created_at + timedelta(microseconds=1),
+            )
+            db.add_all([question, reply])
+            db.flush()
+            if completion is not None:
+                billing.record_usage(
+                    db,
+                    customer_id=prepared.customer_id,
+                    chatbot_id=prepared.chatbot_id,
+                    session_id=prepared.session_id,
+                    message_id=reply.id,
+                    model=model,
+                    provider=provider,
+                    usage=usage,
+                )
+            else:
+                billing.add_to_totals(db, prepared.customer_id, 0, 0, queries=1)
+        return Answer(
+            answer=text,
+            sources=prepared.sources,
+            session_id=prepared.session_id,
+            message_id=reply.id,
+            usage=usage,
+            model=model,
+            provider=provider,
+            unanswered=completion is None,
+        )
+
+    def _record_failure(self, prepared: Prepared, exc: AppError) -> None:
+        """Keep the question (marked failed); no answer, no usage, no tokens."""
+        with session_scope(self.factory) as db:
+            self._session_row(db, prepared)
+            db.add(self._question_row(prepared, status="failed", error=exc.message))

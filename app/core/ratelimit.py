@@ -1,0 +1,29 @@
+"""Rate limits with the `limits` library: in memory by default, Redis for several processes."""
+
+from __future__ import annotations
+
+import math
+import time
+
+from limits import parse
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+from app.core.errors import TooManyRequests
+
+
+class RateLimiter:
+    def __init__(self, storage_uri: str) -> None:
+        self._limiter = MovingWindowRateLimiter(storage_from_string(storage_uri))
+
+    def hit(self, limit: str, *identifiers: str, what: str) -> None:
+        """Count one request against `limit` for `identifiers`; 429 with Retry-After past it."""
+        item = parse(limit)
+        if self._limiter.hit(item, *identifiers):
+            return
+        reset_at = self._limiter.get_window_stats(item, *identifiers).reset_time
+        retry_after = max(1, math.ceil(reset_at - time.time()))
+        raise TooManyRequests(
+            f"Rate limit of {limit} per {what} exceeded; retry in {retry_after} s",
+            retry_after=retry_after,
+        )

@@ -1,0 +1,34 @@
+"""The process's embedder and vector store, built once from settings and shared by all paths."""
+
+from __future__ import annotations
+
+import threading
+
+from app.core.config import Settings
+from ingestion import Embedder, VectorStore, get_embedder, make_client
+
+_stores: dict[tuple[str, ...], VectorStore] = {}
+_lock = threading.Lock()
+
+
+def embedder_for(settings: Settings) -> Embedder:
+    return get_embedder(
+        settings.embedding_backend, settings.embedding_model, settings.embedding_device
+    )
+
+
+def vector_store_for(settings: Settings) -> VectorStore:
+    if settings.chroma_host:
+        key: tuple[str, ...] = ("http", settings.chroma_host, str(settings.chroma_port))
+    else:
+        key = ("path", str(settings.vectorstore_dir))
+    with _lock:
+        store = _stores.get(key)
+        if store is None:
+            if settings.chroma_host:
+                client = make_client(host=settings.chroma_host, port=settings.chroma_port)
+            else:
+                settings.vectorstore_dir.mkdir(parents=True, exist_ok=True)
+                client = make_client(path=settings.vectorstore_dir)
+            store = _stores[key] = VectorStore(client)
+        return store

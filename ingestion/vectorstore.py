@@ -1,0 +1,203 @@
+"""Chunks and their vectors in Chroma: one collection per chatbot, embedded or on a server.
+
+Each collection records the embedding model that filled it. Vectors of different models are not
+comparable, so writing or searching with another model is refused until the chatbot is reindexed.
+Never open the same embedded path from two processes; threads of one process are fine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import chromadb
+import numpy as np
+from chromadb.api import ClientAPI
+from chromadb.api.models.Collection import Collection
+from chromadb.config import Settings
+from chromadb.errors import NotFoundError
+
+from ingestion.embedders import Embedder
+from ingestion.errors import EmbeddingModelMismatch
+from ingestion.splitter import Chunk
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: str
+    text: str
+    metadata: dict[str, Any]
+    score: float  # cosine similarity, 1 = same direction
+
+
+def make_client(
+    *, path: Path | None = None, host: str | None = None, port: int = 8000
+) -> ClientAPI:
+    """An embedded client storing under `path`, or a client of the Chroma server at host:port."""
+    settings = Settings(anonymized_telemetry=False)
+    if path is not None and host is None:
+        return chromadb.PersistentClient(path=str(path), settings=settings)
+    if host is not None and path is None:
+        return chromadb.HttpClient(host=host, port=port, settings=settings)
+    raise ValueError("give either a path (embedded Chroma) or a host (Chroma server)")
+
+
+class VectorStore:
+    def __init__(self, client: ClientAPI) -> None:
+        self._client = client
+
+    @staticmethod
+    def collection_name(chatbot_id: str | uuid.UUID) -> str:
+        return f"chatbot_{uuid.UUID(str(chatbot_id)).hex}"
+
+    def upsert(
+        self,
+        chatbot_id: str | uuid.UUID,
+        embedder: Embedder,
+        document_id: str | uuid.UUID,
+        chunks: Sequence[Chunk],
+        embeddings: np.ndarray,
+        extra_metadata: dict[str, Any] | None = None,
+    ) -> None:
+        """Write chunks under ids "<document_id>:<index>", overwriting any with the same id."""
+        collection = self._collection_for_writing(chatbot_id, embedder)
+        self._write(collection, str(document_id), chunks, embeddings, extra_metadata)
+
+    def replace_document(
+        self,
+        chatbot_id: str | uuid.UUID,
+        embedder: Embedder,
+        document_id: str | uuid.UUID,
+        chunks: Sequence[Chunk],
+        embeddings: np.ndarray,
+        extra_metadata: dict[str, Any] | None = None,
+    ) -> None:
+        """Make these chunks the document's only ones.
+
+        The new chunks overwrite the old ones with the same ids before the old surplus is
+        deleted, so the document never disappears from search while it is reindexed.
+        """
+        collection = self._collection_for_writing(chatbot_id, embedder)
+        self._write(collection, str(document_id), chunks, embeddings, extra_metadata)
+        surplus = {
+            "$and": [{"document_id": str(document_id)}, {"chunk_index": {"$gte": len(chunks)}}]
+        }
+        collection.delete(where=surplus)  # type: ignore[arg-type]  # mypy cannot match Where
+
+    def check_embedder(self, chatbot_id: str | uuid.UUID, embedder: Embedder) -> None:
+        """Raise EmbeddingModelMismatch if the chatbot's index was built with another model."""
+        collection = self._existing_collection(chatbot_id)
+        if collection is not None:
+            _check_model(collection, embedder)
+
+    def delete_document(self, chatbot_id: str | uuid.UUID, document_id: str | uuid.UUID) -> None:
+        collection = self._existing_collection(chatbot_id)
+        if collection is not None:
+            collection.delete(where={"document_id": str(document_id)})
+
+    def delete_collection(self, chatbot_id: str | uuid.UUID) -> None:
+        with contextlib.suppress(NotFoundError):
+            self._client.delete_collection(self.collection_name(chatbot_id))
+
+    def count(self, chatbot_id: str | uuid.UUID, document_id: str | uuid.UUID | None = None) -> int:
+        """Vectors in the chatbot's collection, or of one of its documents."""
+        collection = self._existing_collection(chatbot_id)
+        if collection is None:
+            return 0
+        if document_id is None:
+            return collection.count()
+        found = collection.get(where={"document_id": str(document_id)}, include=[])
+        return len(found["ids"])
+
+    def query(
+        self, chatbot_id: str | uuid.UUID, embedder: Embedder, query_embedding: np.ndarray, k: int
+    ) -> list[Hit]:
+        """The k chunks nearest the query, best first; none if the chatbot has no index yet."""
+        collection = self._existing_collection(chatbot_id)
+        if collection is None:
+            return []
+        _check_model(collection, embedder)
+        result = collection.query(
+            query_embeddings=[query_embedding],
+            n_results=k,
+            include=["documents", "metadatas", "distances"],
+        )
+        return [
+            Hit(id=id_, text=text or "", metadata=dict(metadata or {}), score=1.0 - distance)
+            for id_, text, metadata, distance in zip(
+                result["ids"][0],
+                (result["documents"] or [[]])[0],
+                (result["metadatas"] or [[]])[0],
+                (result["distances"] or [[]])[0],
+                strict=True,
+            )
+        ]
+
+    def _write(
+        self,
+        collection: Collection,
+        document_id: str,
+        chunks: Sequence[Chunk],
+        embeddings: np.ndarray,
+        extra_metadata: dict[str, Any] | None,
+    ) -> None:
+        if len(chunks) != len(embeddings):
+            raise ValueError(f"{len(chunks)} chunks but {len(embeddings)} embeddings")
+        batch = self._client.get_max_batch_size()
+        for start in range(0, len(chunks), batch):
+            part = chunks[start : start + batch]
+            collection.upsert(
+                ids=[f"{document_id}:{chunk.index}" for chunk in part],
+                embeddings=embeddings[start : start + batch],
+                documents=[chunk.text for chunk in part],
+                metadatas=[_chunk_metadata(chunk, document_id, extra_metadata) for chunk in part],
+            )
+
+    def _existing_collection(self, chatbot_id: str | uuid.UUID) -> Collection | None:
+        try:
+            return self._client.get_collection(
+                self.collection_name(chatbot_id), embedding_function=None
+            )
+        except NotFoundError:
+            return None
+
+    def _collection_for_writing(
+        self, chatbot_id: str | uuid.UUID, embedder: Embedder
+    ) -> Collection:
+        collection = self._client.get_or_create_collection(
+            self.collection_name(chatbot_id),
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata={"embedding_model": embedder.name, "embedding_dim": embedder.dim},
+            # Vectors are always computed by our embedders; Chroma's default would download a model.
+            embedding_function=None,
+        )
+        _check_model(collection, embedder)
+        return collection
+
+
+def _check_model(collection: Collection, embedder: Embedder) -> None:
+    metadata = collection.metadata or {}
+    model, dim = metadata.get("embedding_model"), metadata.get("embedding_dim")
+    if model != embedder.name or dim != embedder.dim:
+        raise EmbeddingModelMismatch(
+            index_model=str(model) if model else None,
+            index_dim=int(dim) if isinstance(dim, int) else None,
+            current_model=embedder.name,
+            current_dim=embedder.dim,
+        )
+
+
+def _chunk_metadata(
+    chunk: Chunk, document_id: str, extra_metadata: dict[str, Any] | None
+) -> dict[str, str | int | float | bool]:
+    metadata = {
+        **(extra_metadata or {}),
+        **chunk.metadata,
+        "document_id": document_id,
+        "chunk_index": chunk.index,
+    }
+    return {key: value for key, value in metadata.items() if value is not None}

