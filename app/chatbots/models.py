@@ -38,6 +38,9 @@ class ApiKey(UUIDPrimaryKey, TenantOwned, Base):
     kind: Mapped[str] = mapped_column(String(16))
     prefix: Mapped[str] = mapped_column(String(16))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Widget keys are publishable (they sit in customers' web pages), so the snippet endpoint
+    # may show them again; secret keys are never stored, only their hash.
+    publishable_key: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -33,6 +33,7 @@ def _new_key(chatbot: Chatbot, kind: str) -> tuple[ApiKey, str]:
         kind=kind,
         prefix=raw[:VISIBLE_PREFIX_LEN],
         key_hash=hash_api_key(raw),
+        publishable_key=raw if kind == "widget" else None,
         customer_id=chatbot.customer_id,
     )
     chatbot.api_keys.append(key)
