@@ -6,6 +6,7 @@ PostgreSQL database, once more on PostgreSQL.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import uuid
@@ -24,6 +25,7 @@ from app.core.database import Base
 from app.main import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
+pytest_plugins = ["tests.fakes.fixtures"]
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 for noisy in ("httpx", "httpx2"):
     logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -149,19 +151,36 @@ def login(client: TestClient, email: str, password: str) -> Tenant:
     return Tenant(client, email, password, token, me["customer"]["id"], me["id"])
 
 
+def register_tenant(client: TestClient, name: str = "Acme") -> Tenant:
+    email = f"owner-{uuid.uuid4().hex[:8]}@example.com"
+    password = "correct horse battery"
+    r = client.post(
+        "/auth/register", json={"email": email, "password": password, "customer_name": name}
+    )
+    assert r.status_code == 201, r.text
+    return login(client, email, password)
+
+
 @pytest.fixture
 def register(client: TestClient):
-    def make(name: str = "Acme") -> Tenant:
-        email = f"owner-{uuid.uuid4().hex[:8]}@example.com"
-        password = "correct horse battery"
-        r = client.post(
-            "/auth/register",
-            json={"email": email, "password": password, "customer_name": name},
-        )
-        assert r.status_code == 201, r.text
-        return login(client, email, password)
+    return lambda name="Acme": register_tenant(client, name)
 
-    return make
+
+@pytest.fixture
+def app_with(make_settings):
+    """Start an app on custom settings: `client, tenant = app_with(llm_provider=...)`."""
+    apps = []
+    with contextlib.ExitStack() as stack:
+
+        def start(**overrides: object) -> tuple[TestClient, Tenant]:
+            application = create_app(make_settings(**overrides))
+            apps.append(application)
+            client = stack.enter_context(TestClient(application))
+            return client, register_tenant(client)
+
+        yield start
+    for application in apps:
+        wipe(application.state.engine)
 
 
 @pytest.fixture

@@ -6,7 +6,9 @@ It lets the product work with no LLM key at all, and it cannot invent anything.
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -24,8 +26,12 @@ MAX_SENTENCES = 3
 WORDS_PER_DELTA = 4
 
 # Splitting on punctuation and words on \w keeps this free of any one language's rules.
-_SENTENCE = re.compile(r"[^.!?。\n]+[.!?。]*")
+# Single line breaks are wrapping inside a sentence; blank lines and headings end one.
+_PARAGRAPH = re.compile(r"\n\s*\n|\n(?=\s*#)")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])\s*")
 _WORD = re.compile(r"\w+")
+# A crude, language-neutral stem: "returns" and "return" share their first five letters.
+STEM = 5
 _WORD_WITH_SPACE = re.compile(r"\S+\s*")
 
 
@@ -70,22 +76,39 @@ def extractive_answer(question: str, context: list[ContextChunk]) -> str:
     return "\n".join(f'According to {c.label}: "{c.sentence}"' for c in best)
 
 
+def _sentences(text: str) -> Iterator[str]:
+    for paragraph in _PARAGRAPH.split(text):
+        joined = " ".join(paragraph.split()).lstrip("#").strip()
+        yield from (s for s in _SENTENCE_END.split(joined) if s)
+
+
 def _candidates(question: str, context: list[ContextChunk]) -> list[_Candidate]:
-    """Every distinct sentence of the context, the best-scored chunk's first, with its relevance."""
-    question_words = _words(question)
+    """Every distinct sentence of the context, the best-scored chunk's first, with its relevance.
+
+    Relevance weighs each question word shared with the sentence by how rare it is among the
+    candidates, so "the" and "to" count for little and "returns" for much.
+    """
     seen: set[str] = set()
-    candidates = []
+    found: list[tuple[str, str, float, set[str]]] = []
     for chunk in sorted(context, key=lambda c: c.score, reverse=True):
-        for match in _SENTENCE.finditer(chunk.text):
-            sentence = " ".join(match.group().split())
+        for sentence in _sentences(chunk.text):
+            words = _words(sentence)
             # Neighbouring chunks overlap, so the same sentence can arrive twice.
-            if not _words(sentence) or sentence in seen:
+            if not words or sentence in seen:
                 continue
             seen.add(sentence)
-            overlap = len(question_words & _words(sentence))
-            candidates.append(_Candidate(sentence, chunk.label, overlap * chunk.score))
-    return candidates
+            found.append((sentence, chunk.label, chunk.score, words))
+    document_frequency = Counter(w for *_, words in found for w in words)
+    question_words = _words(question)
+
+    def weight(word: str) -> float:
+        return math.log(1 + len(found) / document_frequency[word])
+
+    return [
+        _Candidate(sentence, label, score * sum(weight(w) for w in question_words & words))
+        for sentence, label, score, words in found
+    ]
 
 
 def _words(text: str) -> set[str]:
-    return set(_WORD.findall(text.lower()))
+    return {w[:STEM] for w in _WORD.findall(text.lower())}

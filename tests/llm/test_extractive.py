@@ -48,14 +48,31 @@ def test_quotes_the_most_relevant_sentence_with_its_label() -> None:
     )
 
 
-def test_quotes_at_most_three_sentences_by_overlap_times_chunk_score() -> None:
+def test_quotes_at_most_three_sentences_by_weighted_overlap_times_chunk_score() -> None:
     text = answer("pump pressure filter warranty", [WARRANTY, MANUAL])
 
+    # rare shared words ("pressure", "warranty") outweigh one everywhere ("pump")
     assert text.splitlines() == [
-        'According to manual.pdf, p. 3: "The pump runs at 5 bar of pressure!"',  # 2 words x 0.9
-        'According to warranty.docx: "It covers the pump motor and the filter housing."',  # 2 x 0.8
-        'According to manual.pdf, p. 3: "Welcome to the X3 pump."',  # 1 x 0.9, first of a tie
+        'According to manual.pdf, p. 3: "The pump runs at 5 bar of pressure!"',
+        'According to warranty.docx: "It covers the pump motor and the filter housing."',
+        'According to warranty.docx: "The warranty lasts two years."',
     ]
+
+
+def test_common_words_count_little_and_wrapped_lines_stay_one_sentence() -> None:
+    chunk = ContextChunk(
+        "Returns are accepted within 30 days of delivery. Refunds go back to the original\n"
+        "payment method within five business days.",
+        "policy.md",
+        0.9,
+    )
+
+    text = answer("How long do I have to return an item?", [chunk])
+
+    assert text.splitlines()[0] == (
+        'According to policy.md: "Returns are accepted within 30 days of delivery."'
+    )
+    assert "original payment method" in text
 
 
 def test_sentence_repeated_by_overlapping_chunks_is_quoted_once() -> None:

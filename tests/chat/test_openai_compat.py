@@ -1,0 +1,71 @@
+"""The official `openai` client talks to a chatbot over real HTTP."""
+
+from __future__ import annotations
+
+import openai
+import pytest
+from openai import OpenAI
+
+from tests.chat.conftest import make_ready_bot
+from tests.live import serve
+
+
+@pytest.fixture
+def live(app, client, tenant):
+    bot = make_ready_bot(tenant)
+    with serve(app) as base_url:
+        yield OpenAI(base_url=f"{base_url}/v1", api_key=bot["secret_key"], max_retries=0), bot
+
+
+def test_openai_client_gets_an_answer_with_usage(live, tenant):
+    client, bot = live
+    completion = client.chat.completions.create(
+        model=bot["id"],
+        messages=[
+            {"role": "system", "content": "ignored: the chatbot's own prompt governs"},
+            {"role": "user", "content": "How long do I have to return an item?"},
+        ],
+    )
+    assert "30 days" in completion.choices[0].message.content
+    assert completion.choices[0].finish_reason == "stop"
+    assert completion.usage.total_tokens == (
+        completion.usage.prompt_tokens + completion.usage.completion_tokens
+    )
+    assert completion.usage.prompt_tokens > 0
+    summary = tenant.get("/api/usage/summary").json()
+    assert summary["tokens_used"] == completion.usage.total_tokens
+
+
+def test_openai_client_streams_with_usage(live):
+    client, bot = live
+    stream = client.chat.completions.create(
+        model=bot["id"],
+        messages=[
+            {"role": "user", "content": "Tell me about the Alpha 200 blender"},
+            {"role": "assistant", "content": "It is a blender with a 1200 W motor."},
+            {"role": "user", "content": "How much does it weigh?"},
+        ],
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    chunks = list(stream)
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert "3.2 kg" in text
+    assert chunks[-1].usage is not None and chunks[-1].usage.total_tokens > 0
+
+
+def test_openai_client_errors_are_typed(live):
+    client, bot = live
+    bad_key = OpenAI(base_url=str(client.base_url), api_key="sk_nope", max_retries=0)
+    with pytest.raises(openai.AuthenticationError):
+        bad_key.chat.completions.create(
+            model=bot["id"], messages=[{"role": "user", "content": "hi"}]
+        )
+    with pytest.raises(openai.NotFoundError):
+        client.chat.completions.create(
+            model="not-a-chatbot", messages=[{"role": "user", "content": "hi"}]
+        )
+    with pytest.raises(openai.BadRequestError):
+        client.chat.completions.create(
+            model=bot["id"], messages=[{"role": "assistant", "content": "no question"}]
+        )
