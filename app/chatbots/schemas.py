@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class WidgetSettings(BaseModel):
@@ -31,6 +31,12 @@ class ChatbotSettings(BaseModel):
     chunk_size: int | None = Field(None, ge=100, le=8000)
     chunk_overlap: int | None = Field(None, ge=0, le=2000)
     widget: WidgetSettings | None = None
+
+    @model_validator(mode="after")
+    def _overlap_below_size(self) -> ChatbotSettings:
+        if self.chunk_size and self.chunk_overlap and self.chunk_overlap >= self.chunk_size:
+            raise ValueError("chunk_overlap must be smaller than chunk_size")
+        return self
 
 
 def _origin(value: str) -> str:

@@ -17,6 +17,7 @@ import queue
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from typing import Protocol
 
 from sqlalchemy import select, update
@@ -50,7 +51,10 @@ def _set(factory: sessionmaker[Session], document_id: uuid.UUID, **values: objec
 
 
 def process_document(
-    factory: sessionmaker[Session], settings: Settings, document_id: uuid.UUID
+    factory: sessionmaker[Session],
+    settings: Settings,
+    document_id: uuid.UUID,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> str:
     """Ingest one document; returns its final status. Failures end `failed` with a reason."""
     with session_scope(factory) as db:
@@ -68,10 +72,13 @@ def process_document(
 
     embedder = embedder_for(settings)
     store = vector_store_for(settings)
+    chunk_size = options.get("chunk_size", settings.chunk_size)
     last = 0.0
 
-    def on_progress(done: int, total: int) -> None:
+    def report(done: int, total: int) -> None:
         nonlocal last
+        if on_progress is not None:
+            on_progress(done, total)
         now = time.monotonic()
         if done == total or now - last >= PROGRESS_INTERVAL_SECONDS:
             last = now
@@ -85,9 +92,9 @@ def process_document(
             chatbot_id=chatbot_id,
             embedder=embedder,
             store=store,
-            chunk_size=options.get("chunk_size", settings.chunk_size),
-            chunk_overlap=options.get("chunk_overlap", settings.chunk_overlap),
-            on_progress=on_progress,
+            chunk_size=chunk_size,
+            chunk_overlap=min(options.get("chunk_overlap", settings.chunk_overlap), chunk_size // 2),
+            on_progress=report,
             extra_metadata=meta,
         )
     except (IngestionError, FileNotFoundError) as exc:
