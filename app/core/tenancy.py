@@ -7,7 +7,7 @@ Objects of another customer are reported as missing (404) so that their existenc
 from __future__ import annotations
 
 import uuid
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import ForeignKey, Select, Uuid, select
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
@@ -23,16 +23,18 @@ class TenantOwned:
         )
 
 
-T = TypeVar("T", bound=TenantOwned)
+# any mapped class with `id` and `customer_id` columns (TenantOwned, or users)
+T = TypeVar("T")
 
 
-def tenant_select(model: type[T], customer_id: uuid.UUID) -> Select[tuple[T]]:
-    return select(model).where(model.customer_id == customer_id)
+def tenant_select(model: type[T], customer_id: uuid.UUID) -> Select[T]:
+    columns: Any = model
+    return select(model).where(columns.customer_id == customer_id)
 
 
 def get_owned(session: Session, model: type[T], object_id: uuid.UUID, customer_id: uuid.UUID) -> T:
     obj = session.scalars(
-        tenant_select(model, customer_id).where(model.id == object_id)  # type: ignore[attr-defined]
+        tenant_select(model, customer_id).where(cast(Any, model).id == object_id)
     ).one_or_none()
     if obj is None:
         raise NotFound(f"{_label(model)} not found")

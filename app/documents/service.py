@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+from functools import partial
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -114,7 +115,7 @@ def upload(
         accepted.append(Accepted(doc, duplicate=False))
     for doc, data in new_docs:
         storage.write(settings, doc, data)
-        after_commit(db, lambda doc_id=doc.id: jobs.enqueue(doc_id))
+        after_commit(db, partial(jobs.enqueue, doc.id))
     return accepted
 
 

@@ -1,0 +1,55 @@
+"""Shared by the benchmarks: a throwaway app on temporary storage, and a generated corpus."""
+
+from __future__ import annotations
+
+import os
+import platform
+import random
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from app.core.config import Settings
+
+WORDS = (
+    "pump filter pressure valve motor warranty return refund shipping invoice account order "
+    "delivery battery charger cable screen setting reset password login payment discount "
+    "voucher manual guide install update firmware device sensor bracket housing seal gasket "
+    "temperature schedule maintenance cleaning replacement spare part kit model series size"
+).split()
+
+
+def sentence(rng: random.Random) -> str:
+    words = [rng.choice(WORDS) for _ in range(rng.randint(8, 16))]
+    return " ".join(words).capitalize() + "."
+
+
+def paragraph(rng: random.Random, sentences: int = 6) -> str:
+    return " ".join(sentence(rng) for _ in range(sentences))
+
+
+def machine() -> str:
+    cores = os.cpu_count()
+    return f"{platform.processor() or platform.machine()}, {cores} cores, Python {platform.python_version()}"
+
+
+@contextmanager
+def temporary_settings(**overrides: object) -> Iterator[Settings]:
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        root = Path(tmp)
+        values: dict[str, object] = {
+            "env": "test",
+            "database_url": f"sqlite:///{root / 'bench.db'}",
+            "secret_key": "bench-" + "x" * 40,
+            "upload_dir": root / "uploads",
+            "vectorstore_dir": root / "vectors",
+            "rate_limit_public": "100000/minute",
+            "rate_limit_public_per_ip": "100000/minute",
+        }
+        values.update(overrides)
+        settings = Settings(**values)  # type: ignore[arg-type]
+        from tests.conftest import migrate
+
+        migrate(settings.database_url)
+        yield settings
