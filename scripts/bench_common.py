@@ -30,8 +30,8 @@ def paragraph(rng: random.Random, sentences: int = 6) -> str:
 
 
 def machine() -> str:
-    cores = os.cpu_count()
-    return f"{platform.processor() or platform.machine()}, {cores} cores, Python {platform.python_version()}"
+    cpu = platform.processor() or platform.machine()
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 @contextmanager

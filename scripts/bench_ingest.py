@@ -34,9 +34,7 @@ BATCH = 64
 def corpus(pages: int) -> list[bytes]:
     rng = random.Random(42)
     texts = [paragraph(rng, sentences=10) for _ in range(pages)]
-    return [
-        make_pdf(texts[i : i + PAGES_PER_PDF]) for i in range(0, len(texts), PAGES_PER_PDF)
-    ]
+    return [make_pdf(texts[i : i + PAGES_PER_PDF]) for i in range(0, len(texts), PAGES_PER_PDF)]
 
 
 def main() -> None:

@@ -35,11 +35,18 @@ CONCURRENCY = 8
 
 def questions(n: int) -> list[str]:
     rng = random.Random(7)
-    return [f"How do I {rng.choice(WORDS)} the {rng.choice(WORDS)} {rng.choice(WORDS)}?" for _ in range(n)]
+    return [
+        f"How do I {rng.choice(WORDS)} the {rng.choice(WORDS)} {rng.choice(WORDS)}?"
+        for _ in range(n)
+    ]
 
 
 def percentile(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
+    return (
+        statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+        if len(values) > 1
+        else values[0]
+    )
 
 
 def sequential_latencies(url: str, key: str, qs: list[str]) -> list[float]:
@@ -64,9 +71,7 @@ def throughput(url: str, key: str, qs: list[str], seconds: float) -> tuple[int, 
         i = offset
         with httpx.Client(timeout=60) as client:
             while time.monotonic() < deadline:
-                r = client.post(
-                    url, json={"question": qs[i % len(qs)]}, headers={"X-API-Key": key}
-                )
+                r = client.post(url, json={"question": qs[i % len(qs)]}, headers={"X-API-Key": key})
                 with lock:
                     counts["ok" if r.status_code == 200 else "error"] += 1
                 i += CONCURRENCY
@@ -105,7 +110,9 @@ def main() -> None:
                 json={"email": "q@example.com", "password": "benchmark", "customer_name": "Q"},
             ).json()["access_token"]
             bot = client.post(
-                "/api/chatbots", json={"name": "bench"}, headers={"Authorization": f"Bearer {token}"}
+                "/api/chatbots",
+                json={"name": "bench"},
+                headers={"Authorization": f"Bearer {token}"},
             ).json()
 
         embedder, store = embedder_for(settings), vector_store_for(settings)
@@ -116,7 +123,11 @@ def main() -> None:
             batch = texts[start : start + 256]
             chunks = [Chunk(start + i, t, {}) for i, t in enumerate(batch)]
             store.upsert(
-                bot["id"], embedder, f"{doc_id}-{start}", chunks, embedder.embed_passages(batch),
+                bot["id"],
+                embedder,
+                f"{doc_id}-{start}",
+                chunks,
+                embedder.embed_passages(batch),
                 {"filename": "corpus.txt"},
             )
         print(f"indexed {store.count(bot['id'])} chunks")
@@ -143,7 +154,9 @@ def main() -> None:
     p50_e, p95_e = percentile(endpoint, 50), percentile(endpoint, 95)
     p50_d, p95_d = percentile(direct, 50), percentile(direct, 95)
     print(f"\nmachine: {machine()}; embedder: {embedder.name} ({settings.embedding_backend})")
-    print(f"chatbot: {args.chunks} chunks; {args.requests} sequential questions; fake LLM on loopback")
+    print(
+        f"chatbot: {args.chunks} chunks; {args.requests} sequential questions; fake LLM on loopback"
+    )
     print(f"{'':34}{'p50 ms':>10}{'p95 ms':>10}")
     print(f"{'public endpoint (HTTP, full RAG)':34}{p50_e * 1000:10.1f}{p95_e * 1000:10.1f}")
     print(f"{'bare retrieval (embed + Chroma)':34}{p50_d * 1000:10.1f}{p95_d * 1000:10.1f}")

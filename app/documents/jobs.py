@@ -93,7 +93,9 @@ def process_document(
             embedder=embedder,
             store=store,
             chunk_size=chunk_size,
-            chunk_overlap=min(options.get("chunk_overlap", settings.chunk_overlap), chunk_size // 2),
+            chunk_overlap=min(
+                options.get("chunk_overlap", settings.chunk_overlap), chunk_size // 2
+            ),
             on_progress=report,
             extra_metadata=meta,
         )

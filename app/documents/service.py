@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 import hashlib
-from functools import partial
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session

@@ -1,0 +1,84 @@
+#!/usr/bin/env python
+"""Make every customer's invoice for one month from its usage records.
+
+    .venv/bin/python scripts/generate_invoices.py --period 2026-11
+
+Uses DATABASE_URL (app settings). Idempotent: an invoice that exists is returned, never made
+twice; a running month's invoice is a draft that the next run recomputes, and the first run after
+the month ends issues it. Customers without usage in the month are skipped. One transaction per
+customer, so one failure does not undo the others.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import select  # noqa: E402
+from tqdm import tqdm  # noqa: E402
+
+import app.models  # noqa: E402, F401 - every table, so that all mappers configure
+from app.billing.invoices import Outcome, generate_invoice  # noqa: E402
+from app.billing.service import period_bounds  # noqa: E402
+from app.core.config import get_settings  # noqa: E402
+from app.core.database import make_engine, make_sessionmaker, session_scope  # noqa: E402
+from app.core.errors import AppError  # noqa: E402
+from app.customers.models import Customer  # noqa: E402
+
+
+def last_month() -> str:
+    first_of_this_month = datetime.now(UTC).replace(day=1)
+    return (first_of_this_month - timedelta(days=1)).strftime("%Y-%m")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--period", default=last_month(), help="YYYY-MM (default: last month)")
+    args = parser.parse_args()
+    try:
+        period_bounds(args.period)
+    except AppError as exc:
+        parser.error(exc.message)
+
+    engine = make_engine(get_settings().database_url)
+    factory = make_sessionmaker(engine)
+    with factory() as db:
+        customers = db.execute(
+            select(Customer.id, Customer.name).order_by(Customer.created_at, Customer.id)
+        ).all()
+
+    outcomes: Counter[str] = Counter()
+    for customer_id, name in tqdm(customers, desc=f"invoices {args.period}", disable=None):
+        try:
+            with session_scope(factory) as db:
+                customer = db.get(Customer, customer_id)
+                if customer is None:  # deleted since the list was read
+                    continue
+                generated = generate_invoice(db, customer, args.period)
+                invoice = generated.invoice
+                detail = (
+                    f"{invoice.invoice_number} {invoice.amount:.2f} {invoice.currency} "
+                    f"({invoice.status})"
+                    if invoice
+                    else "no usage"
+                )
+        except AppError as exc:
+            outcomes["failed"] += 1
+            tqdm.write(f"failed     {name} ({customer_id}): {exc.message}")
+            continue
+        outcomes[generated.outcome] += 1
+        tqdm.write(f"{generated.outcome:<10} {name} ({customer_id}): {detail}")
+
+    counts = ", ".join(f"{o} {outcomes[o]}" for o in [*Outcome, "failed"])
+    print(f"{args.period}: {counts}")
+    engine.dispose()
+    return 1 if outcomes["failed"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
