@@ -157,6 +157,8 @@ class InProcessRunner:
         self._queue.put(document_id)
 
     def start(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return  # one worker per process, however many times the app starts up
         self._thread = threading.Thread(target=self._run, name="ingestion-worker", daemon=True)
         self._thread.start()
         for document_id in pending_document_ids(self._factory):
