@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from app.chatbots.keys import authenticate_key
 from app.chatbots.models import Chatbot
 from app.core.errors import Forbidden, NotFound, Unauthorized
+from app.widget.service import origin_allowed
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ def client_address(request: Request) -> str:
 
 def check_widget_origin(request: Request, chatbot: Chatbot) -> None:
     origin = request.headers.get("origin")
-    if not origin or origin.lower() not in (chatbot.allowed_origins or []):
+    if not origin_allowed(chatbot, origin, request.app.state.settings):
         raise Forbidden(
             f"This chatbot's widget key only works on its allowed websites, and "
             f"{origin or 'a request without an Origin'} is not one of them. "

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse
+
+from app.auth.deps import DB, CurrentUser
+from app.chatbots.service import get_chatbot
+from app.widget import service
+from app.widget.deps import Visitor
+from app.widget.schemas import SnippetOut, WidgetConfig
+
+router = APIRouter(tags=["widget"])
+
+ETAG = f'"{service.WIDGET_VERSION}"'
+# the snippet's URL names the version, so its content never changes; a bare /widget.js (or an
+# old ?v=) does change with a deploy, so it is cached briefly
+IMMUTABLE = "public, max-age=31536000, immutable"
+REVALIDATE = "public, max-age=300"
+
+
+@router.get("/api/chatbots/{chatbot_id}/snippet", response_model=SnippetOut)
+def get_snippet(chatbot_id: uuid.UUID, request: Request, principal: CurrentUser, db: DB):
+    """The line to paste into a website, and an iframe variant. Any user of the customer may
+    read it: it holds only the publishable widget key, never the secret key."""
+    chatbot = get_chatbot(db, principal.customer_id, chatbot_id)
+    return service.snippet(request.app.state.settings, chatbot)
+
+
+@router.get("/widget.js", include_in_schema=False)
+async def widget_js(request: Request, v: str | None = None) -> Response:
+    headers = {
+        "Cache-Control": IMMUTABLE if v == service.WIDGET_VERSION else REVALIDATE,
+        "ETag": ETAG,
+        "Access-Control-Allow-Origin": "*",  # lets pages load it with crossorigin + integrity
+        "Cross-Origin-Resource-Policy": "cross-origin",
+        "X-Content-Type-Options": "nosniff",
+    }
+    if request.headers.get("if-none-match") == ETAG:
+        return Response(status_code=304, headers=headers)
+    return Response(
+        service.WIDGET_JS, media_type="application/javascript; charset=utf-8", headers=headers
+    )
+
+
+@router.get("/widget/config/{chatbot_id}", response_model=WidgetConfig)
+def widget_config(chatbot_id: uuid.UUID, visitor: Visitor, request: Request, response: Response):
+    """What the widget shows, and whether the calling page's origin may use the widget key, so a
+    page on another website can say so instead of failing on a CORS-blocked request. Readable
+    from any origin: it carries no secrets and takes no credentials."""
+    # same-origin GETs carry no Origin header (the preview and iframe pages): use the Referer
+    origin = request.headers.get("origin") or request.headers.get("referer")
+    response.headers.update(
+        {"Access-Control-Allow-Origin": "*", "Cache-Control": "no-cache", "Vary": "Origin"}
+    )
+    return service.widget_config(visitor.chatbot, origin, request.app.state.settings)
+
+
+@router.get("/widget/frame/{chatbot_id}", response_class=HTMLResponse)
+def widget_frame(chatbot_id: uuid.UUID, visitor: Visitor, request: Request) -> HTMLResponse:
+    """The iframe variant of the snippet; only the chatbot's allowed origins may frame it."""
+    return HTMLResponse(
+        service.frame_page(request.app.state.settings, visitor.chatbot, visitor.key),
+        headers={
+            "Content-Security-Policy": service.frame_ancestors(visitor.chatbot),
+            "Cache-Control": "no-cache",
+        },
+    )
+
+
+@router.get("/widget/demo/{chatbot_id}", response_class=HTMLResponse)
+def widget_demo(chatbot_id: uuid.UUID, visitor: Visitor, request: Request) -> HTMLResponse:
+    """A preview page with the widget, to try it before pasting the snippet (`demo_url`)."""
+    settings = request.app.state.settings
+    return HTMLResponse(
+        service.demo_page(settings, visitor.chatbot, visitor.key),
+        headers={
+            "Content-Security-Policy": "frame-ancestors 'self' " + " ".join(settings.cors_origins),
+            "Cache-Control": "no-cache",
+        },
+    )

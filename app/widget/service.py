@@ -1,0 +1,152 @@
+"""The embeddable widget: its script as a versioned asset, the snippet, its public config and pages.
+
+Widget keys are publishable: they sit in customers' pages next to the chatbot id. What keeps them
+from working everywhere is the browser's `Origin`, checked against the chatbot's
+`allowed_origins`. The API's own origin (`PUBLIC_BASE_URL`) counts as allowed too, because the
+preview page and the iframe variant are served from it; the iframe page itself may only be framed
+by the allowed origins (`frame-ancestors`).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import uuid
+from html import escape
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from app.chatbots.models import Chatbot
+from app.core.config import Settings
+from app.core.errors import Conflict
+from app.widget.schemas import SnippetOut, WidgetConfig
+
+WIDGET_JS = (Path(__file__).parent / "static" / "widget.js").read_bytes()
+# the asset is fixed per version, so a snippet can pin it with Subresource Integrity
+WIDGET_VERSION = hashlib.sha256(WIDGET_JS).hexdigest()[:12]
+WIDGET_INTEGRITY = "sha384-" + base64.b64encode(hashlib.sha384(WIDGET_JS).digest()).decode()
+
+DEFAULT_GREETING = "Hi! Ask me a question and I'll answer from our documents."
+DEFAULT_ACCENT = "#2563eb"
+FRAME_SIZE = "width:100%;max-width:420px;height:600px;border:0"
+
+
+def origin_of(url: str | None) -> str | None:
+    """`scheme://host[:port]` of a URL or Origin header, lower-cased; None when it has none."""
+    if not url:
+        return None
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
+def base_url(settings: Settings) -> str:
+    return settings.public_base_url.rstrip("/")
+
+
+def origin_allowed(chatbot: Chatbot, origin: str | None, settings: Settings) -> bool:
+    """Whether a browser page on `origin` may use this chatbot's widget key."""
+    origin = origin_of(origin)
+    if origin is None:
+        return False
+    return origin in (chatbot.allowed_origins or []) or origin == origin_of(
+        settings.public_base_url
+    )
+
+
+def widget_config(chatbot: Chatbot, origin: str | None, settings: Settings) -> WidgetConfig:
+    options = (chatbot.settings or {}).get("widget") or {}
+    return WidgetConfig(
+        chatbot_id=chatbot.id,
+        title=options.get("title") or chatbot.name,
+        greeting=options.get("greeting") or DEFAULT_GREETING,
+        starter_questions=options.get("starter_questions") or [],
+        accent_color=options.get("accent_color") or DEFAULT_ACCENT,
+        position=options.get("position") or "bottom-right",
+        origin=origin_of(origin),
+        origin_allowed=origin_allowed(chatbot, origin, settings),
+    )
+
+
+def active_widget_key(chatbot: Chatbot) -> str:
+    keys = [
+        key
+        for key in chatbot.api_keys
+        if key.kind == "widget" and key.revoked_at is None and key.publishable_key
+    ]
+    newest = max(keys, key=lambda key: key.created_at, default=None)
+    if newest is None or newest.publishable_key is None:
+        raise Conflict("This chatbot has no widget key to show; rotate its widget key first")
+    return newest.publishable_key
+
+
+def script_url(settings: Settings) -> str:
+    return f"{base_url(settings)}/widget.js?v={WIDGET_VERSION}"
+
+
+def script_tag(settings: Settings, chatbot_id: uuid.UUID, key: str, *, mode: str = "") -> str:
+    extra = f' data-mode="{escape(mode)}"' if mode else ""
+    return (
+        f'<script async src="{escape(script_url(settings))}" '
+        f'data-chatbot-id="{chatbot_id}" data-widget-key="{escape(key)}"{extra}></script>'
+    )
+
+
+def page_url(settings: Settings, page: str, chatbot_id: uuid.UUID, key: str) -> str:
+    return f"{base_url(settings)}/widget/{page}/{chatbot_id}?key={key}"
+
+
+def snippet(settings: Settings, chatbot: Chatbot) -> SnippetOut:
+    key = active_widget_key(chatbot)
+    frame_url = page_url(settings, "frame", chatbot.id, key)
+    title = escape(widget_config(chatbot, None, settings).title)
+    return SnippetOut(
+        chatbot_id=chatbot.id,
+        widget_key=key,
+        script=script_tag(settings, chatbot.id, key),
+        iframe=f'<iframe src="{escape(frame_url)}" title="{title}" style="{FRAME_SIZE}"></iframe>',
+        script_url=script_url(settings),
+        integrity=WIDGET_INTEGRITY,
+        iframe_url=frame_url,
+        demo_url=page_url(settings, "demo", chatbot.id, key),
+        allowed_origins=chatbot.allowed_origins or [],
+    )
+
+
+def _page(title: str, head: str, body: str) -> str:
+    return (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title)}</title>{head}</head><body>{body}</body></html>\n"
+    )
+
+
+def frame_page(settings: Settings, chatbot: Chatbot, key: str) -> str:
+    """The iframe variant: the widget filling the frame, for sites that forbid foreign scripts."""
+    return _page(
+        widget_config(chatbot, None, settings).title,
+        "<style>html,body{margin:0;height:100%}</style>",
+        script_tag(settings, chatbot.id, key, mode="inline"),
+    )
+
+
+def frame_ancestors(chatbot: Chatbot) -> str:
+    return "frame-ancestors " + (" ".join(chatbot.allowed_origins or []) or "'none'")
+
+
+def demo_page(settings: Settings, chatbot: Chatbot, key: str) -> str:
+    tag = script_tag(settings, chatbot.id, key)
+    return _page(
+        f"Widget preview: {chatbot.name}",
+        "<style>body{font:16px/1.5 system-ui,sans-serif;max-width:44rem;margin:3rem auto;"
+        "padding:0 1rem;color:#1f2937}pre{white-space:pre-wrap;word-break:break-all;"
+        "background:#f3f4f6;padding:1rem;border-radius:8px}</style>",
+        f"<h1>Preview: {escape(chatbot.name)}</h1>"
+        "<p>This page shows the chat widget as your visitors will see it. Open the bubble in the "
+        "corner and ask a question about your documents; the answers count against your plan "
+        "like any other.</p>"
+        "<p>To add it to your website, paste this line before <code>&lt;/body&gt;</code>, and list "
+        "the site under the chatbot's <code>allowed_origins</code>:</p>"
+        f"<pre><code>{escape(tag)}</code></pre>{tag}",
+    )

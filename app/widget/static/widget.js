@@ -1,0 +1,322 @@
+/*! Chat widget. Embed with the snippet from GET /api/chatbots/{id}/snippet:
+ *  <script async src="https://API/widget.js?v=…" data-chatbot-id="…" data-widget-key="pk_…"></script>
+ *  data-mode="inline" fills the page instead of floating (the iframe variant).
+ *  Everything lives in a Shadow DOM, so host and widget styles cannot reach each other. */
+(() => {
+  "use strict";
+  const script = document.currentScript;
+  const { chatbotId, widgetKey, mode } = (script && script.dataset) || {};
+  if (!chatbotId || !widgetKey) return;
+  const api = new URL(script.src).origin;
+  const inline = mode === "inline";
+  const storeKey = "ragchat:" + chatbotId;
+  const KEEP = 50; // messages kept in localStorage
+  const TEXT = {
+    refused: "This chat isn't enabled on this website.",
+    quota: "This chat has reached its usage limit for now. Please try again later.",
+    rateLimited: (s) => `You're sending messages too quickly. Please wait ${s} seconds and try again.`,
+    offline: "Can't reach the chat service. Check your internet connection and try again.",
+    unavailable: "This chat is not available right now.",
+    interrupted: "The answer was interrupted. Please try again.",
+    failed: "Sorry, something went wrong. Please try again.",
+  };
+
+  const CSS = `
+:host { all: initial !important; }
+* { box-sizing: border-box; }
+[hidden] { display: none !important; }
+.root { --accent: #2563eb; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
+  color: #1f2937; letter-spacing: normal; text-align: left; }
+.launcher { position: fixed; bottom: 20px; right: 20px; z-index: 2147483000; width: 56px; height: 56px;
+  border: 0; border-radius: 50%; background: var(--accent); color: #fff; cursor: pointer;
+  display: flex; align-items: center; justify-content: center; box-shadow: 0 4px 14px rgba(0,0,0,.25); }
+.left .launcher, .left .panel { right: auto; left: 20px; }
+.launcher svg { width: 28px; height: 28px; fill: currentColor; }
+button:focus-visible, input:focus-visible, a:focus-visible { outline: 3px solid #f59e0b; outline-offset: 2px; }
+.panel { position: fixed; bottom: 88px; right: 20px; z-index: 2147483001; width: 370px; height: 560px;
+  max-height: calc(100vh - 108px); display: flex; flex-direction: column; background: #fff;
+  border-radius: 14px; overflow: hidden; box-shadow: 0 10px 40px rgba(0,0,0,.25); }
+.inline .panel { position: static; width: 100%; height: 100vh; max-height: none; border-radius: 0; box-shadow: none; }
+header { display: flex; align-items: center; gap: 8px; padding: 12px 14px; background: var(--accent); color: #fff; }
+h2 { flex: 1; margin: 0; font-size: 16px; font-weight: 600; line-height: 1.3; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.close { border: 0; background: transparent; color: inherit; font-size: 24px; line-height: 1; cursor: pointer;
+  width: 44px; height: 44px; border-radius: 8px; }
+.log { flex: 1; overflow-y: auto; padding: 14px; display: flex; flex-direction: column; gap: 10px; background: #f9fafb; }
+.msg { max-width: 88%; padding: 9px 12px; border-radius: 12px; white-space: pre-wrap; overflow-wrap: anywhere; }
+.bot { align-self: flex-start; background: #fff; border: 1px solid #e5e7eb; }
+.user { align-self: flex-end; background: var(--accent); color: #fff; }
+.error { border-color: #fca5a5; background: #fef2f2; color: #991b1b; }
+.pending .text:empty::after { content: "…"; }
+.sources { margin: 8px 0 0; padding: 0; list-style: none; display: flex; flex-wrap: wrap; gap: 4px; font-size: 12px; }
+.sources li { background: #eef2ff; color: #3730a3; border-radius: 6px; padding: 2px 6px; }
+.sources a { color: inherit; }
+.starters { display: flex; flex-wrap: wrap; gap: 6px; padding: 0 14px 10px; background: #f9fafb; }
+.starters button { border: 1px solid var(--accent); color: var(--accent); background: #fff; border-radius: 16px;
+  padding: 6px 10px; font: inherit; font-size: 13px; cursor: pointer; }
+.notice { margin: 0; padding: 10px 14px; background: #fef3c7; color: #78350f; font-size: 14px; }
+form { display: flex; gap: 8px; padding: 10px; border-top: 1px solid #e5e7eb; background: #fff; }
+input { flex: 1; min-width: 0; padding: 10px 12px; border: 1px solid #d1d5db; border-radius: 10px; font: inherit;
+  font-size: 16px; color: inherit; background: #fff; }
+.send { border: 0; border-radius: 10px; padding: 0 14px; background: var(--accent); color: #fff; font: inherit;
+  font-weight: 600; cursor: pointer; min-height: 44px; }
+.send:disabled, input:disabled { opacity: .55; cursor: not-allowed; }
+.sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+@media (max-width: 480px) {
+  .root .panel { inset: 0; width: 100%; height: 100%; max-height: none; border-radius: 0; }
+}`;
+
+  const HTML = `
+<div class="root" part="root">
+  <button class="launcher" type="button" aria-label="Open chat" aria-expanded="false" aria-controls="panel">
+    <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z"/></svg>
+  </button>
+  <section class="panel" id="panel" role="dialog" aria-labelledby="title" hidden>
+    <header><h2 id="title">Chat</h2><button class="close" type="button" aria-label="Close chat">×</button></header>
+    <div class="log" role="log" aria-live="polite"></div>
+    <div class="starters"></div>
+    <p class="notice" role="alert" hidden></p>
+    <form><label class="sr" for="input">Your question</label>
+      <input id="input" type="text" autocomplete="off" maxlength="4000" placeholder="Ask a question…">
+      <button class="send" type="submit">Send</button></form>
+  </section>
+</div>`;
+
+  const host = document.createElement("div");
+  host.setAttribute("data-chat-widget", chatbotId);
+  const shadow = host.attachShadow({ mode: "open" });
+  shadow.innerHTML = `<style>${CSS}</style>${HTML}`;
+  const $ = (selector) => shadow.querySelector(selector);
+  const root = $(".root"), launcher = $(".launcher"), panel = $(".panel"), log = $(".log");
+  const starters = $(".starters"), notice = $(".notice"), form = $("form"), input = $("input");
+  const sendButton = $(".send");
+
+  let config = null; // from /widget/config: null until it answers
+  let busy = false;
+  let state = load();
+
+  function load() {
+    try {
+      const saved = JSON.parse(localStorage.getItem(storeKey));
+      if (saved && Array.isArray(saved.messages)) return saved;
+    } catch (_) { /* storage blocked or corrupt: start afresh */ }
+    return { session_id: null, messages: [], open: false };
+  }
+  function save() {
+    state.messages = state.messages.slice(-KEEP);
+    try { localStorage.setItem(storeKey, JSON.stringify(state)); } catch (_) { /* private mode */ }
+  }
+
+  function sourceLabel(s) {
+    return s.filename + (s.page ? ", p. " + s.page : s.heading ? " – " + s.heading : "");
+  }
+  function showSources(bubble, sources) {
+    const seen = new Set();
+    const list = document.createElement("ul");
+    list.className = "sources";
+    list.setAttribute("aria-label", "Sources");
+    for (const source of sources || []) {
+      const label = sourceLabel(source);
+      if (seen.has(label)) continue;
+      seen.add(label);
+      const item = document.createElement("li");
+      let tag = item;
+      if (/^https?:\/\//.test(source.filename)) {
+        tag = item.appendChild(document.createElement("a"));
+        tag.href = source.filename;
+        tag.target = "_blank";
+        tag.rel = "noopener noreferrer";
+      }
+      tag.textContent = label;
+      list.appendChild(item);
+    }
+    if (seen.size) bubble.appendChild(list);
+  }
+  function bubble(role, text, sources) {
+    const el = document.createElement("div");
+    el.className = "msg " + role;
+    const body = el.appendChild(document.createElement("div"));
+    body.className = "text";
+    body.textContent = text;
+    if (sources) showSources(el, sources);
+    log.appendChild(el);
+    log.scrollTop = log.scrollHeight;
+    return el;
+  }
+  function setNotice(text) {
+    notice.textContent = text || "";
+    notice.hidden = !text;
+  }
+
+  function render() {
+    log.textContent = "";
+    if (config && config.origin_allowed) bubble("bot", config.greeting);
+    for (const m of state.messages) bubble(m.role, m.text, m.sources);
+    starters.textContent = "";
+    const questions = (config && config.origin_allowed && !state.messages.length && config.starter_questions) || [];
+    for (const q of questions) {
+      const b = starters.appendChild(document.createElement("button"));
+      b.type = "button";
+      b.textContent = q;
+      b.addEventListener("click", () => ask(q));
+    }
+    starters.hidden = !questions.length;
+  }
+
+  function applyConfig(c) {
+    config = c;
+    $("#title").textContent = c.title;
+    if (/^#[0-9a-f]{6}$/i.test(c.accent_color)) root.style.setProperty("--accent", c.accent_color);
+    root.classList.toggle("left", c.position === "bottom-left");
+    launcher.setAttribute("aria-label", "Open chat: " + c.title);
+    if (!c.origin_allowed) {
+      setNotice(TEXT.refused);
+      input.disabled = sendButton.disabled = true;
+      console.warn(`Chat widget: ${c.origin || "this page"} is not in the chatbot's allowed_origins.`);
+    }
+    render();
+  }
+
+  function open(focus = true) {
+    panel.hidden = false;
+    launcher.setAttribute("aria-expanded", "true");
+    state.open = true;
+    save();
+    log.scrollTop = log.scrollHeight;
+    if (focus) (input.disabled ? $(".close") : input).focus();
+  }
+  function close() {
+    if (inline) return;
+    panel.hidden = true;
+    launcher.setAttribute("aria-expanded", "false");
+    state.open = false;
+    save();
+    launcher.focus();
+  }
+
+  function errorText(status, body, retryAfter) {
+    if (status === 402) return TEXT.quota;
+    if (status === 429) return TEXT.rateLimited(retryAfter || "a few");
+    if (status === 403) return TEXT.refused;
+    return (body && body.error && body.error.message) || TEXT.failed;
+  }
+
+  async function post(question) {
+    return fetch(`${api}/api/public/${chatbotId}/query`, {
+      method: "POST",
+      credentials: "omit",
+      headers: { "Content-Type": "application/json", "X-API-Key": widgetKey, Accept: "text/event-stream" },
+      body: JSON.stringify({ question, session_id: state.session_id || undefined, stream: true }),
+    });
+  }
+
+  // Reads the Server-Sent Events of one answer into `reply`; returns {text, sources} when done.
+  async function readAnswer(response, reply) {
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    const body = reply.querySelector(".text");
+    let buffer = "", text = "", sources = [];
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(TEXT.interrupted);
+      buffer += decoder.decode(value, { stream: true });
+      let end;
+      while ((end = buffer.search(/\r?\n\r?\n/)) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end).replace(/^\r?\n\r?\n/, "");
+        let event = "message", data = "";
+        for (const line of block.split(/\r?\n/)) {
+          if (line.startsWith("event:")) event = line.slice(6).trim();
+          else if (line.startsWith("data:")) data += line.slice(5).trim();
+        }
+        if (!data) continue;
+        const payload = JSON.parse(data);
+        if (event === "sources") {
+          sources = payload.sources;
+          state.session_id = payload.session_id;
+        } else if (event === "delta") {
+          text += payload.text;
+          body.textContent = text;
+          log.scrollTop = log.scrollHeight;
+        } else if (event === "error") {
+          throw new Error(payload.error.message || TEXT.failed);
+        } else if (event === "done") {
+          state.session_id = payload.session_id;
+          return { text, sources };
+        }
+      }
+    }
+  }
+
+  async function ask(question) {
+    question = question.trim();
+    if (busy || !question || (config && !config.origin_allowed)) return;
+    busy = true;
+    input.value = "";
+    setNotice("");
+    starters.hidden = true;
+    bubble("user", question);
+    const reply = bubble("bot pending", "");
+    log.setAttribute("aria-busy", "true");
+    sendButton.disabled = true;
+    try {
+      let response = await post(question);
+      if (response.status === 404 && state.session_id) {
+        state.session_id = null; // the stored conversation is gone: start a new one
+        response = await post(question);
+      }
+      if (!response.ok) {
+        const body = await response.json().catch(() => null);
+        throw new Error(errorText(response.status, body, response.headers.get("Retry-After")));
+      }
+      const answer = await readAnswer(response, reply);
+      showSources(reply, answer.sources);
+      const kept = answer.sources.map(({ filename, page, heading }) => ({ filename, page, heading }));
+      state.messages.push({ role: "user", text: question }, { role: "bot", text: answer.text, sources: kept });
+      save();
+    } catch (error) {
+      // fetch and stream reads fail with TypeError when the network does; ours are plain Errors
+      const message = error instanceof TypeError ? TEXT.offline : error instanceof SyntaxError ? TEXT.failed : error.message;
+      reply.classList.add("error");
+      reply.querySelector(".text").textContent = message;
+      setNotice(message);
+    } finally {
+      reply.classList.remove("pending");
+      log.removeAttribute("aria-busy");
+      sendButton.disabled = false;
+      busy = false;
+      if (!panel.hidden) input.focus();
+    }
+  }
+
+  launcher.addEventListener("click", () => (panel.hidden ? open() : close()));
+  $(".close").addEventListener("click", close);
+  panel.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") close();
+  });
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    ask(input.value);
+  });
+
+  if (inline) {
+    root.classList.add("inline");
+    launcher.hidden = true;
+    $(".close").hidden = true;
+  }
+  render();
+  const mount = () => {
+    document.body.appendChild(host);
+    if (inline || state.open) open(false); // reopen as it was, without taking the page's focus
+  };
+  if (document.body) mount();
+  else document.addEventListener("DOMContentLoaded", mount);
+
+  fetch(`${api}/widget/config/${chatbotId}?key=${encodeURIComponent(widgetKey)}`, { credentials: "omit" })
+    .then(async (r) => {
+      if (r.ok) return applyConfig(await r.json());
+      const body = await r.json().catch(() => null);
+      console.warn("Chat widget:", (body && body.error && body.error.message) || r.status);
+      setNotice(TEXT.unavailable);
+    })
+    .catch(() => setNotice(TEXT.offline));
+})();

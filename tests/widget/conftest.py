@@ -1,0 +1,120 @@
+"""A real API on localhost, customers' websites on 127.0.0.1, and headless Chromium.
+
+The API and the host pages run on different origins, as they do in production, so the browser
+applies CORS and the widget key's origin check exactly as it would on a customer's site.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from app.main import create_app
+from tests.conftest import ROOT, Tenant, register_tenant, wipe
+from tests.live import serve
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+@dataclass
+class LiveApi:
+    url: str
+    app: FastAPI
+    owner: Tenant
+
+
+@pytest.fixture
+def live_api(make_settings) -> Iterator[LiveApi]:
+    """The whole app served by uvicorn on http://localhost:<port>, with a registered owner."""
+    settings = make_settings()
+    app = create_app(settings)
+    try:
+        with serve(app, host="localhost") as url, httpx.Client(base_url=url, timeout=60) as http:
+            settings.public_base_url = url  # the port is known only once the server is up
+            yield LiveApi(url, app, register_tenant(http))
+    finally:
+        wipe(app.state.engine)
+
+
+@dataclass
+class Site:
+    """A customer's website: static pages on an origin of its own."""
+
+    server: ThreadingHTTPServer
+    pages: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def origin(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+
+def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            page = site.pages.get(self.path.split("?")[0])
+            body = (page or "not found").encode()
+            self.send_response(200 if page is not None else 404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    return Handler
+
+
+@pytest.fixture
+def site_factory() -> Iterator:
+    """`site_factory()` starts another website on 127.0.0.1 with a port of its own."""
+    sites: list[Site] = []
+
+    def start() -> Site:
+        site = Site(ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler))
+        site.server.RequestHandlerClass = _handler(site)
+        threading.Thread(target=site.server.serve_forever, daemon=True).start()
+        sites.append(site)
+        return site
+
+    yield start
+    for site in sites:
+        site.server.shutdown()
+        site.server.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (scripts/test does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

@@ -1,0 +1,222 @@
+"""The widget in headless Chromium: a customer's page on 127.0.0.1, the API on localhost."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from app.billing import service as billing
+from app.core.database import session_scope
+from tests.api.test_documents import TEXT, upload, wait_until_done
+
+pytestmark = pytest.mark.browser
+
+QUESTION = "How long do I have to return an item?"
+HOST_ELEMENTS = ("body", "body > h1", "body > p")  # CSS locators pierce shadow roots otherwise
+PHONE = {"width": 375, "height": 667}
+WIDGET = {
+    "title": "Ask Acme",
+    "greeting": "Hi! Ask me about returns and shipping.",
+    "starter_questions": ["Is shipping free?"],
+    "accent_color": "#0f766e",
+}
+AGGRESSIVE_CSS = (
+    "* { font-size: 40px !important; display: inline !important; color: red !important;"
+    " font-family: serif !important; line-height: 3 !important; }"
+    " div, section, button, input { position: static !important; width: 10px !important; }"
+)
+
+
+def host_page(snippet: str, style: str = "") -> str:
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>Acme Shop</title><style>{style}</style></head>"
+        f"<body><h1>Acme Shop</h1><p>Kettles, mugs and teapots.</p>{snippet}</body></html>"
+    )
+
+
+def make_bot(live_api, *origins: str, document: bool = False) -> dict:
+    owner = live_api.owner
+    bot = owner.create_chatbot(
+        name="Shop help", allowed_origins=list(origins), settings={"widget": WIDGET}
+    )
+    if document:
+        doc = upload(owner, bot["id"], "policy.txt", TEXT.encode()).json()[0]
+        assert wait_until_done(owner, doc["id"])["status"] == "ready"
+    bot["snippet"] = owner.get(f"/api/chatbots/{bot['id']}/snippet").json()
+    return bot
+
+
+def launcher(page: Page):
+    return page.get_by_role("button", name=f"Open chat: {WIDGET['title']}")
+
+
+def ask(page: Page, question: str) -> None:
+    box = page.get_by_label("Your question")
+    box.fill(question)
+    box.press("Enter")
+
+
+def test_visitor_asks_by_keyboard_and_sees_the_streamed_answer_and_sources(
+    live_api, site_factory, browser, artifacts
+):
+    site = site_factory()
+    bot = make_bot(live_api, site.origin, document=True)
+    site.pages["/"] = host_page(bot["snippet"]["script"])
+    page = browser.new_page()
+    page.goto(f"{site.origin}/")
+
+    expect(launcher(page)).to_be_visible()
+    page.keyboard.press("Tab")
+    expect(launcher(page)).to_be_focused()
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog", name=WIDGET["title"])
+    expect(dialog).to_be_visible()
+    expect(page.get_by_label("Your question")).to_be_focused()
+    log = page.get_by_role("log")
+    expect(log).to_contain_text(WIDGET["greeting"])
+    with page.expect_response(lambda r: r.url.endswith("/query")) as answered:
+        ask(page, QUESTION)
+    assert answered.value.headers["content-type"].startswith("text/event-stream")
+    assert answered.value.headers["access-control-allow-origin"] == site.origin
+    expect(log).to_contain_text("30 days")
+    expect(log.get_by_role("list", name="Sources")).to_contain_text("policy.txt")
+    page.screenshot(path=artifacts / "widget-open.png")
+
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(launcher(page)).to_be_focused()
+
+    page.reload()
+    launcher(page).click()
+    expect(log).to_contain_text("30 days")  # the conversation came back from localStorage
+    ask(page, "Is shipping free?")
+    expect(log).to_contain_text("50 euros")
+    page.close()
+    sessions = live_api.owner.get(f"/api/chatbots/{bot['id']}/sessions").json()
+    assert [s["channel"] for s in sessions] == ["widget"]  # one conversation, continued
+    messages = live_api.owner.get(f"/api/sessions/{sessions[0]['id']}/messages").json()
+    assert len(messages) == 4
+
+
+def test_widget_fills_a_phone_screen(live_api, site_factory, browser, artifacts):
+    site = site_factory()
+    bot = make_bot(live_api, site.origin, document=True)
+    site.pages["/"] = host_page(bot["snippet"]["script"])
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.goto(f"{site.origin}/")
+
+    launcher(page).tap()
+    page.get_by_role("button", name="Is shipping free?").tap()
+
+    log = page.get_by_role("log")
+    expect(log).to_contain_text("50 euros")
+    expect(log.get_by_role("list", name="Sources")).to_contain_text("policy.txt")
+    box = page.get_by_role("dialog").bounding_box()
+    assert box == {"x": 0, "y": 0, **PHONE}
+    page.screenshot(path=artifacts / "widget-phone.png")
+    page.get_by_role("button", name="Close chat").tap()
+    expect(page.get_by_role("dialog")).to_be_hidden()
+    context.close()
+
+
+def test_widget_on_a_site_not_in_allowed_origins_says_it_is_not_enabled(
+    live_api, site_factory, browser
+):
+    allowed, elsewhere = site_factory(), site_factory()
+    bot = make_bot(live_api, allowed.origin)
+    elsewhere.pages["/"] = host_page(bot["snippet"]["script"])
+    page = browser.new_page()
+    page.goto(f"{elsewhere.origin}/")
+
+    launcher(page).click()
+
+    expect(page.get_by_role("alert")).to_have_text("This chat isn't enabled on this website.")
+    expect(page.get_by_label("Your question")).to_be_disabled()
+    refused = page.evaluate(
+        """async ([url, key]) => {
+            try {
+                await fetch(url, {method: "POST", headers: {"Content-Type": "application/json",
+                    "X-API-Key": key}, body: JSON.stringify({question: "returns?"})});
+                return "answered";
+            } catch (e) { return "blocked"; }
+        }""",
+        [f"{live_api.url}/api/public/{bot['id']}/query", bot["widget_key"]],
+    )
+    assert refused == "blocked"
+    assert live_api.owner.get(f"/api/chatbots/{bot['id']}/sessions").json() == []
+    page.close()
+
+
+def test_host_css_cannot_break_the_widget_nor_the_widget_the_host(live_api, site_factory, browser):
+    site = site_factory()
+    bot = make_bot(live_api, site.origin)
+    site.pages["/plain"] = host_page("", AGGRESSIVE_CSS)
+    site.pages["/"] = host_page(bot["snippet"]["script"], AGGRESSIVE_CSS)
+    page = browser.new_page()
+    styles = "el => { const s = getComputedStyle(el); return [s.fontSize, s.color, s.display, s.fontFamily, s.margin]; }"  # noqa: E501
+    page.goto(f"{site.origin}/plain")
+    host_before = [page.locator(tag).evaluate(styles) for tag in HOST_ELEMENTS]
+
+    page.goto(f"{site.origin}/")
+    launcher(page).click()
+
+    assert [page.locator(tag).evaluate(styles) for tag in HOST_ELEMENTS] == host_before
+    box = launcher(page).bounding_box()
+    assert box is not None and (box["width"], box["height"]) == (56, 56)
+    dialog = page.get_by_role("dialog")
+    panel = dialog.bounding_box()
+    assert panel is not None and panel["width"] == 370
+    assert dialog.evaluate(styles)[:3] == ["15px", "rgb(31, 41, 55)", "flex"]
+    assert page.get_by_label("Your question").evaluate("el => getComputedStyle(el).fontSize") == (
+        "16px"
+    )
+    page.close()
+
+
+def test_widget_explains_offline_quota_and_rate_limit_errors(live_api, site_factory, browser):
+    site = site_factory()
+    bot = make_bot(live_api, site.origin)
+    site.pages["/"] = host_page(bot["snippet"]["script"])
+    live_api.app.state.settings.rate_limit_widget_per_ip = "1/minute"
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{site.origin}/")
+    launcher(page).click()
+    alert = page.get_by_role("alert")
+
+    context.set_offline(True)
+    ask(page, QUESTION)
+    expect(alert).to_contain_text("Can't reach the chat service")
+
+    context.set_offline(False)
+    with session_scope(live_api.app.state.sessionmaker) as db:
+        billing.add_to_totals(db, uuid.UUID(live_api.owner.customer_id), 10**9, 0, queries=0)
+    ask(page, QUESTION)
+    expect(alert).to_contain_text("reached its usage limit")
+
+    ask(page, QUESTION)
+    expect(alert).to_contain_text("sending messages too quickly. Please wait")
+    context.close()
+
+
+def test_iframe_variant_and_preview_page_answer_too(live_api, site_factory, browser):
+    site = site_factory()
+    bot = make_bot(live_api, site.origin, document=True)
+    site.pages["/"] = host_page(bot["snippet"]["iframe"])
+    page = browser.new_page()
+
+    page.goto(f"{site.origin}/")
+    frame = page.frame_locator("iframe")
+    ask(frame, QUESTION)  # the inline widget fills the frame, already open
+    expect(frame.get_by_role("log")).to_contain_text("30 days")
+
+    page.goto(bot["snippet"]["demo_url"])
+    launcher(page).click()
+    ask(page, QUESTION)
+    expect(page.get_by_role("log")).to_contain_text("30 days")
+    page.close()
