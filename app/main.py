@@ -9,7 +9,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from app.analytics.router import router as analytics_router
 from app.auth.router import router as auth_router
+from app.billing.router import billing_router
 from app.billing.router import router as usage_router
 from app.chat.openai_compat import router as openai_router
 from app.chat.router import router as chat_router
@@ -23,6 +25,8 @@ from app.customers.router import router as users_router
 from app.documents.jobs import build_runner
 from app.documents.router import router as documents_router
 from app.health import router as health_router
+from app.widget.cors import ChatbotCORSMiddleware
+from app.widget.router import router as widget_router
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -57,6 +61,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_methods=["*"],
         allow_headers=["*"],
     )
+    # added after the dashboard's CORS so it runs first: per-chatbot CORS for the public query
+    app.add_middleware(ChatbotCORSMiddleware, sessionmaker=app.state.sessionmaker)
     install_error_handlers(app)
     for router in (
         health_router,
@@ -67,6 +73,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         chat_router,  # before any route whose path starts with /api/{customer_id}
         openai_router,
         usage_router,
+        billing_router,
+        analytics_router,
+        widget_router,
     ):
         app.include_router(router)
     return app

@@ -1,6 +1,15 @@
 """Every table, imported in one place so that Alembic and the app see the same metadata."""
 
-from app.billing.models import DemoUsage, UsageRecord, UsageTotal
+from app.analytics.models import Feedback
+from app.billing.models import (
+    DemoUsage,
+    Invoice,
+    InvoiceCounter,
+    InvoiceLine,
+    Plan,
+    UsageRecord,
+    UsageTotal,
+)
 from app.chat.models import ChatMessage, ChatSession
 from app.chatbots.models import ApiKey, Chatbot
 from app.core.database import Base
@@ -16,6 +25,11 @@ __all__ = [
     "Customer",
     "DemoUsage",
     "Document",
+    "Feedback",
+    "Invoice",
+    "InvoiceCounter",
+    "InvoiceLine",
+    "Plan",
     "UsageRecord",
     "UsageTotal",
     "User",

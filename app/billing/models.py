@@ -1,13 +1,33 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, UniqueConstraint, Uuid
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.database import Base, UUIDPrimaryKey, utcnow
 from app.core.tenancy import TenantOwned
+
+INVOICE_STATUSES = ("draft", "issued", "paid", "void")
+# prices per 1,000 tokens are fractions of a cent; amounts are whole cents
+Price = Numeric(12, 6)
+Money = Numeric(12, 2)
 
 
 class UsageRecord(UUIDPrimaryKey, TenantOwned, Base):
@@ -60,3 +80,79 @@ class DemoUsage(TenantOwned, Base):
         Uuid, ForeignKey("chatbots.id", ondelete="CASCADE")
     )
     messages: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Plan(Base):
+    """A row of the plan catalogue, which operators edit; `Customer.plan` names one."""
+
+    __tablename__ = "plans"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    monthly_tokens: Mapped[int] = mapped_column(BigInteger)
+    price_per_1k_input: Mapped[Decimal] = mapped_column(Price)
+    price_per_1k_output: Mapped[Decimal] = mapped_column(Price)
+    overage_allowed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class InvoiceCounter(Base):
+    """The last number given out in one invoice series (`INV-2026`), raised atomically."""
+
+    __tablename__ = "invoice_counters"
+
+    series: Mapped[str] = mapped_column(String(16), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Invoice(UUIDPrimaryKey, TenantOwned, Base):
+    """What a customer owes for one calendar month (UTC) of usage records."""
+
+    __tablename__ = "invoices"
+    __table_args__ = (
+        UniqueConstraint("customer_id", "period"),
+        CheckConstraint("status IN ('draft', 'issued', 'paid', 'void')", name="status"),
+    )
+
+    invoice_number: Mapped[str] = mapped_column(String(32), unique=True)
+    period: Mapped[str] = mapped_column(String(7))
+    status: Mapped[str] = mapped_column(String(8))
+    currency: Mapped[str] = mapped_column(String(3))
+    plan: Mapped[str] = mapped_column(String(40))
+    input_tokens: Mapped[int] = mapped_column(BigInteger)
+    output_tokens: Mapped[int] = mapped_column(BigInteger)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    # who was billed, as it stood when the invoice was made: later edits do not rewrite it
+    billed_to: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+    issued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    due_date: Mapped[date | None] = mapped_column(Date)
+
+    lines: Mapped[list[InvoiceLine]] = relationship(
+        back_populates="invoice",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="InvoiceLine.position",
+    )
+
+
+class InvoiceLine(UUIDPrimaryKey, Base):
+    """Tokens of one direction (input or output) on one chatbot, at the plan's price."""
+
+    __tablename__ = "invoice_lines"
+
+    invoice_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("invoices.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    chatbot_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("chatbots.id", ondelete="SET NULL")
+    )
+    description: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(8))
+    tokens: Mapped[int] = mapped_column(BigInteger)
+    price_per_1k: Mapped[Decimal] = mapped_column(Price)
+    amount: Mapped[Decimal] = mapped_column(Money)
+
+    invoice: Mapped[Invoice] = relationship(back_populates="lines")

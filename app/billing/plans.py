@@ -1,26 +1,21 @@
-"""Plans: monthly token allowance and prices. Stored in code until plans become editable data."""
+"""The plan catalogue: monthly token allowance, prices per 1,000 tokens, whether overage is allowed.
+
+Plans are rows of the `plans` table, edited by operators (customers cannot change their plan
+through the API); `Customer.plan` names one. Everything reads them through `plan_for`.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from decimal import Decimal
+from sqlalchemy.orm import Session
+
+from app.billing.models import Plan
+
+DEFAULT_PLAN = "free"
 
 
-@dataclass(frozen=True)
-class Plan:
-    name: str
-    monthly_tokens: int
-    price_per_1k_input: Decimal
-    price_per_1k_output: Decimal
-    overage_allowed: bool
-
-
-PLANS = {
-    "free": Plan("free", 100_000, Decimal("0"), Decimal("0"), overage_allowed=False),
-    "starter": Plan("starter", 2_000_000, Decimal("0.0005"), Decimal("0.0015"), False),
-    "pro": Plan("pro", 20_000_000, Decimal("0.0004"), Decimal("0.0012"), overage_allowed=True),
-}
-
-
-def plan_for(name: str) -> Plan:
-    return PLANS.get(name, PLANS["free"])
+def plan_for(db: Session, name: str) -> Plan:
+    """The named plan; a name the catalogue does not hold (a retired plan) gets the default."""
+    plan = db.get(Plan, name) or db.get(Plan, DEFAULT_PLAN)
+    if plan is None:
+        raise RuntimeError(f"the plans table has no {DEFAULT_PLAN!r} plan; run the migrations")
+    return plan

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Uuid
+from sqlalchemy import JSON, ForeignKey, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.database import Base, Timestamps, UUIDPrimaryKey
@@ -18,6 +18,8 @@ class Customer(UUIDPrimaryKey, Timestamps, Base):
     contact_email: Mapped[str] = mapped_column(String(320))
     billing_info: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     plan: Mapped[str] = mapped_column(String(40), default="free")
+    # days chat history is kept (scripts/purge_history.py); usage records are kept regardless
+    retention_days: Mapped[int] = mapped_column(Integer, default=90, server_default="90")
 
     users: Mapped[list[User]] = relationship(back_populates="customer")
 

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import pytest
 
+from app.billing.service import current_period
+from tests.billing.factories import add_usage
+
 # (method, path template, request keyword arguments); ids are filled from the victim's objects
 ROUTES: list[tuple[str, str, dict]] = [
     ("GET", "/api/chatbots/{chatbot_id}", {}),
@@ -24,10 +27,21 @@ ROUTES: list[tuple[str, str, dict]] = [
     ("POST", "/api/{customer_id}/{chatbot_id}/query", {"json": {"question": "prices?"}}),
     ("GET", "/api/chatbots/{chatbot_id}/sessions", {}),
     ("GET", "/api/sessions/{session_id}/messages", {}),
+    ("GET", "/api/billing/invoices/{invoice_id}", {}),
+    ("GET", "/api/billing/invoices/{invoice_id}", {"params": {"format": "html"}}),
+    ("GET", "/api/chatbots/{chatbot_id}/analytics", {}),
+    ("GET", "/api/chatbots/{chatbot_id}/snippet", {}),
 ]
 
 # routes authenticated by a chatbot key; see test_key_of_another_chatbot_is_refused
-KEY_ROUTES = [("POST", "/api/public/{chatbot_id}/query")]
+KEY_ROUTES = [
+    ("POST", "/api/public/{chatbot_id}/query"),
+    ("POST", "/api/public/{chatbot_id}/feedback"),
+    # the widget's config and pages take the widget key: see tests/widget/test_widget_api.py
+    ("GET", "/widget/config/{chatbot_id}"),
+    ("GET", "/widget/frame/{chatbot_id}"),
+    ("GET", "/widget/demo/{chatbot_id}"),
+]
 
 
 def _fill(path: str, ids: dict[str, str]) -> str:
@@ -54,12 +68,17 @@ def victim_ids(tenant) -> dict[str, str]:
         f"/api/{tenant.customer_id}/{bot['id']}/query", json={"question": "Private prices?"}
     )
     assert asked.status_code == 200, asked.text
+    add_usage(tenant, bot, 1200, 300)
+    invoice = tenant.post("/api/billing/invoices/generate", params={"period": current_period()})
+    assert invoice.status_code == 201, invoice.text
     return {
         "chatbot_id": bot["id"],
         "user_id": member.user_id,
         "customer_id": tenant.customer_id,
         "document_id": r.json()[0]["id"],
         "session_id": asked.json()["session_id"],
+        "message_id": asked.json()["message_id"],
+        "invoice_id": invoice.json()["id"],
         "secret_key": bot["secret_key"],
     }
 
@@ -123,3 +142,24 @@ def test_key_of_another_chatbot_is_refused(tenant, other_tenant, victim_ids):
         url, json={"question": "prices?"}, headers={"X-API-Key": victim_ids["secret_key"]}
     )
     assert ok.status_code == 200
+
+
+def test_feedback_only_with_the_answers_own_chatbot_key(tenant, other_tenant, victim_ids):
+    own = other_tenant.create_chatbot(name="Theirs")
+    rating = {"message_id": victim_ids["message_id"], "rating": "down"}
+    r = other_tenant.client.post(
+        f"/api/public/{victim_ids['chatbot_id']}/feedback",
+        json=rating,
+        headers={"X-API-Key": own["secret_key"]},
+    )
+    assert r.status_code == 404
+    r = other_tenant.client.post(
+        f"/api/public/{own['id']}/feedback", json=rating, headers={"X-API-Key": own["secret_key"]}
+    )
+    assert r.status_code == 404, "an answer of another customer must not be rated"
+    ok = tenant.client.post(
+        f"/api/public/{victim_ids['chatbot_id']}/feedback",
+        json=rating,
+        headers={"X-API-Key": victim_ids["secret_key"]},
+    )
+    assert ok.status_code == 201, ok.text

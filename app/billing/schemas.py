@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+# SQLite hands timestamps back without their zone; they are UTC, and the API says so
+UTCDateTime = Annotated[datetime, AfterValidator(_as_utc)]
+
+
+class UsageSummary(BaseModel):
+    period: str
+    plan: str
+    allowance: int
+    overage_allowed: bool
+    tokens_used: int
+    tokens_remaining: int
+    input_tokens: int
+    output_tokens: int
+    queries: int
+
+
+class UsageCounts(BaseModel):
+    input_tokens: int
+    output_tokens: int
+    total_tokens: int
+    queries: int = Field(description="LLM calls (answered questions) in the usage records")
+
+
+class UsageDay(UsageCounts):
+    date: date
+
+
+class UsageChatbot(UsageCounts):
+    chatbot_id: uuid.UUID | None = Field(description="None: chatbots deleted since")
+    chatbot_name: str | None
+
+
+class UsageReport(BaseModel):
+    start: date
+    end: date
+    totals: UsageCounts
+    by_day: list[UsageDay]
+    by_chatbot: list[UsageChatbot]
+
+
+class PlanOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    name: str
+    monthly_tokens: int
+    price_per_1k_input: Decimal
+    price_per_1k_output: Decimal
+    overage_allowed: bool
+
+
+class BillingInfoOut(BaseModel):
+    customer_name: str
+    plan: PlanOut
+    billing_email: str | None
+    address: str | None
+    tax_id: str | None
+    retention_days: int = Field(description="Days chat history is kept before it is deleted")
+
+
+class BillingInfoUpdate(BaseModel):
+    """Fields left out stay as they are; null clears a billing field."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    billing_email: EmailStr | None = None
+    address: str | None = Field(None, max_length=1000)
+    tax_id: str | None = Field(None, max_length=64)
+    retention_days: int | None = Field(None, ge=1, le=3650)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _retention_is_not_clearable(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "retention_days" in data and data["retention_days"] is None:
+            raise ValueError("retention_days cannot be null")
+        return data
+
+
+class InvoiceLineOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    position: int
+    chatbot_id: uuid.UUID | None
+    description: str
+    kind: str
+    tokens: int
+    price_per_1k: Decimal
+    amount: Decimal
+
+
+class InvoiceBrief(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    invoice_number: str
+    period: str
+    status: str
+    currency: str
+    amount: Decimal
+    issued_at: UTCDateTime | None
+    due_date: date | None
+
+
+class InvoiceOut(InvoiceBrief):
+    plan: str
+    input_tokens: int
+    output_tokens: int
+    billed_to: dict[str, Any]
+    created_at: UTCDateTime
+    lines: list[InvoiceLineOut]

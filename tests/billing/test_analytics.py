@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+
+from app.core.database import utcnow
+from tests.billing.conftest import ROLES
+from tests.billing.factories import add_exchange, ask
+
+ORIGIN = "https://shop.example"
+
+
+def rate(client, bot, message_id, rating="up", key=None, **headers):
+    return client.post(
+        f"/api/public/{bot['id']}/feedback",
+        json={"message_id": message_id, "rating": rating},
+        headers={"X-API-Key": key or bot["secret_key"], **headers},
+    )
+
+
+def test_an_answer_is_rated_once(client, tenant, ready_bot):
+    answer = ask(client, ready_bot, "How long do I have to return an item?").json()
+    r = client.post(
+        f"/api/public/{ready_bot['id']}/feedback",
+        json={"message_id": answer["message_id"], "rating": "down", "comment": "too short"},
+        headers={"X-API-Key": ready_bot["secret_key"]},
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["rating"] == "down" and r.json()["comment"] == "too short"
+    again = rate(client, ready_bot, answer["message_id"], "up")
+    assert again.status_code == 409
+    assert again.json()["error"]["code"] == "conflict"
+
+
+def test_only_answers_of_this_chatbot_can_be_rated(client, tenant, ready_bot):
+    other_bot = tenant.create_chatbot(name="Other")
+    _, foreign_answer = add_exchange(tenant, other_bot, "Hello?")
+    session_id, _ = add_exchange(tenant, ready_bot, "Returns?")
+    question_id = tenant.get(f"/api/sessions/{session_id}/messages").json()[0]["id"]
+    for message_id in (foreign_answer, question_id, str(uuid.uuid4())):
+        r = rate(client, ready_bot, message_id)
+        assert r.status_code == 404, message_id
+        assert r.json()["error"]["message"] == "Message not found"
+    assert rate(client, ready_bot, "not-a-uuid").status_code == 422
+    assert rate(client, ready_bot, foreign_answer, rating="meh").status_code == 422
+
+
+def test_widget_key_rates_only_from_an_allowed_origin(client, tenant):
+    bot = tenant.create_chatbot(name="Widget", allowed_origins=[ORIGIN])
+    _, answer = add_exchange(tenant, bot, "Returns?")
+    widget = bot["widget_key"]
+    assert rate(client, bot, answer, key=widget).status_code == 403
+    assert rate(client, bot, answer, key=widget, Origin="https://evil.example").status_code == 403
+    assert rate(client, bot, answer, key=widget, Origin=ORIGIN).status_code == 201
+    assert rate(client, bot, answer, key="pk_wrong", Origin=ORIGIN).status_code == 401
+
+
+def test_analytics_counts_questions_gaps_and_ratings(client, tenant):
+    bot, other_bot = tenant.create_chatbot(name="Shop"), tenant.create_chatbot(name="Other")
+    now = utcnow()
+    answers = [
+        add_exchange(tenant, bot, q, at=now)[1]
+        for q in ("What does the Alpha weigh?", "what does the alpha weigh", "Returns?")
+    ]
+    answers.append(add_exchange(tenant, bot, "  What does the   ALPHA weigh ? ", at=now)[1])
+    for q in ("Do you ship to Peru?", "do you ship to peru"):
+        add_exchange(tenant, bot, q, unanswered=True, at=now - timedelta(days=1))
+    add_exchange(tenant, bot, "An old question", unanswered=True, at=now - timedelta(days=40))
+    add_exchange(tenant, other_bot, "What does the Alpha weigh?", at=now)
+    for message_id, rating in zip(answers, ("up", "up", "down", "up"), strict=True):
+        assert rate(client, bot, message_id, rating).status_code == 201
+
+    r = tenant.get(f"/api/chatbots/{bot['id']}/analytics")
+    assert r.status_code == 200, r.text
+    stats = r.json()
+    assert (stats["questions"], stats["unanswered"]) == (6, 2)
+    per_day = stats["questions_per_day"]
+    assert len(per_day) == 30 and per_day[-1]["date"] == now.date().isoformat()
+    assert per_day[-1] == {"date": now.date().isoformat(), "questions": 4, "unanswered": 0}
+    assert (per_day[-2]["questions"], per_day[-2]["unanswered"]) == (2, 2)
+    assert sum(d["questions"] for d in per_day[:-2]) == 0
+    assert stats["top_questions"] == [
+        {"question": "what does the alpha weigh", "count": 3},
+        {"question": "do you ship to peru", "count": 2},
+        {"question": "returns", "count": 1},
+    ]
+    assert stats["unanswered_questions"] == [{"question": "do you ship to peru", "count": 2}]
+    assert stats["feedback"] == {
+        "up": 3,
+        "down": 1,
+        "up_to_down_ratio": 3.0,
+        "positive_share": 0.75,
+    }
+    today = tenant.get(f"/api/chatbots/{bot['id']}/analytics", params={"days": 1}).json()
+    assert (today["questions"], today["unanswered"]) == (4, 0)
+    assert tenant.get(f"/api/chatbots/{bot['id']}/analytics", params={"days": 0}).status_code == 422
+
+
+def test_a_question_the_documents_cannot_answer_shows_up_as_a_gap(client, tenant):
+    bot = tenant.create_chatbot(name="No documents yet")
+    answer = ask(client, bot, "Do you sell gift cards?").json()
+    assert answer["unanswered"] is True
+    stats = tenant.get(f"/api/chatbots/{bot['id']}/analytics").json()
+    assert stats["unanswered_questions"] == [{"question": "do you sell gift cards", "count": 1}]
+    assert stats["feedback"] == {
+        "up": 0,
+        "down": 0,
+        "up_to_down_ratio": None,
+        "positive_share": None,
+    }
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_role_of_the_customer_reads_analytics(tenant, as_role, role):
+    bot = tenant.create_chatbot(name="Shop")
+    r = as_role(role).get(f"/api/chatbots/{bot['id']}/analytics")
+    assert r.status_code == (404 if role == "other" else 200)
