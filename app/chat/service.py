@@ -15,7 +15,7 @@ from datetime import timedelta
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.billing import service as billing
@@ -284,12 +284,14 @@ class RagService:
                     last_message_at=now,
                 )
             )
+            db.flush()  # messages reference it, and the models declare no relationship to order by
             prepared.new_session = False
         else:
-            session = db.get(ChatSession, prepared.session_id)
-            if session is not None:
-                session.last_message_at = now
-        db.flush()
+            db.execute(
+                update(ChatSession)
+                .where(ChatSession.id == prepared.session_id)
+                .values(last_message_at=now)
+            )
 
     def _question_row(self, prepared: Prepared, **values: Any) -> ChatMessage:
         return ChatMessage(
@@ -324,7 +326,7 @@ class RagService:
                 created_at=question.created_at + timedelta(microseconds=1),
             )
             db.add_all([question, reply])
-            db.flush()
+            db.flush()  # before the usage record that references the reply
             if completion is not None:
                 billing.record_usage(
                     db,
