@@ -89,7 +89,6 @@ def main() -> None:
     args = parser.parse_args()
 
     from fastapi.testclient import TestClient
-
     from sqlalchemy import update
 
     from app.core.database import session_scope
