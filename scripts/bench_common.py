@@ -9,6 +9,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from app.core.config import Settings
 
@@ -53,3 +54,13 @@ def temporary_settings(**overrides: object) -> Iterator[Settings]:
 
         migrate(settings.database_url)
         yield settings
+
+
+def register_chatbot(client: Any) -> tuple[dict[str, str], dict[str, Any]]:
+    """Register a customer through the API and create a chatbot; (auth headers, chatbot)."""
+    token = client.post(
+        "/auth/register",
+        json={"email": "bench@example.com", "password": "benchmark", "customer_name": "Bench"},
+    ).json()["access_token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    return auth, client.post("/api/chatbots", json={"name": "bench"}, headers=auth).json()

@@ -28,7 +28,7 @@ import httpx  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from ingestion import Chunk  # noqa: E402
-from scripts.bench_common import WORDS, machine, sentence  # noqa: E402
+from scripts.bench_common import WORDS, machine, register_chatbot, sentence  # noqa: E402
 
 CONCURRENCY = 8
 
@@ -108,15 +108,7 @@ def main() -> None:
     ) as settings:
         app = create_app(settings)
         with TestClient(app) as client:
-            token = client.post(
-                "/auth/register",
-                json={"email": "q@example.com", "password": "benchmark", "customer_name": "Q"},
-            ).json()["access_token"]
-            bot = client.post(
-                "/api/chatbots",
-                json={"name": "bench"},
-                headers={"Authorization": f"Bearer {token}"},
-            ).json()
+            _, bot = register_chatbot(client)
 
         with session_scope(app.state.sessionmaker) as db:  # thousands of calls: no monthly cap
             db.execute(update(Customer).values(plan="pro"))

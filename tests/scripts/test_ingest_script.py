@@ -25,14 +25,18 @@ def test_ingest_script_ingests_a_folder_and_reports_failures(tenant, settings, t
         "UPLOAD_DIR": str(settings.upload_dir),
         "VECTORSTORE_DIR": str(store_dir),
     }
-    run = subprocess.run(
-        [sys.executable, "scripts/ingest.py", "--chatbot", bot["id"], str(folder)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+
+    def ingest() -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "scripts/ingest.py", "--chatbot", bot["id"], str(folder)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    run = ingest()
     assert run.returncode == 1, run.stderr
     assert "2 ingested, 0 already there, 1 rejected, 0 failed" in run.stdout
     assert "empty.txt" in run.stdout and "empty" in run.stdout.split("rejected:")[1]
@@ -44,12 +48,5 @@ def test_ingest_script_ingests_a_folder_and_reports_failures(tenant, settings, t
     store = VectorStore(make_client(path=store_dir))
     assert store.count(bot["id"]) == sum(d["chunk_count"] for d in docs)
 
-    again = subprocess.run(
-        [sys.executable, "scripts/ingest.py", "--chatbot", bot["id"], str(folder)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    again = ingest()
     assert "0 ingested, 2 already there, 1 rejected" in again.stdout
