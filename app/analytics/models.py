@@ -3,10 +3,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String, Text, Uuid
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.database import Base, UUIDPrimaryKey, utcnow
+from app.core.database import Base, UTCDateTime, UUIDPrimaryKey, utcnow
 from app.core.tenancy import TenantOwned
 
 RATINGS = ("up", "down")
@@ -27,6 +27,4 @@ class Feedback(UUIDPrimaryKey, TenantOwned, Base):
     )
     rating: Mapped[str] = mapped_column(String(8))
     comment: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, index=True
-    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

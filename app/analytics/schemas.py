@@ -1,12 +1,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-
-from app.billing.schemas import UTCDateTime
 
 
 class FeedbackIn(BaseModel):
@@ -22,7 +20,7 @@ class FeedbackOut(BaseModel):
     message_id: uuid.UUID
     rating: str
     comment: str | None
-    created_at: UTCDateTime
+    created_at: datetime
 
 
 class QuestionsOnDay(BaseModel):

@@ -1,19 +1,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
-
-
-def _as_utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-# SQLite hands timestamps back without their zone; they are UTC, and the API says so
-UTCDateTime = Annotated[datetime, AfterValidator(_as_utc)]
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 
 class UsageSummary(BaseModel):
@@ -110,7 +102,7 @@ class InvoiceBrief(BaseModel):
     status: str
     currency: str
     amount: Decimal
-    issued_at: UTCDateTime | None
+    issued_at: datetime | None
     due_date: date | None
 
 
@@ -119,5 +111,5 @@ class InvoiceOut(InvoiceBrief):
     input_tokens: int
     output_tokens: int
     billed_to: dict[str, Any]
-    created_at: UTCDateTime
+    created_at: datetime
     lines: list[InvoiceLineOut]

@@ -24,8 +24,6 @@ def authenticate_key(db: Session, raw_key: str) -> ApiKey | None:
         return None
     now = utcnow()
     last = key.last_used_at
-    if last is not None and last.tzinfo is None:  # SQLite returns naive datetimes
-        last = last.replace(tzinfo=now.tzinfo)
     if last is None or now - last > _TOUCH_INTERVAL:
         key.last_used_at = now
         db.flush()

@@ -4,10 +4,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, Uuid
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.database import Base, Timestamps, UUIDPrimaryKey, utcnow
+from app.core.database import Base, Timestamps, UTCDateTime, UUIDPrimaryKey, utcnow
 from app.core.tenancy import TenantOwned
 
 KEY_KINDS = ("secret", "widget")
@@ -41,8 +41,8 @@ class ApiKey(UUIDPrimaryKey, TenantOwned, Base):
     # Widget keys are publishable (they sit in customers' web pages), so the snippet endpoint
     # may show them again; secret keys are never stored, only their hash.
     publishable_key: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     chatbot: Mapped[Chatbot] = relationship(back_populates="api_keys")

@@ -3,10 +3,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.database import Base, Timestamps, UUIDPrimaryKey
+from app.core.database import Base, Timestamps, UTCDateTime, UUIDPrimaryKey
 from app.core.tenancy import TenantOwned
 
 STATUSES = ("queued", "processing", "ready", "failed")
@@ -30,7 +30,7 @@ class Document(UUIDPrimaryKey, TenantOwned, Timestamps, Base):
     error: Mapped[str | None] = mapped_column(Text)
     embedding_model: Mapped[str | None] = mapped_column(String(200))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     @property
     def chunk_count(self) -> int:

@@ -80,3 +80,11 @@ def test_rotate_without_body_rotates_secret_key(tenant):
     r = tenant.post(f"/api/chatbots/{bot['id']}/rotate_key")
     assert r.status_code == 200
     assert r.json()["kind"] == "secret"
+
+
+def test_timestamps_are_utc_on_every_database(tenant):
+    created = tenant.create_chatbot()
+    read_back = tenant.get(f"/api/chatbots/{created['id']}").json()
+    for stamp in (created["created_at"], read_back["created_at"], read_back["updated_at"]):
+        assert stamp.endswith(("Z", "+00:00")), stamp
+    assert created["created_at"] == read_back["created_at"]
