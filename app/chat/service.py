@@ -293,14 +293,16 @@ class RagService:
                 .values(last_message_at=now)
             )
 
-    def _question_row(self, prepared: Prepared, **values: Any) -> ChatMessage:
+    @staticmethod
+    def _message_row(prepared: Prepared, role: str, content: str, **values: Any) -> ChatMessage:
+        values.setdefault("created_at", utcnow())
         return ChatMessage(
+            id=uuid.uuid4(),
             customer_id=prepared.customer_id,
             session_id=prepared.session_id,
             chatbot_id=prepared.chatbot_id,
-            role="user",
-            content=prepared.question,
-            created_at=utcnow(),
+            role=role,
+            content=content,
             **values,
         )
 
@@ -310,14 +312,13 @@ class RagService:
         provider = completion.provider if completion else "none"
         with session_scope(self.factory) as db:
             self._session_row(db, prepared)
-            question = self._question_row(prepared, unanswered=completion is None)
-            reply = ChatMessage(
-                id=uuid.uuid4(),
-                customer_id=prepared.customer_id,
-                session_id=prepared.session_id,
-                chatbot_id=prepared.chatbot_id,
-                role="assistant",
-                content=text,
+            question = self._message_row(
+                prepared, "user", prepared.question, unanswered=completion is None
+            )
+            reply = self._message_row(
+                prepared,
+                "assistant",
+                text,
                 sources=[asdict(s) for s in prepared.sources],
                 model=model,
                 provider=provider,
@@ -355,4 +356,8 @@ class RagService:
         """Keep the question (marked failed); no answer, no usage, no tokens."""
         with session_scope(self.factory) as db:
             self._session_row(db, prepared)
-            db.add(self._question_row(prepared, status="failed", error=exc.message))
+            db.add(
+                self._message_row(
+                    prepared, "user", prepared.question, status="failed", error=exc.message
+                )
+            )
