@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from app.billing.models import DemoUsage, UsageRecord, UsageTotal
-from app.billing.plans import plan_for
+from app.billing.models import DemoUsage, Plan, UsageRecord, UsageTotal
+from app.billing.plans import DEFAULT_PLAN, plan_for
 from app.billing.sql import upsert_increment, utc_day
 from app.chatbots.models import Chatbot
 from app.core.database import utcnow
@@ -59,15 +59,22 @@ def period_totals(db: Session, customer_id: uuid.UUID, period: str | None = None
 
 
 def ensure_quota(db: Session, customer_id: uuid.UUID) -> None:
-    """402 when the customer's monthly allowance is used up (and its plan allows no overage)."""
-    customer = db.get(Customer, customer_id)
-    assert customer is not None
-    plan = plan_for(db, customer.plan)
-    totals = period_totals(db, customer_id)
-    if (
-        not plan.overage_allowed
-        and totals.input_tokens + totals.output_tokens >= plan.monthly_tokens
-    ):
+    """402 when the customer's monthly allowance is used up (and its plan allows no overage).
+
+    On every question, so one statement reads the plan and the period's totals.
+    """
+    row = db.execute(
+        select(Plan, UsageTotal.input_tokens + UsageTotal.output_tokens)
+        .select_from(Customer)
+        .outerjoin(Plan, Plan.name == Customer.plan)
+        .outerjoin(
+            UsageTotal,
+            (UsageTotal.customer_id == Customer.id) & (UsageTotal.period == current_period()),
+        )
+        .where(Customer.id == customer_id)
+    ).one()
+    plan, used = row[0] or plan_for(db, DEFAULT_PLAN), row[1] or 0
+    if not plan.overage_allowed and used >= plan.monthly_tokens:
         raise PaymentRequired(
             f"The monthly allowance of {plan.monthly_tokens:,} tokens of the {plan.name} plan "
             "is used up. Upgrade the plan or wait for the next period."
@@ -110,25 +117,31 @@ def record_usage(
     usage: Usage,
     queries: int = 1,
     now: datetime | None = None,
-) -> UsageRecord:
+) -> None:
     """Write the record of one LLM call and add it to the totals of the record's own period."""
     now = now or utcnow()
-    record = UsageRecord(
-        customer_id=customer_id,
-        chatbot_id=chatbot_id,
-        session_id=session_id,
-        message_id=message_id,
-        model=model,
-        provider=provider,
-        input_tokens=usage.input_tokens,
-        output_tokens=usage.output_tokens,
-        created_at=now,
+    # a Core INSERT, not a unit-of-work flush: this is on the hot path of every question
+    # (rows as parameters, not .values(): the statement is then compiled once per process)
+    db.execute(
+        insert(UsageRecord),
+        [
+            {
+                "id": uuid.uuid4(),
+                "customer_id": customer_id,
+                "chatbot_id": chatbot_id,
+                "session_id": session_id,
+                "message_id": message_id,
+                "model": model,
+                "provider": provider,
+                "input_tokens": usage.input_tokens,
+                "output_tokens": usage.output_tokens,
+                "created_at": now,
+            }
+        ],
     )
-    db.add(record)
     add_to_totals(
         db, customer_id, usage.input_tokens, usage.output_tokens, queries=queries, now=now
     )
-    return record
 
 
 def add_to_totals(

@@ -57,8 +57,7 @@ def authenticate_caller(
         raise Unauthorized("Invalid or revoked API key")
     if key.chatbot_id != chatbot_id:
         raise NotFound("Chatbot not found")
-    chatbot = db.get(Chatbot, chatbot_id)
-    assert chatbot is not None
+    chatbot = key.chatbot
     if key.kind == "widget":
         if not allow_widget:
             raise Forbidden("Widget keys can only ask questions; use the secret key here")

@@ -11,11 +11,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.billing import service as billing
@@ -270,21 +270,22 @@ class RagService:
         del payload["answer"], payload["sources"]
         return payload
 
-    def _session_row(self, db: Session, prepared: Prepared) -> None:
-        now = utcnow()
+    # The record is written with INSERTs of plain rows, in dependency order, rather than ORM
+    # unit-of-work flushes: it is on the path of every answer and has nothing to load back, and
+    # statements that take their rows as parameters are compiled once per process.
+
+    def _session_row(self, db: Session, prepared: Prepared, now: datetime) -> None:
         if prepared.new_session:
-            db.add(
-                ChatSession(
-                    id=prepared.session_id,
-                    customer_id=prepared.customer_id,
-                    chatbot_id=prepared.chatbot_id,
-                    user_id=prepared.user_id,
-                    channel=prepared.channel,
-                    created_at=now,
-                    last_message_at=now,
-                )
-            )
-            db.flush()  # messages reference it, and the models declare no relationship to order by
+            session = {
+                "id": prepared.session_id,
+                "customer_id": prepared.customer_id,
+                "chatbot_id": prepared.chatbot_id,
+                "user_id": prepared.user_id,
+                "channel": prepared.channel,
+                "created_at": now,
+                "last_message_at": now,
+            }
+            db.execute(insert(ChatSession), [session])
             prepared.new_session = False
         else:
             db.execute(
@@ -294,58 +295,67 @@ class RagService:
             )
 
     @staticmethod
-    def _message_row(prepared: Prepared, role: str, content: str, **values: Any) -> ChatMessage:
-        values.setdefault("created_at", utcnow())
-        return ChatMessage(
-            id=uuid.uuid4(),
-            customer_id=prepared.customer_id,
-            session_id=prepared.session_id,
-            chatbot_id=prepared.chatbot_id,
-            role=role,
-            content=content,
+    def _message_row(prepared: Prepared, role: str, content: str, **values: Any) -> dict[str, Any]:
+        """Every column of a chat_messages row: one INSERT can then take several rows."""
+        return {
+            "id": uuid.uuid4(),
+            "customer_id": prepared.customer_id,
+            "session_id": prepared.session_id,
+            "chatbot_id": prepared.chatbot_id,
+            "role": role,
+            "content": content,
+            "status": "ok",
+            "unanswered": False,
+            "sources": [],
+            "model": None,
+            "provider": None,
+            "input_tokens": 0,
+            "output_tokens": 0,
+            "error": None,
             **values,
-        )
+        }
 
     def _record(self, prepared: Prepared, text: str, completion: Completion | None) -> Answer:
         usage = completion.usage if completion else Usage(0, 0)
         model = completion.model if completion else "none"
         provider = completion.provider if completion else "none"
+        now = utcnow()
+        question = self._message_row(
+            prepared, "user", prepared.question, unanswered=completion is None, created_at=now
+        )
+        reply = self._message_row(
+            prepared,
+            "assistant",
+            text,
+            sources=[asdict(s) for s in prepared.sources],
+            model=model,
+            provider=provider,
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            created_at=now + timedelta(microseconds=1),
+        )
         with session_scope(self.factory) as db:
-            self._session_row(db, prepared)
-            question = self._message_row(
-                prepared, "user", prepared.question, unanswered=completion is None
-            )
-            reply = self._message_row(
-                prepared,
-                "assistant",
-                text,
-                sources=[asdict(s) for s in prepared.sources],
-                model=model,
-                provider=provider,
-                input_tokens=usage.input_tokens,
-                output_tokens=usage.output_tokens,
-                created_at=question.created_at + timedelta(microseconds=1),
-            )
-            db.add_all([question, reply])
-            db.flush()  # before the usage record that references the reply
+            self._session_row(db, prepared, now)
+            db.execute(insert(ChatMessage), [question, reply])
             if completion is not None:
                 billing.record_usage(
                     db,
                     customer_id=prepared.customer_id,
                     chatbot_id=prepared.chatbot_id,
                     session_id=prepared.session_id,
-                    message_id=reply.id,
+                    message_id=reply["id"],
                     model=model,
                     provider=provider,
                     usage=usage,
+                    now=now,
                 )
             else:
-                billing.add_to_totals(db, prepared.customer_id, 0, 0, queries=1)
+                billing.add_to_totals(db, prepared.customer_id, 0, 0, queries=1, now=now)
         return Answer(
             answer=text,
             sources=prepared.sources,
             session_id=prepared.session_id,
-            message_id=reply.id,
+            message_id=reply["id"],
             usage=usage,
             model=model,
             provider=provider,
@@ -354,10 +364,10 @@ class RagService:
 
     def _record_failure(self, prepared: Prepared, exc: AppError) -> None:
         """Keep the question (marked failed); no answer, no usage, no tokens."""
+        now = utcnow()
+        failed = self._message_row(
+            prepared, "user", prepared.question, status="failed", error=exc.message, created_at=now
+        )
         with session_scope(self.factory) as db:
-            self._session_row(db, prepared)
-            db.add(
-                self._message_row(
-                    prepared, "user", prepared.question, status="failed", error=exc.message
-                )
-            )
+            self._session_row(db, prepared, now)
+            db.execute(insert(ChatMessage), [failed])

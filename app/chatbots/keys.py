@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app.chatbots.models import ApiKey
 from app.core.database import utcnow
@@ -19,7 +19,13 @@ def authenticate_key(db: Session, raw_key: str) -> ApiKey | None:
     """The active key matching `raw_key`, or None: unknown, revoked, malformed keys look alike."""
     if not raw_key or len(raw_key) > 128:
         return None
-    key = db.scalars(select(ApiKey).where(ApiKey.key_hash == hash_api_key(raw_key))).one_or_none()
+    # every caller goes on to the key's chatbot: load both in one statement
+    stmt = (
+        select(ApiKey)
+        .options(joinedload(ApiKey.chatbot))
+        .where(ApiKey.key_hash == hash_api_key(raw_key))
+    )
+    key = db.scalars(stmt).one_or_none()
     if key is None or key.revoked_at is not None or not api_key_matches(raw_key, key.key_hash):
         return None
     now = utcnow()
