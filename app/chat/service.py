@@ -296,7 +296,6 @@ class RagService:
 
     @staticmethod
     def _message_row(prepared: Prepared, role: str, content: str, **values: Any) -> dict[str, Any]:
-        """Every column of a chat_messages row: one INSERT can then take several rows."""
         return {
             "id": uuid.uuid4(),
             "customer_id": prepared.customer_id,
@@ -304,14 +303,6 @@ class RagService:
             "chatbot_id": prepared.chatbot_id,
             "role": role,
             "content": content,
-            "status": "ok",
-            "unanswered": False,
-            "sources": [],
-            "model": None,
-            "provider": None,
-            "input_tokens": 0,
-            "output_tokens": 0,
-            "error": None,
             **values,
         }
 
