@@ -1,0 +1,97 @@
+import { createContext, useCallback, useContext, useEffect, useMemo, useState } from "react";
+import type { ReactNode } from "react";
+import { api, call, onUnauthorized, tokenExpiry, tokenStore, type Me } from "./api/client";
+
+export const EXPIRED = "Your session has expired. Please sign in again.";
+
+interface Auth {
+  me: Me | null;
+  /** True while a stored token is being checked at start-up. */
+  checking: boolean;
+  /** A message for the sign-in page (why the user was signed out). */
+  notice: string | null;
+  signIn: (email: string, password: string) => Promise<void>;
+  signUp: (email: string, password: string, company: string) => Promise<void>;
+  signOut: (notice?: string) => void;
+  can: (action: "manage" | "billing" | "team") => boolean;
+}
+
+const AuthContext = createContext<Auth | null>(null);
+
+export function AuthProvider({ children }: { children: ReactNode }) {
+  const [me, setMe] = useState<Me | null>(null);
+  const [checking, setChecking] = useState(() => tokenStore.get() !== null);
+  const [notice, setNotice] = useState<string | null>(null);
+
+  const signOut = useCallback((message?: string) => {
+    tokenStore.clear();
+    setMe(null);
+    setChecking(false);
+    setNotice(message ?? null);
+  }, []);
+
+  const start = useCallback(
+    async (token: string) => {
+      tokenStore.set(token);
+      setNotice(null);
+      const user = await call(api.GET("/auth/me"));
+      setMe(user);
+    },
+    [],
+  );
+
+  useEffect(() => {
+    onUnauthorized(() => signOut(EXPIRED));
+    const token = tokenStore.get();
+    if (!token) return;
+    const exp = tokenExpiry(token);
+    if (exp !== null && exp * 1000 <= Date.now()) {
+      signOut(EXPIRED);
+      return;
+    }
+    start(token)
+      .catch(() => signOut(EXPIRED))
+      .finally(() => setChecking(false));
+  }, [signOut, start]);
+
+  // Leave as soon as the token runs out, not at the next click.
+  useEffect(() => {
+    const token = me && tokenStore.get();
+    const exp = token && tokenExpiry(token);
+    if (!exp) return;
+    const id = window.setTimeout(() => signOut(EXPIRED), Math.max(0, exp * 1000 - Date.now()));
+    return () => window.clearTimeout(id);
+  }, [me, signOut]);
+
+  const value = useMemo<Auth>(
+    () => ({
+      me,
+      checking,
+      notice,
+      signOut,
+      async signIn(email, password) {
+        const token = await call(api.POST("/auth/login", { body: { email, password } }));
+        await start(token.access_token);
+      },
+      async signUp(email, password, company) {
+        const token = await call(
+          api.POST("/auth/register", { body: { email, password, customer_name: company } }),
+        );
+        await start(token.access_token);
+      },
+      can(action) {
+        const role = me?.role;
+        if (action === "billing") return role === "owner";
+        return role === "owner" || role === "admin";
+      },
+    }),
+    [me, checking, notice, signOut, start],
+  );
+  return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
+}
+
+export function useAuth(): Auth {
+  const auth = useContext(AuthContext);
+  if (!auth) throw new Error("useAuth outside AuthProvider");
+  return auth;
+}

@@ -1,0 +1,89 @@
+import { useCallback, useEffect, useRef, useState } from "react";
+import { ApiError, errorMessage } from "../api/client";
+
+export interface Loaded<T> {
+  data: T | undefined;
+  error: string | null;
+  loading: boolean;
+  reload: () => Promise<void>;
+  setData: (data: T) => void;
+}
+
+/** Loads data when `deps` change; `reload()` refreshes it without blanking the screen. */
+export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
+  const [data, setData] = useState<T | undefined>(undefined);
+  const [error, setError] = useState<string | null>(null);
+  const [loading, setLoading] = useState(true);
+  const generation = useRef(0);
+  const loader = useRef(load);
+  loader.current = load;
+
+  const reload = useCallback(async () => {
+    const mine = ++generation.current;
+    try {
+      const value = await loader.current();
+      if (mine === generation.current) {
+        setData(value);
+        setError(null);
+      }
+    } catch (e) {
+      if (mine === generation.current && !(e instanceof ApiError && e.status === 401)) {
+        setError(errorMessage(e));
+      }
+    } finally {
+      if (mine === generation.current) setLoading(false);
+    }
+  }, []);
+
+  useEffect(() => {
+    setLoading(true);
+    setData(undefined);
+    setError(null);
+    void reload();
+    return () => {
+      generation.current++;
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, deps);
+
+  return { data, error, loading, reload, setData };
+}
+
+/** Runs an action, tracking whether it is busy and the error it raised. */
+export function useAction<A extends unknown[], R>(action: (...args: A) => Promise<R>) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const run = useCallback(
+    async (...args: A): Promise<R | undefined> => {
+      setBusy(true);
+      setError(null);
+      try {
+        return await action(...args);
+      } catch (e) {
+        setError(errorMessage(e));
+        return undefined;
+      } finally {
+        setBusy(false);
+      }
+    },
+    [action],
+  );
+  return { run, busy, error, setError };
+}
+
+/** Calls `tick` every `ms` while `active`. */
+export function useInterval(tick: () => void, ms: number, active: boolean) {
+  const saved = useRef(tick);
+  saved.current = tick;
+  useEffect(() => {
+    if (!active) return;
+    const id = window.setInterval(() => saved.current(), ms);
+    return () => window.clearInterval(id);
+  }, [ms, active]);
+}
+
+export function useTitle(title: string) {
+  useEffect(() => {
+    document.title = `${title} · Dashboard`;
+  }, [title]);
+}
