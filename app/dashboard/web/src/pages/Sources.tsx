@@ -1,7 +1,307 @@
-import { useTitle } from "../lib/hooks";
-import { Empty } from "../ui";
+import { useRef, useState } from "react";
+import type { DragEvent } from "react";
+import { api, call, errorMessage, type Document } from "../api/client";
+import { useAuth } from "../auth";
+import { formatBytes, formatDate, pluralize } from "../lib/format";
+import { useAction, useInterval, useLoad, useTitle } from "../lib/hooks";
+import { uploadFile } from "../lib/upload";
+import { Badge, Button, ConfirmDialog, Empty, ErrorNote, Loading, Note, PageHeader } from "../ui";
+import { useBot } from "./ChatbotLayout";
+
+const ACCEPT = ".pdf,.docx,.txt,.md,.markdown,.html,.htm,.csv";
+const CONCURRENT_UPLOADS = 2;
+
+interface Upload {
+  key: number;
+  name: string;
+  size: number;
+  progress: number;
+  error: string | null;
+}
+
+const STATUS_LABEL: Record<string, string> = {
+  queued: "Queued",
+  processing: "Processing",
+  ready: "Ready",
+  failed: "Failed",
+};
 
 export function Sources() {
   useTitle("Sources");
-  return <Empty title="Sources">Coming soon.</Empty>;
+  const { bot } = useBot();
+  const { can } = useAuth();
+  const docs = useLoad(
+    () => call(api.GET("/api/chatbots/{chatbot_id}/documents", { params: { path: { chatbot_id: bot.id } } })),
+    [bot.id],
+  );
+  const [uploads, setUploads] = useState<Upload[]>([]);
+  const [dragging, setDragging] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [deleting, setDeleting] = useState<Document | null>(null);
+  const [reindexingAll, setReindexingAll] = useState(false);
+  const picker = useRef<HTMLInputElement>(null);
+  const nextKey = useRef(0);
+
+  const working = docs.data?.some((d) => d.status === "queued" || d.status === "processing") ?? false;
+  useInterval(() => void docs.reload(), 1000, working || uploads.some((u) => !u.error));
+
+  function patch(key: number, change: Partial<Upload>) {
+    setUploads((all) => all.map((u) => (u.key === key ? { ...u, ...change } : u)));
+  }
+
+  async function addFiles(files: File[]) {
+    if (!files.length) return;
+    setNotice(null);
+    const batch = files.map((file) => ({ key: nextKey.current++, file }));
+    setUploads((all) => [
+      ...all,
+      ...batch.map(({ key, file }) => ({ key, name: file.name, size: file.size, progress: 0, error: null })),
+    ]);
+    const queue = [...batch];
+    const duplicates: string[] = [];
+    async function worker() {
+      for (let item = queue.shift(); item; item = queue.shift()) {
+        const { key, file } = item;
+        try {
+          const doc = await uploadFile(bot.id, file, (progress) => patch(key, { progress }));
+          if (doc.duplicate) duplicates.push(file.name);
+          setUploads((all) => all.filter((u) => u.key !== key));
+          await docs.reload();
+        } catch (e) {
+          patch(key, { error: errorMessage(e) });
+        }
+      }
+    }
+    await Promise.all(Array.from({ length: CONCURRENT_UPLOADS }, worker));
+    if (duplicates.length) {
+      setNotice(`Already uploaded, kept as it is: ${duplicates.join(", ")}.`);
+    }
+  }
+
+  function onDrop(e: DragEvent) {
+    e.preventDefault();
+    setDragging(false);
+    if (can("manage")) void addFiles(Array.from(e.dataTransfer.files));
+  }
+
+  const remove = useAction(async (doc: Document) => {
+    await call(api.DELETE("/api/documents/{document_id}", { params: { path: { document_id: doc.id } } }));
+    setDeleting(null);
+    await docs.reload();
+  });
+  const reindex = useAction(async (doc: Document) => {
+    await call(api.POST("/api/documents/{document_id}/reindex", { params: { path: { document_id: doc.id } } }));
+    await docs.reload();
+  });
+  const reindexAll = useAction(async () => {
+    await call(api.POST("/api/chatbots/{chatbot_id}/reindex", { params: { path: { chatbot_id: bot.id } } }));
+    setReindexingAll(false);
+    await docs.reload();
+  });
+
+  const list = docs.data ?? [];
+  const ready = list.filter((d) => d.status === "ready");
+  return (
+    <>
+      <PageHeader
+        title="Sources"
+        description="The documents this chatbot answers from. Each is split into passages, which are searched for every question."
+        actions={
+          can("manage") &&
+          list.length > 0 && <Button onClick={() => setReindexingAll(true)}>Reindex all</Button>
+        }
+      />
+      {can("manage") ? (
+        <div
+          className={`dropzone ${dragging ? "dragging" : ""}`}
+          onDragOver={(e) => {
+            e.preventDefault();
+            setDragging(true);
+          }}
+          onDragLeave={() => setDragging(false)}
+          onDrop={onDrop}
+          data-testid="dropzone"
+        >
+          <p className="dropzone-title">Drop files here to upload</p>
+          <p className="muted">PDF, Word (.docx), text, Markdown, HTML or CSV. Several at once is fine.</p>
+          <Button variant="primary" onClick={() => picker.current?.click()}>
+            Choose files
+          </Button>
+          <input
+            ref={picker}
+            type="file"
+            multiple
+            accept={ACCEPT}
+            className="visually-hidden"
+            tabIndex={-1}
+            aria-label="Files to upload"
+            onChange={(e) => {
+              void addFiles(Array.from(e.target.files ?? []));
+              e.target.value = "";
+            }}
+          />
+        </div>
+      ) : (
+        <Note>Only owners and admins can add or remove documents.</Note>
+      )}
+      {notice && <Note>{notice}</Note>}
+      {uploads.length > 0 && (
+        <ul className="doc-list" aria-label="Uploads">
+          {uploads.map((u) => (
+            <li key={u.key} className="doc-row" aria-label={u.name}>
+              <div className="doc-main">
+                <span className="doc-name">{u.name}</span>
+                <span className="meta">{formatBytes(u.size)}</span>
+              </div>
+              {u.error ? (
+                <div className="doc-status">
+                  <Badge tone="failed">Rejected</Badge>
+                  <p className="doc-error">{u.error}</p>
+                  <Button
+                    className="btn-small"
+                    onClick={() => setUploads((all) => all.filter((x) => x.key !== u.key))}
+                    aria-label={`Dismiss ${u.name}`}
+                  >
+                    Dismiss
+                  </Button>
+                </div>
+              ) : (
+                <div className="doc-status">
+                  <Badge tone="uploading">Uploading</Badge>
+                  <progress max={1} value={u.progress} aria-label={`Uploading ${u.name}`} />
+                </div>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+      <ErrorNote>{docs.error}</ErrorNote>
+      {docs.loading ? (
+        <Loading label="Loading documents…" />
+      ) : list.length === 0 && uploads.length === 0 ? (
+        <Empty title="No documents yet">
+          Upload the documents your customers ask about: manuals, policies, FAQs, price lists.
+        </Empty>
+      ) : (
+        list.length > 0 && (
+          <section aria-labelledby="doc-heading">
+            <h2 id="doc-heading" className="section-title">
+              {pluralize(list.length, "document")} · {ready.length} ready
+            </h2>
+            <ul className="doc-list" aria-label="Documents">
+              {list.map((doc) => (
+                <DocumentRow
+                  key={doc.id}
+                  doc={doc}
+                  manage={can("manage")}
+                  onDelete={() => setDeleting(doc)}
+                  onReindex={() => void reindex.run(doc)}
+                />
+              ))}
+            </ul>
+            <ErrorNote>{reindex.error}</ErrorNote>
+          </section>
+        )
+      )}
+      <ConfirmDialog
+        open={deleting !== null}
+        title={`Delete “${deleting?.filename}”?`}
+        confirmLabel="Delete document"
+        busy={remove.busy}
+        error={remove.error}
+        onConfirm={() => deleting && void remove.run(deleting)}
+        onCancel={() => setDeleting(null)}
+      >
+        <p>The file and its passages are removed: the chatbot stops answering from it at once.</p>
+      </ConfirmDialog>
+      <ConfirmDialog
+        open={reindexingAll}
+        danger={false}
+        title="Reindex every document?"
+        confirmLabel="Reindex all"
+        busy={reindexAll.busy}
+        error={reindexAll.error}
+        onConfirm={() => void reindexAll.run()}
+        onCancel={() => setReindexingAll(false)}
+      >
+        <p>
+          Every document is split and embedded again with the current chunking settings. Answers may miss
+          documents until they are ready again.
+        </p>
+      </ConfirmDialog>
+    </>
+  );
+}
+
+function DocumentRow({
+  doc,
+  manage,
+  onDelete,
+  onReindex,
+}: {
+  doc: Document;
+  manage: boolean;
+  onDelete: () => void;
+  onReindex: () => void;
+}) {
+  const [open, setOpen] = useState(false);
+  const busy = doc.status === "queued" || doc.status === "processing";
+  return (
+    <li className="doc-row" aria-label={doc.filename}>
+      <div className="doc-main">
+        <button
+          type="button"
+          className="doc-name link-button"
+          aria-expanded={open}
+          onClick={() => setOpen((o) => !o)}
+        >
+          {doc.filename}
+        </button>
+        <span className="meta">
+          {doc.kind.toUpperCase()} · {formatBytes(doc.size_bytes)} · added {formatDate(doc.created_at)}
+        </span>
+      </div>
+      <div className="doc-status">
+        <Badge tone={doc.status}>{STATUS_LABEL[doc.status] ?? doc.status}</Badge>
+        {doc.status === "processing" && (
+          <>
+            <progress
+              max={Math.max(doc.chunks_total, 1)}
+              value={doc.chunks_done}
+              aria-label={`Processing ${doc.filename}`}
+            />
+            <span className="meta">
+              {doc.chunks_total ? `${doc.chunks_done} / ${doc.chunks_total} passages` : "Reading…"}
+            </span>
+          </>
+        )}
+        {doc.status === "ready" && <span className="meta">{pluralize(doc.chunk_count, "passage")}</span>}
+        {doc.status === "failed" && <p className="doc-error">{doc.error || "The document could not be read."}</p>}
+      </div>
+      {manage && (
+        <div className="row doc-actions">
+          <Button className="btn-small" disabled={busy} onClick={onReindex} aria-label={`Reindex ${doc.filename}`}>
+            Reindex
+          </Button>
+          <Button className="btn-small" variant="danger" onClick={onDelete} aria-label={`Delete ${doc.filename}`}>
+            Delete
+          </Button>
+        </div>
+      )}
+      {open && (
+        <dl className="facts doc-details">
+          <dt>Passages</dt>
+          <dd>{doc.chunk_count}</dd>
+          <dt>Processed</dt>
+          <dd>{formatDate(doc.processed_at)}</dd>
+          <dt>Embedding model</dt>
+          <dd>{doc.embedding_model ?? "—"}</dd>
+          <dt>SHA-256</dt>
+          <dd>
+            <code>{doc.sha256}</code>
+          </dd>
+        </dl>
+      )}
+    </li>
+  );
 }
