@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy import text
 
-from app.auth.deps import DB
+from app.core.database import DB
 from app.core.errors import ServiceUnavailable
 
 router = APIRouter(tags=["health"])

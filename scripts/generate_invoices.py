@@ -19,7 +19,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import select  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 import app.models  # noqa: E402, F401 - every table, so that all mappers configure
@@ -27,8 +26,9 @@ from app.billing.invoices import Outcome, generate_invoice  # noqa: E402
 from app.billing.service import period_bounds  # noqa: E402
 from app.core.config import get_settings  # noqa: E402
 from app.core.database import make_engine, make_sessionmaker, session_scope  # noqa: E402
-from app.core.errors import AppError  # noqa: E402
-from app.customers.models import Customer  # noqa: E402
+from app.core.errors import AppError, NotFound  # noqa: E402
+from app.core.subjects import OperatorSubject  # noqa: E402
+from app.customers.repository import CustomerRepository  # noqa: E402
 
 
 def last_month() -> str:
@@ -48,18 +48,15 @@ def main() -> int:
     engine = make_engine(get_settings().database_url)
     factory = make_sessionmaker(engine)
     with factory() as db:
-        customers = db.execute(
-            select(Customer.id, Customer.name).order_by(Customer.created_at, Customer.id)
-        ).all()
+        customer_ids = CustomerRepository(db).all_ids()
 
     outcomes: Counter[str] = Counter()
-    for customer_id, name in tqdm(customers, desc=f"invoices {args.period}", disable=None):
+    for customer_id in tqdm(customer_ids, desc=f"invoices {args.period}", disable=None):
+        subject = OperatorSubject(customer_id)
         try:
             with session_scope(factory) as db:
-                customer = db.get(Customer, customer_id)
-                if customer is None:  # deleted since the list was read
-                    continue
-                generated = generate_invoice(db, customer, args.period)
+                name = CustomerRepository(db).of(subject).name
+                generated = generate_invoice(db, subject, args.period)
                 invoice = generated.invoice
                 detail = (
                     f"{invoice.invoice_number} {invoice.amount:.2f} {invoice.currency} "
@@ -67,9 +64,11 @@ def main() -> int:
                     if invoice
                     else "no usage"
                 )
+        except NotFound:  # deleted since the list was read
+            continue
         except AppError as exc:
             outcomes["failed"] += 1
-            tqdm.write(f"failed     {name} ({customer_id}): {exc.message}")
+            tqdm.write(f"failed     {customer_id}: {exc.message}")
             continue
         outcomes[generated.outcome] += 1
         tqdm.write(f"{generated.outcome:<10} {name} ({customer_id}): {detail}")

@@ -20,13 +20,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tqdm import tqdm  # noqa: E402
 
 import app.models  # noqa: E402, F401 - registers every mapper
-from app.chatbots.models import Chatbot  # noqa: E402
+from app.chatbots.repository import ChatbotRepository  # noqa: E402
 from app.core.config import get_settings  # noqa: E402
 from app.core.database import make_engine, make_sessionmaker, session_scope  # noqa: E402
 from app.core.errors import AppError  # noqa: E402
 from app.documents import service  # noqa: E402
 from app.documents.jobs import process_document  # noqa: E402
-from app.documents.models import Document  # noqa: E402
+from app.core.subjects import OperatorSubject  # noqa: E402
 
 
 class _NoQueue:
@@ -46,9 +46,11 @@ def main() -> int:
     settings = get_settings()
     factory = make_sessionmaker(make_engine(settings.database_url))
     with session_scope(factory) as db:
-        chatbot = db.get(Chatbot, args.chatbot)
-        if chatbot is None:
+        customer_id = ChatbotRepository(db).customer_of(args.chatbot)
+        if customer_id is None:
             parser.error(f"no chatbot {args.chatbot}")
+        subject = OperatorSubject(customer_id)
+        chatbot = ChatbotRepository(db).get(subject, args.chatbot)
     pattern = "**/*" if args.recursive else "*"
     files = sorted(p for p in args.folder.glob(pattern) if p.is_file())
     if not files:
@@ -61,11 +63,11 @@ def main() -> int:
             incoming = service.IncomingFile(path.name, path.read_bytes())
             try:
                 with session_scope(factory) as db:
-                    [accepted] = service.upload(db, settings, _NoQueue(), chatbot, [incoming])
+                    [accepted] = service.upload(db, settings, _NoQueue(), subject, chatbot, [incoming])
             except AppError as exc:
                 outcomes["rejected"].append(f"{path}: {exc.message}")
                 continue
-            if accepted.duplicate and accepted.document.status == "ready":
+            if accepted.duplicate and accepted.status == "ready":
                 outcomes["duplicate"].append(str(path))
                 continue
             with tqdm(total=0, unit="chunk", desc=path.name[:30], leave=False) as chunks:
@@ -75,13 +77,12 @@ def main() -> int:
                     chunks.n = done
                     chunks.refresh()
 
-                status = process_document(factory, settings, accepted.document.id, progress)
+                status = process_document(factory, settings, accepted.id, progress)
             if status == "ready":
                 outcomes["ready"].append(str(path))
             else:
                 with session_scope(factory) as db:
-                    doc = db.get(Document, accepted.document.id)
-                    reason = doc.error if doc else status
+                    reason = service.get_document(db, subject, accepted.id).error or status
                 outcomes["failed"].append(f"{path}: {reason}")
 
     print(

@@ -15,28 +15,30 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import select  # noqa: E402
-
 import app.models  # noqa: E402, F401 - every table, so that all mappers configure
-from app.billing.retention import purge_history  # noqa: E402
+from app.chat.retention import purge_history  # noqa: E402
 from app.core.config import get_settings  # noqa: E402
 from app.core.database import make_engine, make_sessionmaker, session_scope  # noqa: E402
-from app.customers.models import Customer  # noqa: E402
+from app.core.errors import NotFound  # noqa: E402
+from app.core.subjects import OperatorSubject  # noqa: E402
+from app.customers.repository import CustomerRepository  # noqa: E402
 
 
 def main() -> int:
     engine = make_engine(get_settings().database_url)
     factory = make_sessionmaker(engine)
     with factory() as db:
-        customer_ids = db.scalars(select(Customer.id).order_by(Customer.created_at)).all()
+        customer_ids = CustomerRepository(db).all_ids()
 
     sessions = messages = 0
     for customer_id in customer_ids:
+        subject = OperatorSubject(customer_id)
         with session_scope(factory) as db:
-            customer = db.get(Customer, customer_id)
-            if customer is None:  # deleted since the list was read
+            try:
+                customer = CustomerRepository(db).of(subject)
+            except NotFound:  # deleted since the list was read
                 continue
-            purged = purge_history(db, customer)
+            purged = purge_history(db, subject)
             print(
                 f"{customer.name} ({customer.id}): {purged.sessions} sessions and "
                 f"{purged.messages} messages older than {customer.retention_days} days deleted"

@@ -7,7 +7,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.database import Base, UTCDateTime, UUIDPrimaryKey, utcnow
-from app.core.tenancy import TenantOwned
+from app.core.repository import TenantOwned
 
 RATINGS = ("up", "down")
 

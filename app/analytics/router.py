@@ -3,13 +3,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, status
 
 from app.analytics import service
 from app.analytics.schemas import ChatbotAnalytics, FeedbackIn, FeedbackOut
-from app.auth.deps import DB, CurrentUser
-from app.chat.deps import authenticate_caller
+from app.auth.deps import CurrentUser
+from app.chatbots.deps import ChatbotKey
 from app.chatbots.service import get_chatbot
+from app.core.database import DB
 
 router = APIRouter(tags=["analytics"])
 
@@ -17,13 +18,13 @@ router = APIRouter(tags=["analytics"])
 @router.get("/api/chatbots/{chatbot_id}/analytics", response_model=ChatbotAnalytics)
 def chatbot_analytics(
     chatbot_id: uuid.UUID,
-    principal: CurrentUser,
+    user: CurrentUser,
     db: DB,
     days: Annotated[int, Query(ge=1, le=365, description="The last N days, today included")] = 30,
-):
+) -> ChatbotAnalytics:
     """Questions per day, the most frequent and the unanswered questions, and answer ratings."""
-    chatbot = get_chatbot(db, principal.customer_id, chatbot_id)
-    return service.chatbot_analytics(db, chatbot, days)
+    chatbot = get_chatbot(db, user, chatbot_id)
+    return service.chatbot_analytics(db, user, chatbot, days)
 
 
 @router.post(
@@ -31,8 +32,9 @@ def chatbot_analytics(
     response_model=FeedbackOut,
     status_code=status.HTTP_201_CREATED,
 )
-def post_feedback(chatbot_id: uuid.UUID, body: FeedbackIn, request: Request, db: DB):
+def post_feedback(chatbot_id: uuid.UUID, body: FeedbackIn, caller: ChatbotKey, db: DB):
     """Rate an answer (its `message_id`) up or down, once, with the chatbot's secret key or its
     widget key from an allowed origin."""
-    caller = authenticate_caller(request, db, chatbot_id)
-    return service.record_feedback(db, caller.chatbot, body.message_id, body.rating, body.comment)
+    return service.record_feedback(
+        db, caller.subject, caller.chatbot, body.message_id, body.rating, body.comment
+    )

@@ -5,24 +5,26 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.analytics.models import Feedback
+from app.analytics.repository import FeedbackRepository, QuestionRepository
+from app.analytics.schemas import (
+    ChatbotAnalytics,
+    FeedbackStats,
+    QuestionCount,
+    QuestionsOnDay,
+)
 from app.billing.service import day_start
-from app.billing.sql import utc_day
-from app.chat.models import ChatMessage
+from app.chat.repository import ChatMessageRepository
 from app.chatbots.models import Chatbot
 from app.core.database import utcnow
-from app.core.errors import Conflict, NotFound
-from app.core.tenancy import tenant_select
+from app.core.errors import Conflict
+from app.core.subjects import AuthSubject
 
 TOP = 10
-# distinct question texts read per list; the long tail beyond them cannot reach the top anyway
-GROUPS_READ = 1000
 _END_PUNCTUATION = "?!.。？！…:;, "
 
 
@@ -32,22 +34,15 @@ def normalise_question(text: str) -> str:
 
 def record_feedback(
     db: Session,
+    subject: AuthSubject,
     chatbot: Chatbot,
     message_id: uuid.UUID,
     rating: str,
     comment: str | None,
 ) -> Feedback:
     """Rate one of the chatbot's answers, once."""
-    answer = db.scalars(
-        tenant_select(ChatMessage, chatbot.customer_id).where(
-            ChatMessage.id == message_id,
-            ChatMessage.chatbot_id == chatbot.id,
-            ChatMessage.role == "assistant",
-        )
-    ).one_or_none()
-    if answer is None:
-        raise NotFound("Message not found")
-    if db.scalar(select(Feedback.id).where(Feedback.message_id == message_id)):
+    ChatMessageRepository(db).answer(subject, chatbot.id, message_id)
+    if FeedbackRepository(db).exists_for(subject, message_id):
         raise Conflict("This answer has already been rated")
     feedback = Feedback(
         customer_id=chatbot.customer_id,
@@ -65,70 +60,45 @@ def record_feedback(
 
 
 def chatbot_analytics(
-    db: Session, chatbot: Chatbot, days: int, *, now: datetime | None = None
-) -> dict[str, Any]:
+    db: Session, subject: AuthSubject, chatbot: Chatbot, days: int, *, now: datetime | None = None
+) -> ChatbotAnalytics:
     """The last `days` days (UTC, today included) of one chatbot."""
     end = (now or utcnow()).date()
     start = end - timedelta(days=days - 1)
     since = day_start(start)
-    questions = (
-        ChatMessage.customer_id == chatbot.customer_id,
-        ChatMessage.chatbot_id == chatbot.id,
-        ChatMessage.role == "user",
-        ChatMessage.created_at >= since,
-    )
-    day = utc_day(db, ChatMessage.created_at)
-    unanswered = func.sum(case((ChatMessage.unanswered, 1), else_=0))
-    per_day = {
-        str(d): (int(n), int(u))
-        for d, n, u in db.execute(
-            select(day, func.count(), unanswered).where(*questions).group_by(day)
-        )
-    }
+    questions = QuestionRepository(db)
+    per_day = questions.per_day(subject, chatbot.id, since)
     dates = [start + timedelta(days=k) for k in range(days)]
     counts = [per_day.get(d.isoformat(), (0, 0)) for d in dates]
-    ratings = dict(
-        db.execute(
-            select(Feedback.rating, func.count())
-            .where(
-                Feedback.customer_id == chatbot.customer_id,
-                Feedback.chatbot_id == chatbot.id,
-                Feedback.created_at >= since,
-            )
-            .group_by(Feedback.rating)
-        ).all()
-    )
+    ratings = FeedbackRepository(db).ratings(subject, chatbot.id, since)
     up, down = ratings.get("up", 0), ratings.get("down", 0)
-    return {
-        "chatbot_id": chatbot.id,
-        "start": start,
-        "end": end,
-        "questions": sum(n for n, _ in counts),
-        "unanswered": sum(u for _, u in counts),
-        "questions_per_day": [
-            {"date": d, "questions": n, "unanswered": u}
+    return ChatbotAnalytics(
+        chatbot_id=chatbot.id,
+        start=start,
+        end=end,
+        questions=sum(n for n, _ in counts),
+        unanswered=sum(u for _, u in counts),
+        questions_per_day=[
+            QuestionsOnDay(date=d, questions=n, unanswered=u)
             for d, (n, u) in zip(dates, counts, strict=True)
         ],
-        "top_questions": _most_asked(db, questions),
-        "unanswered_questions": _most_asked(db, (*questions, ChatMessage.unanswered.is_(True))),
-        "feedback": {
-            "up": up,
-            "down": down,
-            "up_to_down_ratio": round(up / down, 4) if down else None,
-            "positive_share": round(up / (up + down), 4) if up + down else None,
-        },
-    }
-
-
-def _most_asked(db: Session, where: tuple[Any, ...]) -> list[dict[str, Any]]:
-    text = func.lower(func.trim(ChatMessage.content))
-    count = func.count()
-    rows = db.execute(
-        select(text, count).where(*where).group_by(text).order_by(count.desc()).limit(GROUPS_READ)
+        top_questions=_ranked(questions.most_asked(subject, chatbot.id, since)),
+        unanswered_questions=_ranked(
+            questions.most_asked(subject, chatbot.id, since, unanswered_only=True)
+        ),
+        feedback=FeedbackStats(
+            up=up,
+            down=down,
+            up_to_down_ratio=round(up / down, 4) if down else None,
+            positive_share=round(up / (up + down), 4) if up + down else None,
+        ),
     )
+
+
+def _ranked(rows: list[tuple[str, int]]) -> list[QuestionCount]:
     # SQL groups on case and outer spaces; variants in spacing or end punctuation merge here
     merged: Counter[str] = Counter()
     for question, n in rows:
         merged[normalise_question(question)] += n
     ranked = sorted(merged.items(), key=lambda item: (-item[1], item[0]))
-    return [{"question": q, "count": n} for q, n in ranked[:TOP] if q]
+    return [QuestionCount(question=q, count=n) for q, n in ranked[:TOP] if q]

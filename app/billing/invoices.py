@@ -21,12 +21,14 @@ from sqlalchemy.orm import Session
 
 from app.billing.models import Invoice, InvoiceCounter, InvoiceLine, Plan
 from app.billing.plans import plan_for
-from app.billing.service import ChatbotUsage, period_bounds, usage_by_chatbot
-from app.billing.sql import upsert_increment
+from app.billing.repository import ChatbotUsage, InvoiceRepository, UsageRepository
+from app.billing.service import period_bounds
 from app.core.database import utcnow
 from app.core.errors import Unprocessable
-from app.core.tenancy import get_owned, tenant_select
+from app.core.sql import upsert_increment
+from app.core.subjects import AuthSubject
 from app.customers.models import Customer
+from app.customers.repository import CustomerRepository
 
 CURRENCY = "USD"
 PAYMENT_TERMS = timedelta(days=30)
@@ -53,22 +55,24 @@ def line_amount(tokens: int, price_per_1k: Decimal) -> Decimal:
 
 
 def generate_invoice(
-    db: Session, customer: Customer, period: str, *, now: datetime | None = None
+    db: Session, subject: AuthSubject, period: str, *, now: datetime | None = None
 ) -> Generated:
     now = now or utcnow()
+    customer = CustomerRepository(db).of(subject)
     start, end = period_bounds(period)
     if start > now:
         raise Unprocessable(f"{period} has not begun yet; there is nothing to invoice")
     series = f"INV-{period[:4]}"
-    invoice = _invoice_for(db, customer.id, period)
+    invoices = InvoiceRepository(db)
+    invoice = invoices.of_period(subject, period)
     if invoice is None or invoice.status == "draft":
         # Taking the series' counter row first makes generations in one series run one at a
         # time: numbers stay gapless, and a concurrent generation's invoice is seen here.
         upsert_increment(db, InvoiceCounter.__table__, {"series": series}, {"value": 0})  # type: ignore[arg-type]
-        invoice = _invoice_for(db, customer.id, period)
+        invoice = invoices.of_period(subject, period)
     if invoice is not None and invoice.status != "draft":
         return Generated(invoice, Outcome.UNCHANGED)
-    usage = usage_by_chatbot(db, customer.id, start, end)
+    usage = UsageRepository(db).by_chatbot(subject, start, end)
     if invoice is None and not usage:
         return Generated(None, Outcome.SKIPPED)
     over = now >= end
@@ -92,12 +96,6 @@ def generate_invoice(
     db.add(invoice)
     db.flush()
     return Generated(invoice, outcome)
-
-
-def _invoice_for(db: Session, customer_id: uuid.UUID, period: str) -> Invoice | None:
-    stmt = tenant_select(Invoice, customer_id).where(Invoice.period == period)
-    # populate_existing: a row another transaction changed must not come from the identity map
-    return db.scalars(stmt.execution_options(populate_existing=True)).one_or_none()
 
 
 def _next_number(db: Session, series: str) -> str:
@@ -144,9 +142,9 @@ def billed_to(customer: Customer) -> dict[str, Any]:
     }
 
 
-def list_invoices(db: Session, customer_id: uuid.UUID) -> Sequence[Invoice]:
-    return db.scalars(tenant_select(Invoice, customer_id).order_by(Invoice.period.desc())).all()
+def list_invoices(db: Session, subject: AuthSubject) -> Sequence[Invoice]:
+    return InvoiceRepository(db).list(subject, order_by=Invoice.period.desc())
 
 
-def get_invoice(db: Session, customer_id: uuid.UUID, invoice_id: uuid.UUID) -> Invoice:
-    return get_owned(db, Invoice, invoice_id, customer_id)
+def get_invoice(db: Session, subject: AuthSubject, invoice_id: uuid.UUID) -> Invoice:
+    return InvoiceRepository(db).get(subject, invoice_id)

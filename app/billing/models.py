@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.database import Base, UTCDateTime, UUIDPrimaryKey, utcnow
-from app.core.tenancy import TenantOwned
+from app.core.repository import TenantOwned
 
 INVOICE_STATUSES = ("draft", "issued", "paid", "void")
 # prices per 1,000 tokens are fractions of a cent; amounts are whole cents

@@ -8,9 +8,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import HTMLResponse
-from sqlalchemy.orm import Session
 
-from app.auth.deps import DB, CurrentUser, OwnerUser, Principal, StaffUser
+from app.auth.deps import CurrentUser, OwnerUser, StaffUser
 from app.billing import invoices, service
 from app.billing.invoice_page import CONTENT_SECURITY_POLICY, render_invoice
 from app.billing.schemas import (
@@ -21,9 +20,8 @@ from app.billing.schemas import (
     UsageReport,
     UsageSummary,
 )
-from app.core.database import utcnow
+from app.core.database import DB, utcnow
 from app.core.errors import Unprocessable
-from app.customers.models import Customer
 
 router = APIRouter(prefix="/api/usage", tags=["usage"])
 billing_router = APIRouter(prefix="/api/billing", tags=["billing"])
@@ -36,7 +34,7 @@ INVOICE_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 @router.get("", response_model=UsageReport)
 def usage(
-    principal: CurrentUser,
+    user: CurrentUser,
     db: DB,
     start: Annotated[
         date | None, Query(description="First day (UTC); default: the 1st of end's month")
@@ -47,35 +45,26 @@ def usage(
 ):
     """Tokens in and out and LLM calls, per day and per chatbot, summed from the usage records."""
     end = end or utcnow().date()
-    return service.usage_report(db, principal.customer_id, start or end.replace(day=1), end)
+    return service.usage_report(db, user, start or end.replace(day=1), end)
 
 
 @router.get("/summary", response_model=UsageSummary)
-def usage_summary(principal: CurrentUser, db: DB):
+def usage_summary(user: CurrentUser, db: DB):
     """Tokens used and remaining in the customer's current monthly period."""
-    return service.summary(db, principal.customer_id)
-
-
-def _customer(db: Session, principal: Principal) -> Customer:
-    customer = db.get(Customer, principal.customer_id)
-    assert customer is not None
-    return customer
+    return service.summary(db, user)
 
 
 @billing_router.get("/info", response_model=BillingInfoOut)
-def get_billing_info(principal: StaffUser, db: DB):
+def get_billing_info(user: StaffUser, db: DB):
     """The plan, billing contact and retention; owners and admins."""
-    return service.billing_details(db, _customer(db, principal))
+    return service.billing_details(db, user)
 
 
 @billing_router.patch("/info", response_model=BillingInfoOut)
-def update_billing_info(body: BillingInfoUpdate, principal: OwnerUser, db: DB):
+def update_billing_info(body: BillingInfoUpdate, user: OwnerUser, db: DB):
     """Change the billing contact or the days chat history is kept; owners only. The plan is
     changed by the operators."""
-    customer = service.update_billing_details(
-        db, _customer(db, principal), body.model_dump(exclude_unset=True)
-    )
-    return service.billing_details(db, customer)
+    return service.update_billing_details(db, user, body.model_dump(exclude_unset=True))
 
 
 @billing_router.post(
@@ -85,11 +74,11 @@ def update_billing_info(body: BillingInfoUpdate, principal: OwnerUser, db: DB):
     responses={200: {"model": InvoiceOut, "description": "The invoice existed already"}},
 )
 def generate_invoice(
-    principal: OwnerUser, db: DB, response: Response, period: Annotated[str, PERIOD]
+    user: OwnerUser, db: DB, response: Response, period: Annotated[str, PERIOD]
 ) -> InvoiceOut:
     """Make the invoice of a month from its usage records (201), or return the one that exists
     (200; a draft of a running month is recomputed, and issued once the month is over)."""
-    generated = invoices.generate_invoice(db, _customer(db, principal), period)
+    generated = invoices.generate_invoice(db, user, period)
     if generated.invoice is None:
         raise Unprocessable(f"There is no usage in {period}, so there is nothing to invoice")
     if generated.outcome != invoices.Outcome.CREATED:
@@ -98,8 +87,8 @@ def generate_invoice(
 
 
 @billing_router.get("/invoices", response_model=list[InvoiceBrief])
-def list_invoices(principal: OwnerUser, db: DB):
-    return invoices.list_invoices(db, principal.customer_id)
+def list_invoices(user: OwnerUser, db: DB):
+    return invoices.list_invoices(db, user)
 
 
 @billing_router.get(
@@ -108,14 +97,14 @@ def list_invoices(principal: OwnerUser, db: DB):
 def get_invoice(
     invoice_id: uuid.UUID,
     request: Request,
-    principal: OwnerUser,
+    user: OwnerUser,
     db: DB,
     as_: Annotated[
         Literal["json", "html"] | None,
         Query(alias="format", description="html: a printable page (as is Accept: text/html)"),
     ] = None,
 ):
-    invoice = invoices.get_invoice(db, principal.customer_id, invoice_id)
+    invoice = invoices.get_invoice(db, user, invoice_id)
     if as_ == "html" or (as_ is None and "text/html" in request.headers.get("accept", "")):
         page = render_invoice(invoice, issuer=request.app.state.settings.project_name)
         return HTMLResponse(page, headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY})

@@ -8,7 +8,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.database import Base, UTCDateTime, UUIDPrimaryKey, utcnow
-from app.core.tenancy import TenantOwned
+from app.core.repository import TenantOwned
 
 CHANNELS = ("api", "dashboard", "widget", "openai")
 

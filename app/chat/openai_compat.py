@@ -16,21 +16,30 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from app.auth.deps import DB
-from app.chat.deps import authenticate_caller
 from app.chat.prompt import Turn
 from app.chat.router import SSE_HEADERS
 from app.chat.service import Asker, Prepared, RagService, usage_payload
+from app.chatbots.deps import SecretKey
+from app.core.database import DB
 from app.core.errors import BadRequest, NotFound
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 
 
+class ContentPart(BaseModel):
+    """One part of a message's content; only text parts are read, images and others ignored."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    text: str | None = None
+
+
 class ChatMessageIn(BaseModel):
     role: Literal["system", "developer", "user", "assistant", "tool"]
-    content: str | list[dict[str, Any]] | None = None
+    content: str | list[ContentPart] | None = None
 
 
 class StreamOptions(BaseModel):
@@ -44,9 +53,9 @@ class ChatCompletionIn(BaseModel):
     stream_options: StreamOptions | None = None
 
 
-def _text(content: str | list[dict[str, Any]] | None) -> str:
+def _text(content: str | list[ContentPart] | None) -> str:
     if isinstance(content, list):
-        return "".join(p.get("text", "") for p in content if p.get("type") == "text")
+        return "".join(part.text or "" for part in content if part.type == "text")
     return content or ""
 
 
@@ -99,19 +108,51 @@ def _stream(rag: RagService, prepared: Prepared, model: str, include_usage: bool
     yield "data: [DONE]\n\n"
 
 
-@router.post("/chat/completions")
-def chat_completions(body: ChatCompletionIn, request: Request, db: DB):
+class ModelOut(BaseModel):
+    id: str = Field(description="The chatbot id: pass it as `model`")
+    object: Literal["model"] = "model"
+    created: int
+    owned_by: str
+    name: str = Field(description="The chatbot's name")
+
+
+class ModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ModelOut]
+
+
+def _chatbot_id(model: str) -> uuid.UUID | None:
     try:
-        chatbot_id = uuid.UUID(body.model)
-    except ValueError as exc:
-        raise NotFound(f"Model {body.model!r} not found; use a chatbot id as the model") from exc
-    caller = authenticate_caller(request, db, chatbot_id, allow_widget=False)
+        return uuid.UUID(model)
+    except ValueError:
+        return None
+
+
+@router.get("/models", response_model=ModelList)
+def list_models(caller: SecretKey) -> ModelList:
+    """The chatbots this key may use as `model`: a secret key works for its own chatbot."""
+    chatbot = caller.chatbot
+    model = ModelOut(
+        id=str(chatbot.id),
+        created=int(chatbot.created_at.timestamp()),
+        owned_by=str(chatbot.customer_id),
+        name=chatbot.name,
+    )
+    return ModelList(data=[model])
+
+
+@router.post("/chat/completions")
+def chat_completions(body: ChatCompletionIn, request: Request, caller: SecretKey, db: DB):
+    if _chatbot_id(body.model) != caller.chatbot.id:
+        raise NotFound(
+            f"Model {body.model!r} not found; use the id of the key's chatbot as the model "
+            "(GET /v1/models lists it)"
+        )
     question, history = _conversation(body.messages)
     rag: RagService = request.app.state.rag
     prepared = rag.prepare(
-        db, Asker(caller.customer_id, caller.chatbot, "openai"), question, history=history
+        db, Asker(caller.subject, caller.chatbot, "openai"), question, history=history
     )
-    db.commit()  # see app.chat.router.respond
     if body.stream:
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
         return StreamingResponse(

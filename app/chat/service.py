@@ -1,21 +1,23 @@
 """The RAG core, shared by every door (public API, dashboard, widget, OpenAI-compatible).
 
-`prepare` runs inside the request: quota, session, history, retrieval, prompt.
-`answer` / `stream` call the LLM and then record the exchange — both messages, the usage record
-and the customer's totals — in one transaction of their own, because a streamed answer outlives
-the request's session and a failed call must still keep the user's question.
+`prepare` runs inside the request and only reads: quota, session, history, retrieval, prompt;
+then it releases the request's connection, which must not idle through the LLM call.
+`answer` / `stream` call the LLM and then record the exchange — both messages, the usage record,
+the customer's totals, the key's last use and a member's demo count — in one transaction, the
+only one that writes for a question. It is a transaction of its own because a streamed answer
+outlives the request's session and a failed call must still keep the user's question.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.billing import service as billing
@@ -28,11 +30,16 @@ from app.chat.prompt import (
     retrieval_query,
     source_label,
 )
+from app.chat.repository import ChatMessageRepository, ChatSessionRepository
+from app.chat.schemas import AnswerOut
 from app.chatbots.models import Chatbot
+from app.chatbots.repository import ApiKeyRepository, ChatbotRepository
 from app.core.config import Settings
-from app.core.database import session_scope, utcnow
-from app.core.errors import AppError, NotFound
+from app.core.database import release, session_scope, utcnow
+from app.core.errors import AppError, TooManyRequests
+from app.core.subjects import AuthSubject, KeySubject, UserSubject
 from app.core.vectors import embedder_for, vector_store_for
+from app.customers.repository import CustomerRepository
 from app.llm import (
     Completion,
     ContextChunk,
@@ -47,10 +54,11 @@ HISTORY_MESSAGES = 40
 
 @dataclass(frozen=True)
 class Asker:
-    customer_id: uuid.UUID
+    """Who asks which chatbot, through which door (api, widget, dashboard, openai)."""
+
+    subject: AuthSubject
     chatbot: Chatbot
     channel: str
-    user_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +78,9 @@ class Prepared:
     chatbot_id: uuid.UUID
     channel: str
     user_id: uuid.UUID | None
+    key_id: uuid.UUID | None
+    # a free-plan member's question counts against the demo allowance when it is recorded
+    demo: bool
     session_id: uuid.UUID
     new_session: bool
     question: str
@@ -90,16 +101,22 @@ class Answer:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def payload(self) -> dict[str, Any]:
-        return {
-            "answer": self.answer,
-            "sources": [asdict(s) for s in self.sources],
-            "session_id": str(self.session_id),
-            "message_id": str(self.message_id),
-            "usage": usage_payload(self.usage),
-            "model": self.model,
-            "provider": self.provider,
-            "unanswered": self.unanswered,
-        }
+        """As JSON: the API's answer, and the `done` event of a stream."""
+        return self.out().model_dump(mode="json")
+
+    def out(self) -> AnswerOut:
+        return AnswerOut.model_validate(
+            {
+                "answer": self.answer,
+                "sources": [asdict(s) for s in self.sources],
+                "session_id": self.session_id,
+                "message_id": self.message_id,
+                "usage": usage_payload(self.usage),
+                "model": self.model,
+                "provider": self.provider,
+                "unanswered": self.unanswered,
+            }
+        )
 
 
 def usage_payload(usage: Usage) -> dict[str, int]:
@@ -138,12 +155,14 @@ class RagService:
         session_id: uuid.UUID | None = None,
         history: list[Turn] | None = None,
     ) -> Prepared:
-        billing.ensure_quota(db, asker.customer_id)
-        chatbot = asker.chatbot
+        """Everything before the LLM, reading only: the exchange is written once, afterwards."""
+        subject, chatbot = asker.subject, asker.chatbot
+        billing.ensure_quota(db, subject)
+        demo = self._check_demo(db, asker)
         options = chatbot.settings or {}
         if session_id is not None:
-            self._own_session(db, asker, session_id)
-            history = self._history(db, session_id)
+            ChatSessionRepository(db).to_continue(subject, chatbot.id, session_id)
+            history = self._history(db, subject, session_id)
         turns = recent_turns(
             history or [], self.settings.history_token_budget, self.embedder.count_tokens
         )
@@ -167,11 +186,14 @@ class RagService:
                 question=question,
                 context=context,
             )
+        release(db)
         return Prepared(
-            customer_id=asker.customer_id,
+            customer_id=subject.customer_id,
             chatbot_id=chatbot.id,
             channel=asker.channel,
-            user_id=asker.user_id,
+            user_id=subject.user_id if isinstance(subject, UserSubject) else None,
+            key_id=subject.key_id if isinstance(subject, KeySubject) else None,
+            demo=demo,
             session_id=session_id or uuid.uuid4(),
             new_session=session_id is None,
             question=question,
@@ -201,24 +223,29 @@ class RagService:
             if hit.score >= threshold
         ]
 
-    def _own_session(self, db: Session, asker: Asker, session_id: uuid.UUID) -> ChatSession:
-        session = db.get(ChatSession, session_id)
-        if (
-            session is None
-            or session.customer_id != asker.customer_id
-            or session.chatbot_id != asker.chatbot.id
-        ):
-            raise NotFound("Session not found")
-        return session
+    def _check_demo(self, db: Session, asker: Asker) -> bool:
+        """Whether this is a free-plan member's demo question; 429 once the demo is used up.
 
-    def _history(self, db: Session, session_id: uuid.UUID) -> list[Turn]:
-        stmt = (
-            select(ChatMessage)
-            .where(ChatMessage.session_id == session_id)
-            .order_by(ChatMessage.created_at.desc())
-            .limit(HISTORY_MESSAGES)
-        )
-        messages = list(db.scalars(stmt))[::-1]
+        Members of free-plan customers try each chatbot with DEMO_MESSAGE_LIMIT questions. The
+        count is raised when the exchange is recorded, in its one transaction, so concurrent
+        questions of one member can pass the limit by the few that are in flight.
+        """
+        subject = asker.subject
+        if asker.channel != "dashboard" or not isinstance(subject, UserSubject):
+            return False
+        if subject.is_staff or CustomerRepository(db).of(subject).plan != "free":
+            return False
+        limit = self.settings.demo_message_limit
+        if billing.demo_messages(db, subject, asker.chatbot.id) >= limit:
+            raise TooManyRequests(
+                f"The free plan's demo allows {limit} messages per user and chatbot, and they "
+                "are used up. Ask an owner to upgrade the plan.",
+                retry_after=None,
+            )
+        return True
+
+    def _history(self, db: Session, subject: AuthSubject, session_id: uuid.UUID) -> list[Turn]:
+        messages = ChatMessageRepository(db).latest(subject, session_id, HISTORY_MESSAGES)
         turns = []
         for asked, answered in zip(messages, messages[1:], strict=False):
             if asked.role == "user" and answered.role == "assistant" and asked.status == "ok":
@@ -328,6 +355,7 @@ class RagService:
         with session_scope(self.factory) as db:
             self._session_row(db, prepared, now)
             db.execute(insert(ChatMessage), [question, reply])
+            self._count_caller(db, prepared, now)
             if completion is not None:
                 billing.record_usage(
                     db,
@@ -362,3 +390,31 @@ class RagService:
         with session_scope(self.factory) as db:
             self._session_row(db, prepared, now)
             db.execute(insert(ChatMessage), [failed])
+            self._count_caller(db, prepared, now)
+
+    @staticmethod
+    def _count_caller(db: Session, prepared: Prepared, now: datetime) -> None:
+        """The key's last use and a member's demo count, in the exchange's transaction."""
+        if prepared.key_id is not None:
+            ApiKeyRepository(db).touch(prepared.key_id, now)
+        if prepared.demo and prepared.user_id is not None:
+            billing.count_demo_message(
+                db, prepared.customer_id, prepared.user_id, prepared.chatbot_id
+            )
+
+
+# --- history ------------------------------------------------------------------------------------
+
+
+def list_sessions(
+    db: Session, subject: AuthSubject, chatbot_id: uuid.UUID
+) -> Sequence[ChatSession]:
+    chatbot = ChatbotRepository(db).get(subject, chatbot_id)
+    return ChatSessionRepository(db).of_chatbot(subject, chatbot.id)
+
+
+def list_messages(
+    db: Session, subject: AuthSubject, session_id: uuid.UUID
+) -> Sequence[ChatMessage]:
+    session = ChatSessionRepository(db).get(subject, session_id)
+    return ChatMessageRepository(db).of_session(subject, session.id)

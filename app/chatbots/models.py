@@ -8,7 +8,7 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.database import Base, Timestamps, UTCDateTime, UUIDPrimaryKey, utcnow
-from app.core.tenancy import TenantOwned
+from app.core.repository import TenantOwned
 
 KEY_KINDS = ("secret", "widget")
 

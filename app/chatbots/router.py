@@ -4,7 +4,7 @@ import uuid
 
 from fastapi import APIRouter, Request, status
 
-from app.auth.deps import DB, CurrentUser, StaffUser
+from app.auth.deps import CurrentUser, StaffUser
 from app.chatbots import service
 from app.chatbots.schemas import (
     ChatbotCreate,
@@ -14,46 +14,45 @@ from app.chatbots.schemas import (
     RotatedKeyOut,
     RotateKeyIn,
 )
+from app.core.database import DB
 
 router = APIRouter(prefix="/api/chatbots", tags=["chatbots"])
 
 
 @router.post("", response_model=ChatbotCreated, status_code=status.HTTP_201_CREATED)
-def create_chatbot(body: ChatbotCreate, principal: StaffUser, db: DB) -> ChatbotCreated:
+def create_chatbot(body: ChatbotCreate, user: StaffUser, db: DB) -> ChatbotCreated:
     """Create a chatbot. Its secret and widget keys are returned here once, never again."""
-    chatbot, keys = service.create_chatbot(db, principal.customer_id, body)
-    out = ChatbotOut.model_validate(chatbot)
-    return ChatbotCreated(**out.model_dump(), secret_key=keys["secret"], widget_key=keys["widget"])
+    return service.create_chatbot(db, user, body)
 
 
 @router.get("", response_model=list[ChatbotOut])
-def list_chatbots(principal: CurrentUser, db: DB):
-    return service.list_chatbots(db, principal.customer_id)
+def list_chatbots(user: CurrentUser, db: DB):
+    return service.list_chatbots(db, user)
 
 
 @router.get("/{chatbot_id}", response_model=ChatbotOut)
-def get_chatbot(chatbot_id: uuid.UUID, principal: CurrentUser, db: DB):
-    return service.get_chatbot(db, principal.customer_id, chatbot_id)
+def get_chatbot(chatbot_id: uuid.UUID, user: CurrentUser, db: DB):
+    return service.get_chatbot(db, user, chatbot_id)
 
 
 @router.patch("/{chatbot_id}", response_model=ChatbotOut)
-def update_chatbot(chatbot_id: uuid.UUID, body: ChatbotUpdate, principal: StaffUser, db: DB):
-    chatbot = service.get_chatbot(db, principal.customer_id, chatbot_id)
+def update_chatbot(chatbot_id: uuid.UUID, body: ChatbotUpdate, user: StaffUser, db: DB):
+    chatbot = service.get_chatbot(db, user, chatbot_id)
     return service.update_chatbot(db, chatbot, body)
 
 
 @router.delete("/{chatbot_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_chatbot(chatbot_id: uuid.UUID, request: Request, principal: StaffUser, db: DB) -> None:
-    chatbot = service.get_chatbot(db, principal.customer_id, chatbot_id)
+def delete_chatbot(chatbot_id: uuid.UUID, request: Request, user: StaffUser, db: DB) -> None:
+    chatbot = service.get_chatbot(db, user, chatbot_id)
     service.delete_chatbot(db, request.app.state.settings, chatbot)
 
 
 @router.post("/{chatbot_id}/rotate_key", response_model=RotatedKeyOut)
 def rotate_key(
-    chatbot_id: uuid.UUID, principal: StaffUser, db: DB, body: RotateKeyIn | None = None
+    chatbot_id: uuid.UUID, user: StaffUser, db: DB, body: RotateKeyIn | None = None
 ) -> RotatedKeyOut:
     """Replace the chatbot's secret (default) or widget key. The old key stops working at once."""
     kind = (body or RotateKeyIn()).kind
-    chatbot = service.get_chatbot(db, principal.customer_id, chatbot_id)
+    chatbot = service.get_chatbot(db, user, chatbot_id)
     key, raw = service.rotate_key(db, chatbot, kind)
     return RotatedKeyOut(kind=kind, key=raw, prefix=key.prefix)

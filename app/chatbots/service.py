@@ -4,27 +4,25 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from app.chatbots.models import KEY_KINDS, ApiKey, Chatbot
-from app.chatbots.schemas import ChatbotCreate, ChatbotUpdate
+from app.chatbots.repository import ChatbotRepository
+from app.chatbots.schemas import ChatbotCreate, ChatbotCreated, ChatbotOut, ChatbotUpdate
 from app.core.config import Settings
 from app.core.database import after_commit, utcnow
 from app.core.security import VISIBLE_PREFIX_LEN, generate_api_key, hash_api_key
-from app.core.tenancy import get_owned, tenant_select
+from app.core.storage import remove_chatbot_files
+from app.core.subjects import AuthSubject
+from app.core.vectors import vector_store_for
 
 
-def list_chatbots(db: Session, customer_id: uuid.UUID) -> Sequence[Chatbot]:
-    stmt = (
-        tenant_select(Chatbot, customer_id)
-        .options(selectinload(Chatbot.api_keys))
-        .order_by(Chatbot.created_at)
-    )
-    return db.scalars(stmt).all()
+def list_chatbots(db: Session, subject: AuthSubject) -> Sequence[Chatbot]:
+    return ChatbotRepository(db).list_with_keys(subject)
 
 
-def get_chatbot(db: Session, customer_id: uuid.UUID, chatbot_id: uuid.UUID) -> Chatbot:
-    return get_owned(db, Chatbot, chatbot_id, customer_id)
+def get_chatbot(db: Session, subject: AuthSubject, chatbot_id: uuid.UUID) -> Chatbot:
+    return ChatbotRepository(db).get_with_keys(subject, chatbot_id)
 
 
 def _new_key(chatbot: Chatbot, kind: str) -> tuple[ApiKey, str]:
@@ -40,11 +38,10 @@ def _new_key(chatbot: Chatbot, kind: str) -> tuple[ApiKey, str]:
     return key, raw
 
 
-def create_chatbot(
-    db: Session, customer_id: uuid.UUID, body: ChatbotCreate
-) -> tuple[Chatbot, dict[str, str]]:
+def create_chatbot(db: Session, subject: AuthSubject, body: ChatbotCreate) -> ChatbotCreated:
+    """A new chatbot, with its secret and widget keys in plain text: the only time they show."""
     chatbot = Chatbot(
-        customer_id=customer_id,
+        customer_id=subject.customer_id,
         name=body.name,
         description=body.description,
         system_prompt=body.system_prompt,
@@ -55,7 +52,10 @@ def create_chatbot(
     db.add(chatbot)
     plaintext = {kind: _new_key(chatbot, kind)[1] for kind in KEY_KINDS}
     db.flush()
-    return chatbot, plaintext
+    out = ChatbotOut.model_validate(chatbot)
+    return ChatbotCreated(
+        **out.model_dump(), secret_key=plaintext["secret"], widget_key=plaintext["widget"]
+    )
 
 
 def _merge_settings(current: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
@@ -90,9 +90,14 @@ def rotate_key(db: Session, chatbot: Chatbot, kind: str) -> tuple[ApiKey, str]:
 
 
 def delete_chatbot(db: Session, settings: Settings, chatbot: Chatbot) -> None:
-    """Delete the chatbot with its documents, keys, files and vector collection."""
-    from app.documents.service import purge_chatbot
-
+    """Delete the chatbot; its documents, keys and history go with the rows' cascade, its
+    vector collection and files once the deletion has committed."""
+    customer_id, chatbot_id = chatbot.customer_id, chatbot.id
     db.delete(chatbot)
     db.flush()
-    after_commit(db, lambda: purge_chatbot(settings, chatbot))
+
+    def purge() -> None:
+        vector_store_for(settings).delete_collection(str(chatbot_id))
+        remove_chatbot_files(settings, customer_id, chatbot_id)
+
+    after_commit(db, purge)

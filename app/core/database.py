@@ -1,6 +1,7 @@
 """Engine, sessions and the declarative base.
 
-One session per request (`get_db`): it commits when the route returns and rolls back on any error.
+One session per request (`get_db`, declared in routes as `DB`): it commits when the route returns
+and rolls back on any error.
 Services call `flush()`, never `commit()`. Background jobs use `session_scope()` the same way.
 """
 
@@ -10,9 +11,9 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, Uuid, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
@@ -109,6 +110,17 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         callback()
 
 
+def release(session: Session) -> None:
+    """End the session's transaction before a long wait outside the database (an LLM call), so
+    no pooled connection idles in a transaction meanwhile. Anything flushed is committed; the
+    session stays usable and opens a new transaction on its next statement."""
+    session.commit()
+
+
 def get_db(request: Request) -> Iterator[Session]:
     with session_scope(request.app.state.sessionmaker) as session:
         yield session
+
+
+# scope="function": commit before the response is sent, so a 2xx means the data is stored
+DB = Annotated[Session, Depends(get_db, scope="function")]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 
+from fastapi import Request
 from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
@@ -27,3 +28,7 @@ class RateLimiter:
             f"Rate limit of {limit} per {what} exceeded; retry in {retry_after} s",
             retry_after=retry_after,
         )
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"

@@ -2,27 +2,43 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 
-from app.auth.deps import DB, StaffUser
+from app.auth import service as auth
+from app.auth.deps import CurrentUser, StaffUser
+from app.auth.schemas import TokenOut
+from app.core.database import DB
 from app.customers import service
-from app.customers.schemas import UserCreate, UserOut
+from app.customers.schemas import MeOut, RegisterIn, UserCreate, UserOut
 
+signup_router = APIRouter(prefix="/auth", tags=["auth"])
 router = APIRouter(prefix="/api/users", tags=["users"])
 
 
+@signup_router.post("/register", response_model=TokenOut, status_code=status.HTTP_201_CREATED)
+def register(body: RegisterIn, db: DB, request: Request) -> TokenOut:
+    """Create a customer and its owner user; returns a token for that owner."""
+    user = service.register(
+        db, email=body.email, password=body.password, customer_name=body.customer_name
+    )
+    return auth.issue_token(user, request.app.state.settings)
+
+
+@signup_router.get("/me", response_model=MeOut)
+def me(user: CurrentUser, db: DB) -> MeOut:
+    return service.me(db, user)
+
+
 @router.get("", response_model=list[UserOut])
-def list_users(principal: StaffUser, db: DB):
-    return service.list_users(db, principal)
+def list_users(user: StaffUser, db: DB):
+    return service.list_users(db, user)
 
 
 @router.post("", response_model=UserOut, status_code=status.HTTP_201_CREATED)
-def create_user(body: UserCreate, principal: StaffUser, db: DB):
-    return service.create_user(
-        db, principal, email=body.email, password=body.password, role=body.role
-    )
+def create_user(body: UserCreate, user: StaffUser, db: DB):
+    return service.create_user(db, user, email=body.email, password=body.password, role=body.role)
 
 
 @router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_user(user_id: uuid.UUID, principal: StaffUser, db: DB) -> None:
-    service.delete_user(db, principal, user_id)
+def delete_user(user_id: uuid.UUID, user: StaffUser, db: DB) -> None:
+    service.delete_user(db, user, user_id)

@@ -7,6 +7,27 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 
+class RegisterIn(BaseModel):
+    email: EmailStr
+    password: str = Field(min_length=8, max_length=256)
+    customer_name: str = Field(min_length=1, max_length=200)
+
+
+class CustomerBrief(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    plan: str
+
+
+class MeOut(BaseModel):
+    id: uuid.UUID
+    email: str
+    role: str
+    customer: CustomerBrief
+
+
 class UserCreate(BaseModel):
     email: EmailStr
     password: str = Field(min_length=8, max_length=256)

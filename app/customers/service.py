@@ -1,3 +1,6 @@
+"""Customers (tenants) and their people: sign-up creates a customer with its owner; owners and
+admins manage the rest of the team."""
+
 from __future__ import annotations
 
 import uuid
@@ -5,41 +8,57 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
-from app.auth.deps import Principal
-from app.auth.service import ensure_email_free, normalize_email
+from app.auth import service as auth
+from app.auth.models import User
+from app.auth.repository import UserRepository
 from app.core.errors import Conflict, Forbidden
-from app.core.security import hash_password
-from app.core.tenancy import get_owned, tenant_select
-from app.customers.models import User
+from app.core.subjects import UserSubject
+from app.customers.models import Customer
+from app.customers.repository import CustomerRepository
+from app.customers.schemas import CustomerBrief, MeOut
 
 
-def list_users(db: Session, principal: Principal) -> Sequence[User]:
-    return db.scalars(tenant_select(User, principal.customer_id).order_by(User.created_at)).all()
-
-
-def create_user(db: Session, principal: Principal, *, email: str, password: str, role: str) -> User:
-    if role == "admin" and principal.role != "owner":
-        raise Forbidden("Only owners can create admins")
-    email = normalize_email(email)
-    ensure_email_free(db, email)
-    user = User(
-        email=email,
-        password_hash=hash_password(password),
-        role=role,
-        customer_id=principal.customer_id,
+def register(db: Session, *, email: str, password: str, customer_name: str) -> User:
+    """A new customer and its owner."""
+    customer = Customer(
+        id=uuid.uuid4(), name=customer_name.strip(), contact_email=auth.normalize_email(email)
     )
-    db.add(user)
+    db.add(customer)
     db.flush()
-    return user
+    return auth.create_user(
+        db, customer_id=customer.id, email=email, password=password, role="owner"
+    )
 
 
-def delete_user(db: Session, principal: Principal, user_id: uuid.UUID) -> None:
-    user = get_owned(db, User, user_id, principal.customer_id)
-    if user.id == principal.user_id:
+def me(db: Session, subject: UserSubject) -> MeOut:
+    customer = CustomerRepository(db).of(subject)
+    return MeOut(
+        id=subject.user_id,
+        email=subject.email,
+        role=subject.role,
+        customer=CustomerBrief.model_validate(customer),
+    )
+
+
+def list_users(db: Session, subject: UserSubject) -> Sequence[User]:
+    return UserRepository(db).list(subject, order_by=User.created_at)
+
+
+def create_user(db: Session, subject: UserSubject, *, email: str, password: str, role: str) -> User:
+    if role == "admin" and subject.role != "owner":
+        raise Forbidden("Only owners can create admins")
+    return auth.create_user(
+        db, customer_id=subject.customer_id, email=email, password=password, role=role
+    )
+
+
+def delete_user(db: Session, subject: UserSubject, user_id: uuid.UUID) -> None:
+    user = UserRepository(db).get(subject, user_id)
+    if user.id == subject.user_id:
         raise Conflict("You cannot delete yourself")
     if user.role == "owner":
         raise Forbidden("Owners cannot be deleted")
-    if user.role == "admin" and principal.role != "owner":
+    if user.role == "admin" and subject.role != "owner":
         raise Forbidden("Only owners can delete admins")
     db.delete(user)
     db.flush()

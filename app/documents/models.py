@@ -7,7 +7,7 @@ from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.database import Base, Timestamps, UTCDateTime, UUIDPrimaryKey
-from app.core.tenancy import TenantOwned
+from app.core.repository import TenantOwned
 
 STATUSES = ("queued", "processing", "ready", "failed")
 

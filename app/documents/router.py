@@ -5,8 +5,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Request, UploadFile, status
 
-from app.auth.deps import DB, CurrentUser, StaffUser
+from app.auth.deps import CurrentUser, StaffUser
 from app.chatbots.service import get_chatbot
+from app.core.database import DB
 from app.documents import service
 from app.documents.schemas import DocumentOut, UploadOut
 
@@ -26,37 +27,33 @@ def _read(upload: UploadFile, limit: int) -> service.IncomingFile:
 def upload(
     chatbot_id: uuid.UUID,
     request: Request,
-    principal: StaffUser,
+    user: StaffUser,
     db: DB,
     file: Annotated[UploadFile | None, File(description="one document")] = None,
     files: Annotated[list[UploadFile] | None, File(description="several documents")] = None,
 ) -> list[UploadOut]:
     """Store documents and queue them for ingestion; answers at once with their rows."""
     settings = request.app.state.settings
-    chatbot = get_chatbot(db, principal.customer_id, chatbot_id)
+    chatbot = get_chatbot(db, user, chatbot_id)
     uploads = ([file] if file else []) + (files or [])
     incoming = [_read(u, settings.max_upload_bytes) for u in uploads]
-    accepted = service.upload(db, settings, request.app.state.jobs, chatbot, incoming)
-    return [
-        UploadOut(**DocumentOut.model_validate(a.document).model_dump(), duplicate=a.duplicate)
-        for a in accepted
-    ]
+    return service.upload(db, settings, request.app.state.jobs, user, chatbot, incoming)
 
 
 @router.get("/api/chatbots/{chatbot_id}/documents", response_model=list[DocumentOut])
-def list_documents(chatbot_id: uuid.UUID, principal: CurrentUser, db: DB):
-    chatbot = get_chatbot(db, principal.customer_id, chatbot_id)
-    return service.list_documents(db, chatbot)
+def list_documents(chatbot_id: uuid.UUID, user: CurrentUser, db: DB):
+    chatbot = get_chatbot(db, user, chatbot_id)
+    return service.list_documents(db, user, chatbot)
 
 
 @router.get("/api/documents/{document_id}", response_model=DocumentOut)
-def get_document(document_id: uuid.UUID, principal: CurrentUser, db: DB):
-    return service.get_document(db, principal.customer_id, document_id)
+def get_document(document_id: uuid.UUID, user: CurrentUser, db: DB):
+    return service.get_document(db, user, document_id)
 
 
 @router.delete("/api/documents/{document_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_document(document_id: uuid.UUID, request: Request, principal: StaffUser, db: DB) -> None:
-    doc = service.get_document(db, principal.customer_id, document_id)
+def delete_document(document_id: uuid.UUID, request: Request, user: StaffUser, db: DB) -> None:
+    doc = service.get_document(db, user, document_id)
     service.delete_document(db, request.app.state.settings, doc)
 
 
@@ -65,8 +62,8 @@ def delete_document(document_id: uuid.UUID, request: Request, principal: StaffUs
     response_model=DocumentOut,
     status_code=status.HTTP_202_ACCEPTED,
 )
-def reindex(document_id: uuid.UUID, request: Request, principal: StaffUser, db: DB):
-    doc = service.get_document(db, principal.customer_id, document_id)
+def reindex(document_id: uuid.UUID, request: Request, user: StaffUser, db: DB):
+    doc = service.get_document(db, user, document_id)
     return service.reindex(db, request.app.state.jobs, doc)
 
 
@@ -75,7 +72,9 @@ def reindex(document_id: uuid.UUID, request: Request, principal: StaffUser, db: 
     response_model=list[DocumentOut],
     status_code=status.HTTP_202_ACCEPTED,
 )
-def reindex_chatbot(chatbot_id: uuid.UUID, request: Request, principal: StaffUser, db: DB):
+def reindex_chatbot(chatbot_id: uuid.UUID, request: Request, user: StaffUser, db: DB):
     """Drop the chatbot's vectors and ingest all its documents again (after a model change)."""
-    chatbot = get_chatbot(db, principal.customer_id, chatbot_id)
-    return service.reindex_chatbot(db, request.app.state.settings, request.app.state.jobs, chatbot)
+    chatbot = get_chatbot(db, user, chatbot_id)
+    return service.reindex_chatbot(
+        db, request.app.state.settings, request.app.state.jobs, user, chatbot
+    )

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.chatbots.models import Chatbot
@@ -19,11 +18,13 @@ from app.core.errors import (
     Unprocessable,
     UnsupportedMediaType,
 )
-from app.core.tenancy import get_owned, tenant_select
+from app.core.subjects import AuthSubject
 from app.core.vectors import vector_store_for
 from app.documents import storage
 from app.documents.jobs import JobRunner
 from app.documents.models import Document
+from app.documents.repository import DocumentRepository
+from app.documents.schemas import DocumentOut, UploadOut
 from ingestion import IngestionError, UnsupportedDocument, validate
 
 
@@ -84,18 +85,22 @@ def _validated(settings: Settings, files: Sequence[IncomingFile]) -> list[str]:
 
 
 def upload(
-    db: Session, settings: Settings, jobs: JobRunner, chatbot: Chatbot, files: list[IncomingFile]
-) -> list[Accepted]:
+    db: Session,
+    settings: Settings,
+    jobs: JobRunner,
+    subject: AuthSubject,
+    chatbot: Chatbot,
+    files: list[IncomingFile],
+) -> list[UploadOut]:
     if not files:
         raise BadRequest("Send one file in 'file' or several in 'files'")
     kinds = _validated(settings, files)
+    documents = DocumentRepository(db)
     accepted: list[Accepted] = []
     new_docs: list[tuple[Document, bytes]] = []
     for incoming, kind in zip(files, kinds, strict=True):
         digest = hashlib.sha256(incoming.data).hexdigest()
-        existing = db.scalars(
-            select(Document).where(Document.chatbot_id == chatbot.id, Document.sha256 == digest)
-        ).one_or_none()
+        existing = documents.with_bytes(subject, chatbot.id, digest)
         if existing is not None:
             accepted.append(Accepted(existing, duplicate=True))
             continue
@@ -116,16 +121,18 @@ def upload(
     for doc, data in new_docs:
         storage.write(settings, doc, data)
         after_commit(db, partial(jobs.enqueue, doc.id))
-    return accepted
+    return [
+        UploadOut(**DocumentOut.model_validate(a.document).model_dump(), duplicate=a.duplicate)
+        for a in accepted
+    ]
 
 
-def list_documents(db: Session, chatbot: Chatbot) -> Sequence[Document]:
-    stmt = tenant_select(Document, chatbot.customer_id).where(Document.chatbot_id == chatbot.id)
-    return db.scalars(stmt.order_by(Document.created_at)).all()
+def list_documents(db: Session, subject: AuthSubject, chatbot: Chatbot) -> Sequence[Document]:
+    return DocumentRepository(db).of_chatbot(subject, chatbot.id)
 
 
-def get_document(db: Session, customer_id: uuid.UUID, document_id: uuid.UUID) -> Document:
-    return get_owned(db, Document, document_id, customer_id)
+def get_document(db: Session, subject: AuthSubject, document_id: uuid.UUID) -> Document:
+    return DocumentRepository(db).get(subject, document_id)
 
 
 def delete_document(db: Session, settings: Settings, doc: Document) -> None:
@@ -143,18 +150,12 @@ def reindex(db: Session, jobs: JobRunner, doc: Document) -> Document:
     return doc
 
 
-def purge_chatbot(settings: Settings, chatbot: Chatbot) -> None:
-    """Delete a chatbot's collection and files (its rows go with the chatbot's cascade)."""
-    vector_store_for(settings).delete_collection(str(chatbot.id))
-    storage.remove_chatbot(settings, chatbot.customer_id, chatbot.id)
-
-
 def reindex_chatbot(
-    db: Session, settings: Settings, jobs: JobRunner, chatbot: Chatbot
+    db: Session, settings: Settings, jobs: JobRunner, subject: AuthSubject, chatbot: Chatbot
 ) -> Sequence[Document]:
     """Rebuild the chatbot's collection from its files, e.g. after changing the embedding model."""
     vector_store_for(settings).delete_collection(str(chatbot.id))
-    docs = list_documents(db, chatbot)
+    docs = list_documents(db, subject, chatbot)
     for doc in docs:
         reindex(db, jobs, doc)
     return docs

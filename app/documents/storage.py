@@ -1,20 +1,12 @@
-"""Where uploaded files live: UPLOAD_DIR/{customer_id}/{chatbot_id}/{document_id}.{kind}.
-
-Names are generated from ids only; a client's filename never reaches the file system.
-"""
+"""A document's file: UPLOAD_DIR/{customer_id}/{chatbot_id}/{document_id}.{kind}."""
 
 from __future__ import annotations
 
-import shutil
-import uuid
 from pathlib import Path
 
 from app.core.config import Settings
+from app.core.storage import chatbot_dir
 from app.documents.models import Document
-
-
-def chatbot_dir(settings: Settings, customer_id: uuid.UUID, chatbot_id: uuid.UUID) -> Path:
-    return settings.upload_dir / str(customer_id) / str(chatbot_id)
 
 
 def document_path(settings: Settings, doc: Document) -> Path:
@@ -31,7 +23,3 @@ def write(settings: Settings, doc: Document, data: bytes) -> None:
 
 def remove(settings: Settings, doc: Document) -> None:
     document_path(settings, doc).unlink(missing_ok=True)
-
-
-def remove_chatbot(settings: Settings, customer_id: uuid.UUID, chatbot_id: uuid.UUID) -> None:
-    shutil.rmtree(chatbot_dir(settings, customer_id, chatbot_id), ignore_errors=True)

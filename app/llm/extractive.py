@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from app.core.config import Settings
 from app.llm.base import (
     Completion,
     ContextChunk,
@@ -20,6 +21,7 @@ from app.llm.base import (
     TokenCounter,
     counted_usage,
 )
+from app.llm.registry import register
 
 NOT_FOUND = "I couldn't find this in the documents."
 MAX_SENTENCES = 3
@@ -112,3 +114,8 @@ def _candidates(question: str, context: list[ContextChunk]) -> list[_Candidate]:
 
 def _words(text: str) -> set[str]:
     return {w[:STEM] for w in _WORD.findall(text.lower())}
+
+
+@register("extractive")
+def _from_settings(settings: Settings, count_tokens: TokenCounter) -> ExtractiveProvider:
+    return ExtractiveProvider(count_tokens=count_tokens)

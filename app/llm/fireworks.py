@@ -8,8 +8,10 @@ from typing import Any
 import fireworks
 import httpx
 
+from app.core.config import Settings
 from app.llm.base import TokenCounter
 from app.llm.chat_completions import ChatCompletionsProvider
+from app.llm.registry import register
 
 
 class FireworksProvider(ChatCompletionsProvider):
@@ -50,3 +52,16 @@ def _sdk_base_url(base_url: str | None) -> str | None:
     if base_url is None:
         return None
     return base_url.rstrip("/").removesuffix("/v1")
+
+
+@register("fireworks")
+def _from_settings(settings: Settings, count_tokens: TokenCounter) -> FireworksProvider:
+    if not settings.fireworks_api_key:
+        raise ValueError("LLM provider 'fireworks' needs FIREWORKS_API_KEY")
+    return FireworksProvider(
+        api_key=settings.fireworks_api_key,
+        base_url=settings.fireworks_base_url,
+        timeout=settings.llm_timeout_seconds,
+        max_retries=settings.llm_max_retries,
+        count_tokens=count_tokens,
+    )

@@ -8,8 +8,10 @@ from typing import Any
 
 import openai
 
+from app.core.config import Settings
 from app.llm.base import TokenCounter
 from app.llm.chat_completions import ChatCompletionsProvider
+from app.llm.registry import register
 
 # Local servers (Ollama, vLLM) need no key, but the SDK refuses to start without one.
 _NO_KEY = "no-key"
@@ -45,3 +47,14 @@ class OpenAICompatibleProvider(ChatCompletionsProvider):
         return self._client.chat.completions.create(
             **arguments, stream=True, stream_options={"include_usage": True}
         )
+
+
+@register("openai-compatible")
+def _from_settings(settings: Settings, count_tokens: TokenCounter) -> OpenAICompatibleProvider:
+    return OpenAICompatibleProvider(
+        api_key=settings.openai_api_key,
+        base_url=settings.openai_base_url,
+        timeout=settings.llm_timeout_seconds,
+        max_retries=settings.llm_max_retries,
+        count_tokens=count_tokens,
+    )

@@ -12,14 +12,13 @@ from __future__ import annotations
 import re
 import uuid
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.chatbots.models import Chatbot
+from app.chatbots.repository import ChatbotRepository
 from app.core.errors import error_body
 
 PUBLIC_PATH = re.compile(r"^/api/public/([0-9a-fA-F-]{32,36})(/|$)")
@@ -30,8 +29,7 @@ PREFLIGHT_MAX_AGE = "600"
 
 def allowed_origins(factory: sessionmaker[Session], chatbot_id: uuid.UUID) -> list[str]:
     with factory() as db:
-        stmt = select(Chatbot.allowed_origins).where(Chatbot.id == chatbot_id)
-        return db.scalar(stmt) or []
+        return ChatbotRepository(db).allowed_origins(chatbot_id)
 
 
 def _cross_origin_chatbot(scope: Scope) -> tuple[uuid.UUID, str] | None:

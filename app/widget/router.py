@@ -5,10 +5,11 @@ import uuid
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
-from app.auth.deps import DB, CurrentUser
+from app.auth.deps import CurrentUser
+from app.chatbots.deps import KeyCaller, WidgetKey
 from app.chatbots.service import get_chatbot
+from app.core.database import DB
 from app.widget import service
-from app.widget.deps import Visitor
 from app.widget.schemas import SnippetOut, WidgetConfig
 
 router = APIRouter(tags=["widget"])
@@ -20,11 +21,16 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "public, max-age=300"
 
 
+def _key(visitor: KeyCaller) -> str:
+    assert visitor.publishable is not None  # WidgetKey callers always carry it
+    return visitor.publishable
+
+
 @router.get("/api/chatbots/{chatbot_id}/snippet", response_model=SnippetOut)
-def get_snippet(chatbot_id: uuid.UUID, request: Request, principal: CurrentUser, db: DB):
+def get_snippet(chatbot_id: uuid.UUID, request: Request, user: CurrentUser, db: DB):
     """The line to paste into a website, and an iframe variant. Any user of the customer may
     read it: it holds only the publishable widget key, never the secret key."""
-    chatbot = get_chatbot(db, principal.customer_id, chatbot_id)
+    chatbot = get_chatbot(db, user, chatbot_id)
     return service.snippet(request.app.state.settings, chatbot)
 
 
@@ -45,7 +51,7 @@ async def widget_js(request: Request, v: str | None = None) -> Response:
 
 
 @router.get("/widget/config/{chatbot_id}", response_model=WidgetConfig)
-def widget_config(chatbot_id: uuid.UUID, visitor: Visitor, request: Request, response: Response):
+def widget_config(chatbot_id: uuid.UUID, visitor: WidgetKey, request: Request, response: Response):
     """What the widget shows, and whether the calling page's origin may use the widget key, so a
     page on another website can say so instead of failing on a CORS-blocked request. Readable
     from any origin: it carries no secrets and takes no credentials."""
@@ -58,10 +64,10 @@ def widget_config(chatbot_id: uuid.UUID, visitor: Visitor, request: Request, res
 
 
 @router.get("/widget/frame/{chatbot_id}", response_class=HTMLResponse)
-def widget_frame(chatbot_id: uuid.UUID, visitor: Visitor, request: Request) -> HTMLResponse:
+def widget_frame(chatbot_id: uuid.UUID, visitor: WidgetKey, request: Request) -> HTMLResponse:
     """The iframe variant of the snippet; only the chatbot's allowed origins may frame it."""
     return HTMLResponse(
-        service.frame_page(request.app.state.settings, visitor.chatbot, visitor.key),
+        service.frame_page(request.app.state.settings, visitor.chatbot, _key(visitor)),
         headers={
             "Content-Security-Policy": service.frame_ancestors(visitor.chatbot),
             "Cache-Control": "no-cache",
@@ -70,11 +76,11 @@ def widget_frame(chatbot_id: uuid.UUID, visitor: Visitor, request: Request) -> H
 
 
 @router.get("/widget/demo/{chatbot_id}", response_class=HTMLResponse)
-def widget_demo(chatbot_id: uuid.UUID, visitor: Visitor, request: Request) -> HTMLResponse:
+def widget_demo(chatbot_id: uuid.UUID, visitor: WidgetKey, request: Request) -> HTMLResponse:
     """A preview page with the widget, to try it before pasting the snippet (`demo_url`)."""
     settings = request.app.state.settings
     return HTMLResponse(
-        service.demo_page(settings, visitor.chatbot, visitor.key),
+        service.demo_page(settings, visitor.chatbot, _key(visitor)),
         headers={
             "Content-Security-Policy": "frame-ancestors 'self' " + " ".join(settings.cors_origins),
             "Cache-Control": "no-cache",

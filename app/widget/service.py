@@ -1,10 +1,7 @@
 """The embeddable widget: its script as a versioned asset, the snippet, its public config and pages.
 
-Widget keys are publishable: they sit in customers' pages next to the chatbot id. What keeps them
-from working everywhere is the browser's `Origin`, checked against the chatbot's
-`allowed_origins`. The API's own origin (`PUBLIC_BASE_URL`) counts as allowed too, because the
-preview page and the iframe variant are served from it; the iframe page itself may only be framed
-by the allowed origins (`frame-ancestors`).
+Where a widget key works is decided in `app.chatbots.origins`; the iframe page may only be framed
+by the chatbot's allowed origins (`frame-ancestors`).
 """
 
 from __future__ import annotations
@@ -14,9 +11,9 @@ import hashlib
 import uuid
 from html import escape
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from app.chatbots.models import Chatbot
+from app.chatbots.origins import origin_allowed, origin_of
 from app.core.config import Settings
 from app.core.errors import Conflict
 from app.widget.schemas import SnippetOut, WidgetConfig
@@ -31,28 +28,8 @@ DEFAULT_ACCENT = "#2563eb"
 FRAME_SIZE = "width:100%;max-width:420px;height:600px;border:0"
 
 
-def origin_of(url: str | None) -> str | None:
-    """`scheme://host[:port]` of a URL or Origin header, lower-cased; None when it has none."""
-    if not url:
-        return None
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return None
-    return f"{parts.scheme}://{parts.netloc.lower()}"
-
-
 def base_url(settings: Settings) -> str:
     return settings.public_base_url.rstrip("/")
-
-
-def origin_allowed(chatbot: Chatbot, origin: str | None, settings: Settings) -> bool:
-    """Whether a browser page on `origin` may use this chatbot's widget key."""
-    origin = origin_of(origin)
-    if origin is None:
-        return False
-    return origin in (chatbot.allowed_origins or []) or origin == origin_of(
-        settings.public_base_url
-    )
 
 
 def widget_config(chatbot: Chatbot, origin: str | None, settings: Settings) -> WidgetConfig:

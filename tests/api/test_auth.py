@@ -85,7 +85,7 @@ def test_missing_token_is_401_with_www_authenticate(client):
 def test_password_is_stored_as_argon2(client, tenant, app):
     from sqlalchemy import select
 
-    from app.customers.models import User
+    from app.auth.models import User
 
     with app.state.sessionmaker() as db:
         user = db.scalars(select(User).where(User.email == tenant.email)).one()

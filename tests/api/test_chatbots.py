@@ -60,7 +60,7 @@ def test_invalid_settings_and_origins_name_the_field(tenant):
 
 
 def test_rotate_key_revokes_old_key_at_once(tenant, app):
-    from app.chatbots.keys import authenticate_key
+    from app.chatbots.deps import find_key as authenticate_key
 
     bot = tenant.create_chatbot()
     r = tenant.post(f"/api/chatbots/{bot['id']}/rotate_key", json={"kind": "secret"})

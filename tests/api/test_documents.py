@@ -241,7 +241,6 @@ def test_restart_resumes_documents_left_queued_or_processing(app, tenant, bot, s
 
     from app.core.database import session_scope
     from app.documents import service
-    from app.documents.models import Document
     from app.main import create_app
 
     class Recorder:
@@ -252,19 +251,21 @@ def test_restart_resumes_documents_left_queued_or_processing(app, tenant, bot, s
         import uuid
 
         from app.chatbots.service import get_chatbot
+        from app.core.subjects import OperatorSubject
 
-        chatbot = get_chatbot(db, uuid.UUID(tenant.customer_id), uuid.UUID(bot["id"]))
+        subject = OperatorSubject(uuid.UUID(tenant.customer_id))
+        chatbot = get_chatbot(db, subject, uuid.UUID(bot["id"]))
         files = [
             service.IncomingFile("q.txt", b"Queued text about returns."),
             service.IncomingFile("p.txt", b"Processing text about shipping."),
         ]
-        accepted = service.upload(db, settings, Recorder(), chatbot, files)
-        accepted[1].document.status = "processing"
-        ids = [str(a.document.id) for a in accepted]
+        accepted = service.upload(db, settings, Recorder(), subject, chatbot, files)
+        service.get_document(db, subject, accepted[1].id).status = "processing"
+        ids = [str(a.id) for a in accepted]
 
     restarted = create_app(settings)
     with TestClient(restarted):
         for doc_id in ids:
             assert wait_until_done(tenant, doc_id)["status"] == "ready"
     with session_scope(app.state.sessionmaker) as db:
-        assert {d.status for d in db.query(Document)} == {"ready"}
+        assert {d.status for d in service.list_documents(db, subject, chatbot)} == {"ready"}

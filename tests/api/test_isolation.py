@@ -163,3 +163,46 @@ def test_feedback_only_with_the_answers_own_chatbot_key(tenant, other_tenant, vi
         headers={"X-API-Key": victim_ids["secret_key"]},
     )
     assert ok.status_code == 201, ok.text
+
+
+def test_public_doors_declare_their_key_security_in_openapi(client):
+    spec = client.get("/openapi.json").json()
+    schemes = spec["components"]["securitySchemes"]
+    assert schemes["ChatbotKey"] == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-API-Key",
+        "description": schemes["ChatbotKey"]["description"],
+    }
+    assert schemes["ChatbotBearer"]["scheme"] == "bearer"
+    for method, path in [
+        ("post", "/api/public/{chatbot_id}/query"),
+        ("post", "/api/public/{chatbot_id}/feedback"),
+        ("post", "/v1/chat/completions"),
+        ("get", "/v1/models"),
+    ]:
+        security = spec["paths"][path][method]["security"]
+        assert {"ChatbotKey": []} in security and {"ChatbotBearer": []} in security, path
+    dashboard = spec["paths"]["/api/chatbots"]["get"]["security"]
+    assert dashboard == [{"OAuth2PasswordBearer": []}]
+
+
+def test_a_key_subject_sees_only_its_own_chatbot(app, tenant):
+    """Repositories scope a key to its chatbot, not to the whole customer."""
+    import uuid
+
+    from app.chat.repository import ChatSessionRepository
+    from app.chatbots.deps import find_key
+    from app.chatbots.repository import ChatbotRepository
+    from app.core.errors import NotFound
+    from app.core.subjects import KeySubject
+
+    mine, sibling = tenant.create_chatbot(), tenant.create_chatbot(name="Sibling")
+    with app.state.sessionmaker() as db:
+        key = find_key(db, mine["secret_key"])
+        subject = KeySubject(key.id, key.kind, key.customer_id, key.chatbot_id)
+        bots = ChatbotRepository(db)
+        assert [b.id for b in bots.list(subject)] == [uuid.UUID(mine["id"])]
+        with pytest.raises(NotFound):
+            bots.get(subject, uuid.UUID(sibling["id"]))
+        assert ChatSessionRepository(db).of_chatbot(subject, uuid.UUID(sibling["id"])) == []

@@ -9,7 +9,7 @@ import pytest
 
 from app.billing.invoices import Outcome, generate_invoice
 from app.billing.service import current_period
-from app.customers.models import Customer
+from app.core.subjects import OperatorSubject
 from tests.billing.conftest import ROLES
 from tests.billing.factories import add_plan, add_usage, ask, cents, db_of, set_plan, utc
 
@@ -95,7 +95,7 @@ def test_running_month_is_a_draft_recomputed_until_the_month_ends(metered):
 
     def run(now):
         with db_of(metered) as db:
-            generated = generate_invoice(db, db.get(Customer, customer_id), "2026-10", now=now)
+            generated = generate_invoice(db, OperatorSubject(customer_id), "2026-10", now=now)
             invoice = generated.invoice
             return generated.outcome, invoice.invoice_number, invoice.status, invoice.amount
 
@@ -196,9 +196,9 @@ def test_concurrent_generations_get_distinct_sequential_numbers(metered, registe
 
     def make(tenant, hold: bool):
         with db_of(tenant) as db:
-            customer = db.get(Customer, uuid.UUID(tenant.customer_id))
+            subject = OperatorSubject(uuid.UUID(tenant.customer_id))
             numbers[tenant.customer_id] = generate_invoice(
-                db, customer, "2026-10"
+                db, subject, "2026-10"
             ).invoice.invoice_number
             if hold:
                 first_done.set()
@@ -228,8 +228,8 @@ def test_concurrent_generations_for_one_customer_make_one_invoice(metered):
     def make():
         barrier.wait(10)
         with db_of(metered) as db:
-            customer = db.get(Customer, uuid.UUID(metered.customer_id))
-            generated = generate_invoice(db, customer, "2026-10")
+            subject = OperatorSubject(uuid.UUID(metered.customer_id))
+            generated = generate_invoice(db, subject, "2026-10")
             results.append((generated.outcome, generated.invoice.invoice_number))
 
     threads = [threading.Thread(target=make) for _ in range(3)]

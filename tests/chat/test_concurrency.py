@@ -7,7 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from app.billing.service import period_totals, usage_record_sums
+from app.billing.repository import UsageRepository
+from app.billing.service import period_totals
+from app.core.subjects import OperatorSubject
 from tests.chat.conftest import make_ready_bot
 from tests.live import serve
 
@@ -39,9 +41,9 @@ def test_fifty_concurrent_queries_leave_exact_totals(app, client, tenant):
             statuses = list(pool.map(ask, range(50)))
     assert statuses == [200] * 50
     with app.state.sessionmaker() as db:
-        customer_id = uuid.UUID(tenant.customer_id)
-        totals = period_totals(db, customer_id)
-        input_sum, output_sum = usage_record_sums(db, customer_id)
+        subject = OperatorSubject(uuid.UUID(tenant.customer_id))
+        totals = period_totals(db, subject)
+        input_sum, output_sum = UsageRepository(db).sums(subject)
     assert totals.queries == 50
     assert (totals.input_tokens, totals.output_tokens) == (input_sum, output_sum)
     assert input_sum > 0 and output_sum > 0

@@ -69,3 +69,56 @@ def test_openai_client_errors_are_typed(live):
         client.chat.completions.create(
             model=bot["id"], messages=[{"role": "assistant", "content": "no question"}]
         )
+
+
+def test_models_lists_the_keys_chatbot_for_the_openai_client(live, tenant):
+    client, bot = live
+    tenant.create_chatbot(name="Another bot of the same customer")
+
+    models = client.models.list()
+
+    assert [m.id for m in models.data] == [bot["id"]]
+    assert models.data[0].object == "model"
+    widget_client = OpenAI(base_url=str(client.base_url), api_key=bot["widget_key"], max_retries=0)
+    with pytest.raises(openai.PermissionDeniedError):
+        widget_client.models.list()
+
+
+@pytest.mark.parametrize("text", [42, None, ["a", "list"], {"nested": "object"}])
+def test_content_part_text_of_the_wrong_type_is_a_422(client, tenant, text):
+    bot = make_ready_bot(tenant)
+    r = client.post(
+        "/v1/chat/completions",
+        headers={"Authorization": f"Bearer {bot['secret_key']}"},
+        json={
+            "model": bot["id"],
+            "messages": [{"role": "user", "content": [{"type": "text", "text": text}]}],
+        },
+    )
+    if text is None:  # a text part without text is an empty question
+        assert r.status_code == 400, r.text
+    else:
+        assert r.status_code == 422, r.text
+    assert r.json()["error"]["message"]
+
+
+def test_content_parts_of_other_types_are_skipped(client, tenant):
+    bot = make_ready_bot(tenant)
+    r = client.post(
+        "/v1/chat/completions",
+        headers={"Authorization": f"Bearer {bot['secret_key']}"},
+        json={
+            "model": bot["id"],
+            "messages": [
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "image_url", "image_url": {"url": "https://x.test/a.png"}},
+                        {"type": "text", "text": "How long do I have to return an item?"},
+                    ],
+                }
+            ],
+        },
+    )
+    assert r.status_code == 200, r.text
+    assert "30 days" in r.json()["choices"][0]["message"]["content"]

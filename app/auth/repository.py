@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import ColumnElement, exists, select
+
+from app.auth.models import User
+from app.core.repository import TenantRepository
+from app.core.subjects import AuthSubject, KeySubject
+
+
+class UserRepository(TenantRepository[User]):
+    model = User
+    label = "User"
+
+    def scope(self, subject: AuthSubject) -> list[ColumnElement[bool]]:
+        if isinstance(subject, KeySubject):  # API keys never see the customer's people
+            return [User.id.is_(None)]
+        return super().scope(subject)
+
+    # Sign-in happens before there is a subject: these two look across customers.
+
+    def by_email(self, email: str) -> User | None:
+        return self.db.scalars(select(User).where(User.email == email)).one_or_none()
+
+    def email_taken(self, email: str) -> bool:
+        return bool(self.db.scalar(select(exists().where(User.email == email))))
+
+    def token_holder(self, user_id: uuid.UUID, customer_id: uuid.UUID) -> User | None:
+        """The user a token names, if it still belongs to the customer the token names."""
+        user: Any = self.db.get(User, user_id)
+        return user if user is not None and user.customer_id == customer_id else None

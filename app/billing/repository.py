@@ -1,0 +1,133 @@
+"""Reads of usage, totals, demo counters and invoices, scoped to the subject that asks."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select
+
+from app.billing.models import DemoUsage, Invoice, Plan, UsageRecord, UsageTotal
+from app.chatbots.models import Chatbot
+from app.core.repository import TenantRepository
+from app.core.sql import utc_day
+from app.core.subjects import AuthSubject
+from app.customers.models import Customer
+
+
+@dataclass(frozen=True)
+class ChatbotUsage:
+    chatbot_id: uuid.UUID | None  # None: chatbots deleted since
+    chatbot_name: str | None
+    input_tokens: int
+    output_tokens: int
+    queries: int
+
+
+def _sums() -> tuple[Any, ...]:
+    return (
+        func.coalesce(func.sum(UsageRecord.input_tokens), 0),
+        func.coalesce(func.sum(UsageRecord.output_tokens), 0),
+        func.count(UsageRecord.id),
+    )
+
+
+class UsageRepository(TenantRepository[UsageRecord]):
+    model = UsageRecord
+    label = "Usage record"
+
+    def _between(
+        self, subject: AuthSubject, since: datetime, until: datetime
+    ) -> list[ColumnElement[bool]]:
+        return [
+            *self.scope(subject),
+            UsageRecord.created_at >= since,
+            UsageRecord.created_at < until,
+        ]
+
+    def sums(self, subject: AuthSubject) -> tuple[int, int]:
+        """Input and output tokens of every usage record in scope."""
+        stmt = select(*_sums()[:2]).where(*self.scope(subject))
+        input_tokens, output_tokens = self.db.execute(stmt).one()
+        return int(input_tokens), int(output_tokens)
+
+    def by_day(
+        self, subject: AuthSubject, since: datetime, until: datetime
+    ) -> dict[str, tuple[int, int, int]]:
+        """Input tokens, output tokens and LLM calls per UTC day (`YYYY-MM-DD`)."""
+        day = utc_day(self.db, UsageRecord.created_at)
+        stmt = select(day, *_sums()).where(*self._between(subject, since, until)).group_by(day)
+        return {str(d): (int(i), int(o), int(n)) for d, i, o, n in self.db.execute(stmt)}
+
+    def by_chatbot(
+        self, subject: AuthSubject, since: datetime, until: datetime
+    ) -> list[ChatbotUsage]:
+        """Usage records in [since, until), summed per chatbot, sorted by chatbot name."""
+        stmt = (
+            select(UsageRecord.chatbot_id, Chatbot.name, *_sums())
+            .outerjoin(Chatbot, Chatbot.id == UsageRecord.chatbot_id)
+            .where(*self._between(subject, since, until))
+            .group_by(UsageRecord.chatbot_id, Chatbot.name)
+        )
+        rows = [
+            ChatbotUsage(bot_id, name, int(i), int(o), int(n))
+            for bot_id, name, i, o, n in self.db.execute(stmt)
+        ]
+        return sorted(
+            rows, key=lambda r: (r.chatbot_name is None, r.chatbot_name or "", str(r.chatbot_id))
+        )
+
+
+class UsageTotalRepository:
+    """A customer's running totals per period; the row is the customer's own, by key."""
+
+    def __init__(self, db: Any) -> None:
+        self.db = db
+
+    def of_period(self, subject: AuthSubject, period: str) -> UsageTotal:
+        row = self.db.get(UsageTotal, (subject.customer_id, period))
+        return row or UsageTotal(
+            customer_id=subject.customer_id,
+            period=period,
+            input_tokens=0,
+            output_tokens=0,
+            queries=0,
+        )
+
+    def plan_and_used(self, subject: AuthSubject, period: str) -> tuple[Plan | None, int]:
+        """The customer's plan row (None if retired) and tokens used in `period`, in one
+        statement: this runs before every question."""
+        row = self.db.execute(
+            select(Plan, UsageTotal.input_tokens + UsageTotal.output_tokens)
+            .select_from(Customer)
+            .outerjoin(Plan, Plan.name == Customer.plan)
+            .outerjoin(
+                UsageTotal,
+                (UsageTotal.customer_id == Customer.id) & (UsageTotal.period == period),
+            )
+            .where(Customer.id == subject.customer_id)
+        ).one()
+        return row[0], int(row[1] or 0)
+
+
+class DemoUsageRepository(TenantRepository[DemoUsage]):
+    model = DemoUsage
+    label = "Demo usage"
+
+    def messages(self, subject: AuthSubject, user_id: uuid.UUID, chatbot_id: uuid.UUID) -> int:
+        stmt = select(DemoUsage.messages).where(
+            *self.scope(subject), DemoUsage.user_id == user_id, DemoUsage.chatbot_id == chatbot_id
+        )
+        return int(self.db.scalar(stmt) or 0)
+
+
+class InvoiceRepository(TenantRepository[Invoice]):
+    model = Invoice
+    label = "Invoice"
+
+    def of_period(self, subject: AuthSubject, period: str) -> Invoice | None:
+        stmt = self.readable(subject).where(Invoice.period == period)
+        # populate_existing: a row another transaction changed must not come from the identity map
+        return self.db.scalars(stmt.execution_options(populate_existing=True)).one_or_none()

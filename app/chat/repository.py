@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, exists, select
+
+from app.chat.models import ChatMessage, ChatSession
+from app.core.errors import NotFound
+from app.core.repository import TenantRepository
+from app.core.subjects import AuthSubject
+
+
+@dataclass(frozen=True)
+class Purged:
+    sessions: int
+    messages: int
+
+
+class ChatSessionRepository(TenantRepository[ChatSession]):
+    model = ChatSession
+    label = "Session"
+
+    def of_chatbot(self, subject: AuthSubject, chatbot_id: uuid.UUID) -> Sequence[ChatSession]:
+        return self.list(
+            subject,
+            ChatSession.chatbot_id == chatbot_id,
+            order_by=ChatSession.last_message_at.desc(),
+        )
+
+    def to_continue(
+        self, subject: AuthSubject, chatbot_id: uuid.UUID, session_id: uuid.UUID
+    ) -> ChatSession:
+        """A session of this chatbot that the subject may add a question to."""
+        stmt = self.readable(subject).where(
+            ChatSession.id == session_id, ChatSession.chatbot_id == chatbot_id
+        )
+        session = self.db.scalars(stmt).one_or_none()
+        if session is None:
+            raise NotFound("Session not found")
+        return session
+
+    def purge_older_than(self, subject: AuthSubject, cutoff: datetime) -> Purged:
+        """Delete messages older than `cutoff`, then the sessions they leave empty."""
+        messages = self.db.execute(
+            delete(ChatMessage)
+            .where(*ChatMessageRepository(self.db).scope(subject), ChatMessage.created_at < cutoff)
+            .execution_options(synchronize_session=False)
+        )
+        sessions = self.db.execute(
+            delete(ChatSession)
+            .where(
+                *self.scope(subject),
+                ChatSession.last_message_at < cutoff,
+                ~exists(select(ChatMessage.id).where(ChatMessage.session_id == ChatSession.id)),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return Purged(sessions=sessions.rowcount, messages=messages.rowcount)  # type: ignore[attr-defined]
+
+
+class ChatMessageRepository(TenantRepository[ChatMessage]):
+    model = ChatMessage
+    label = "Message"
+
+    def of_session(self, subject: AuthSubject, session_id: uuid.UUID) -> Sequence[ChatMessage]:
+        return self.list(
+            subject, ChatMessage.session_id == session_id, order_by=ChatMessage.created_at
+        )
+
+    def latest(
+        self, subject: AuthSubject, session_id: uuid.UUID, limit: int
+    ) -> Sequence[ChatMessage]:
+        """The session's last `limit` messages, oldest first."""
+        stmt = (
+            self.readable(subject)
+            .where(ChatMessage.session_id == session_id)
+            .order_by(ChatMessage.created_at.desc())
+            .limit(limit)
+        )
+        return list(self.db.scalars(stmt))[::-1]
+
+    def answer(
+        self, subject: AuthSubject, chatbot_id: uuid.UUID, message_id: uuid.UUID
+    ) -> ChatMessage:
+        """One of the chatbot's answers (for rating it)."""
+        stmt = self.readable(subject).where(
+            ChatMessage.id == message_id,
+            ChatMessage.chatbot_id == chatbot_id,
+            ChatMessage.role == "assistant",
+        )
+        message = self.db.scalars(stmt).one_or_none()
+        if message is None:
+            raise NotFound("Message not found")
+        return message

@@ -1,0 +1,164 @@
+"""Callers of the public doors: a chatbot's secret key (customers' servers) or its widget key
+(visitors' browsers, from an allowed origin). Declared in route signatures as `ChatbotKey`,
+`SecretKey` or `WidgetKey`, and in OpenAPI as the `APIKeyHeader` and `HTTPBearer` schemes, so
+Swagger's Authorize button takes a secret key."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from app.chatbots.models import ApiKey, Chatbot
+from app.chatbots.origins import origin_allowed
+from app.chatbots.repository import ApiKeyRepository
+from app.core.database import DB
+from app.core.errors import Forbidden, NotFound, Unauthorized
+from app.core.ratelimit import client_address
+from app.core.security import api_key_matches, hash_api_key
+from app.core.subjects import KeySubject
+
+api_key_header = APIKeyHeader(
+    name="X-API-Key",
+    auto_error=False,
+    scheme_name="ChatbotKey",
+    description="The chatbot's secret key (sk_…) from your server, or its widget key (pk_…) "
+    "from one of its allowed websites",
+)
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="ChatbotBearer",
+    description="The same key as a Bearer token (what OpenAI clients send)",
+)
+MAX_KEY_LENGTH = 128
+
+
+@dataclass(frozen=True)
+class KeyCaller:
+    """An authenticated key, with the chatbot it belongs to (its settings drive the answer)."""
+
+    subject: KeySubject
+    chatbot: Chatbot
+    # the widget key as presented, for the pages that load the widget with it
+    publishable: str | None = None
+
+    @property
+    def kind(self) -> str:
+        return self.subject.kind
+
+
+def find_key(db: DB, raw: str | None) -> ApiKey | None:
+    """The active key matching `raw`: unknown, revoked and malformed keys all look alike."""
+    if not raw or len(raw) > MAX_KEY_LENGTH:
+        return None
+    key = ApiKeyRepository(db).by_hash(hash_api_key(raw))
+    if key is None or key.revoked_at is not None or not api_key_matches(raw, key.key_hash):
+        return None
+    return key
+
+
+def _presented(header_key: str | None, credentials: HTTPAuthorizationCredentials | None) -> str:
+    raw = (header_key or "").strip() or (credentials.credentials.strip() if credentials else "")
+    if not raw:
+        raise Unauthorized("Send the chatbot's API key in X-API-Key or as a Bearer token")
+    return raw
+
+
+def _rate_limit(request: Request, key: ApiKey) -> None:
+    settings, limiter = request.app.state.settings, request.app.state.limiter
+    address = client_address(request)
+    if key.kind == "secret":
+        limiter.hit(settings.rate_limit_public, "key", str(key.id), what="API key")
+        limiter.hit(settings.rate_limit_public_per_ip, "ip", address, what="client address")
+    else:
+        limiter.hit(
+            settings.rate_limit_widget_per_ip,
+            "visitor",
+            str(key.chatbot_id),
+            address,
+            what="visitor",
+        )
+
+
+def check_widget_origin(request: Request, chatbot: Chatbot) -> None:
+    origin = request.headers.get("origin")
+    if not origin_allowed(chatbot, origin, request.app.state.settings):
+        raise Forbidden(
+            f"This chatbot's widget key only works on its allowed websites, and "
+            f"{origin or 'a request without an Origin'} is not one of them. "
+            "Add the site under the chatbot's allowed_origins."
+        )
+
+
+def _caller(key: ApiKey, publishable: str | None = None) -> KeyCaller:
+    subject = KeySubject(key.id, key.kind, key.customer_id, key.chatbot_id)
+    return KeyCaller(subject, key.chatbot, publishable)
+
+
+def chatbot_key(
+    chatbot_id: uuid.UUID,
+    request: Request,
+    db: DB,
+    header_key: Annotated[str | None, Depends(api_key_header)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> KeyCaller:
+    """The path's chatbot, asked with its secret key, or its widget key from an allowed origin."""
+    key = find_key(db, _presented(header_key, credentials))
+    if key is None:
+        raise Unauthorized("Invalid or revoked API key")
+    if key.chatbot_id != chatbot_id:
+        raise NotFound("Chatbot not found")
+    if key.kind == "widget":
+        check_widget_origin(request, key.chatbot)
+    _rate_limit(request, key)
+    return _caller(key)
+
+
+def secret_key(
+    request: Request,
+    db: DB,
+    header_key: Annotated[str | None, Depends(api_key_header)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> KeyCaller:
+    """A chatbot's secret key; widget keys may only ask questions through the chatbot's path."""
+    key = find_key(db, _presented(header_key, credentials))
+    if key is None:
+        raise Unauthorized("Invalid or revoked API key")
+    if key.kind != "secret":
+        raise Forbidden("Widget keys can only ask questions; use the secret key here")
+    _rate_limit(request, key)
+    return _caller(key)
+
+
+def widget_key(
+    chatbot_id: uuid.UUID,
+    request: Request,
+    db: DB,
+    key: Annotated[str | None, Query(description="The chatbot's widget key (pk_…)")] = None,
+) -> KeyCaller:
+    """A chatbot's widget key in the query string, for the widget's config and pages."""
+    settings, limiter = request.app.state.settings, request.app.state.limiter
+    limiter.hit(
+        settings.rate_limit_public_per_ip, "widget", client_address(request), what="client address"
+    )
+    if not key or not key.strip():
+        raise Unauthorized("Pass the chatbot's widget key (pk_…) as the `key` query parameter")
+    found = find_key(db, key.strip())
+    if found is None:
+        raise Unauthorized("Invalid or revoked widget key")
+    if found.chatbot_id != chatbot_id:
+        raise NotFound("Chatbot not found")
+    if found.kind != "widget":
+        raise Forbidden(
+            "This takes the widget key (pk_…). A secret key must never appear in a web page: "
+            "rotate it if it has been published."
+        )
+    return _caller(found, key.strip())
+
+
+ChatbotKey = Annotated[KeyCaller, Depends(chatbot_key)]
+SecretKey = Annotated[KeyCaller, Depends(secret_key)]
+WidgetKey = Annotated[KeyCaller, Depends(widget_key)]

@@ -1,0 +1,70 @@
+"""Reads of tenant rows, scoped to the subject that asks (Polar's `get_readable_statement`).
+
+Every table a customer owns carries `customer_id` (`TenantOwned`). A domain's repository
+subclasses `TenantRepository` and is the only place that writes SELECTs of its tables:
+`tests/test_architecture.py` fails when a `select()` or `Session.get()` of a tenant table appears
+anywhere else. Objects outside the subject's scope are reported missing (404), so their existence
+never leaks.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any, ClassVar, Generic, TypeVar
+
+from sqlalchemy import ColumnElement, ForeignKey, Select, Uuid, select
+from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
+from sqlalchemy.orm.interfaces import ORMOption
+
+from app.core.errors import NotFound
+from app.core.subjects import AuthSubject, KeySubject
+
+
+class TenantOwned:
+    @declared_attr
+    def customer_id(cls) -> Mapped[uuid.UUID]:  # noqa: N805
+        return mapped_column(
+            Uuid, ForeignKey("customers.id", ondelete="CASCADE"), index=True, nullable=False
+        )
+
+
+M = TypeVar("M")
+
+
+class TenantRepository(Generic[M]):
+    model: ClassVar[type[Any]]
+    label: ClassVar[str] = "Object"
+
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def scope(self, subject: AuthSubject) -> list[ColumnElement[bool]]:
+        """The WHERE clauses that keep a statement inside what `subject` may read."""
+        model: Any = self.model
+        clauses = [model.customer_id == subject.customer_id]
+        if isinstance(subject, KeySubject) and hasattr(model, "chatbot_id"):
+            clauses.append(model.chatbot_id == subject.chatbot_id)
+        return clauses
+
+    def readable(self, subject: AuthSubject) -> Select[M]:
+        return select(self.model).where(*self.scope(subject))
+
+    def get(
+        self, subject: AuthSubject, object_id: uuid.UUID, *, options: Sequence[ORMOption] = ()
+    ) -> M:
+        """The object, or 404 when it does not exist or is outside the subject's scope."""
+        model: Any = self.model
+        stmt = self.readable(subject).where(model.id == object_id).options(*options)
+        found = self.db.scalars(stmt).one_or_none()
+        if found is None:
+            raise NotFound(f"{self.label} not found")
+        return found
+
+    def list(
+        self, subject: AuthSubject, *where: ColumnElement[bool], order_by: Any = None
+    ) -> Sequence[M]:
+        stmt = self.readable(subject).where(*where)
+        if order_by is not None:
+            stmt = stmt.order_by(order_by)
+        return self.db.scalars(stmt).all()

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+
+from app.chatbots.models import Chatbot
+from app.core.repository import TenantRepository
+from app.core.subjects import AuthSubject
+from app.documents.models import Document
+
+UNFINISHED = ("queued", "processing")
+
+
+class DocumentRepository(TenantRepository[Document]):
+    model = Document
+    label = "Document"
+
+    def of_chatbot(self, subject: AuthSubject, chatbot_id: uuid.UUID) -> Sequence[Document]:
+        return self.list(subject, Document.chatbot_id == chatbot_id, order_by=Document.created_at)
+
+    def with_bytes(
+        self, subject: AuthSubject, chatbot_id: uuid.UUID, sha256: str
+    ) -> Document | None:
+        stmt = self.readable(subject).where(
+            Document.chatbot_id == chatbot_id, Document.sha256 == sha256
+        )
+        return self.db.scalars(stmt).one_or_none()
+
+    # The ingestion worker acts on document ids from its queue, for whichever customer.
+
+    def for_job(self, document_id: uuid.UUID) -> tuple[Document, Chatbot] | None:
+        """The document and its chatbot (whose settings drive splitting), if it still exists."""
+        row = self.db.execute(
+            select(Document, Chatbot)
+            .join(Chatbot, Chatbot.id == Document.chatbot_id)
+            .where(Document.id == document_id)
+        ).one_or_none()
+        return (row[0], row[1]) if row is not None else None
+
+    def unfinished_ids(self) -> list[uuid.UUID]:
+        """Documents left queued or processing, oldest first (to resume after a restart)."""
+        stmt = (
+            select(Document.id).where(Document.status.in_(UNFINISHED)).order_by(Document.created_at)
+        )
+        return list(self.db.scalars(stmt))
+
+    def count_unfinished(self) -> dict[str, int]:
+        """How many documents are queued and how many processing, across customers (metrics)."""
+        stmt = (
+            select(Document.status, func.count())
+            .where(Document.status.in_(UNFINISHED))
+            .group_by(Document.status)
+        )
+        counts = {status: 0 for status in UNFINISHED}
+        counts.update({status: count for status, count in self.db.execute(stmt).tuples()})
+        return counts
