@@ -60,11 +60,19 @@ def find_key(db: DB, raw: str | None) -> ApiKey | None:
     return key
 
 
-def _presented(header_key: str | None, credentials: HTTPAuthorizationCredentials | None) -> str:
+def presented_key(
+    db: DB,
+    header_key: Annotated[str | None, Depends(api_key_header)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> ApiKey:
+    """The active key sent in X-API-Key or as a Bearer token; 401 without one."""
     raw = (header_key or "").strip() or (credentials.credentials.strip() if credentials else "")
     if not raw:
         raise Unauthorized("Send the chatbot's API key in X-API-Key or as a Bearer token")
-    return raw
+    key = find_key(db, raw)
+    if key is None:
+        raise Unauthorized("Invalid or revoked API key")
+    return key
 
 
 def _rate_limit(request: Request, key: ApiKey) -> None:
@@ -99,16 +107,9 @@ def _caller(key: ApiKey, publishable: str | None = None) -> KeyCaller:
 
 
 def chatbot_key(
-    chatbot_id: uuid.UUID,
-    request: Request,
-    db: DB,
-    header_key: Annotated[str | None, Depends(api_key_header)],
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    chatbot_id: uuid.UUID, request: Request, key: Annotated[ApiKey, Depends(presented_key)]
 ) -> KeyCaller:
     """The path's chatbot, asked with its secret key, or its widget key from an allowed origin."""
-    key = find_key(db, _presented(header_key, credentials))
-    if key is None:
-        raise Unauthorized("Invalid or revoked API key")
     if key.chatbot_id != chatbot_id:
         raise NotFound("Chatbot not found")
     if key.kind == "widget":
@@ -117,16 +118,8 @@ def chatbot_key(
     return _caller(key)
 
 
-def secret_key(
-    request: Request,
-    db: DB,
-    header_key: Annotated[str | None, Depends(api_key_header)],
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> KeyCaller:
+def secret_key(request: Request, key: Annotated[ApiKey, Depends(presented_key)]) -> KeyCaller:
     """A chatbot's secret key; widget keys may only ask questions through the chatbot's path."""
-    key = find_key(db, _presented(header_key, credentials))
-    if key is None:
-        raise Unauthorized("Invalid or revoked API key")
     if key.kind != "secret":
         raise Forbidden("Widget keys can only ask questions; use the secret key here")
     _rate_limit(request, key)

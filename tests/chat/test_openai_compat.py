@@ -84,17 +84,17 @@ def test_models_lists_the_keys_chatbot_for_the_openai_client(live, tenant):
         widget_client.models.list()
 
 
-@pytest.mark.parametrize("text", [42, None, ["a", "list"], {"nested": "object"}])
-def test_content_part_text_of_the_wrong_type_is_a_422(client, tenant, text):
-    bot = make_ready_bot(tenant)
-    r = client.post(
+def _complete(client, bot, content):
+    return client.post(
         "/v1/chat/completions",
         headers={"Authorization": f"Bearer {bot['secret_key']}"},
-        json={
-            "model": bot["id"],
-            "messages": [{"role": "user", "content": [{"type": "text", "text": text}]}],
-        },
+        json={"model": bot["id"], "messages": [{"role": "user", "content": content}]},
     )
+
+
+@pytest.mark.parametrize("text", [42, None, ["a", "list"], {"nested": "object"}])
+def test_content_part_text_of_the_wrong_type_is_a_422(client, tenant, text):
+    r = _complete(client, make_ready_bot(tenant), [{"type": "text", "text": text}])
     if text is None:  # a text part without text is an empty question
         assert r.status_code == 400, r.text
     else:
@@ -103,22 +103,10 @@ def test_content_part_text_of_the_wrong_type_is_a_422(client, tenant, text):
 
 
 def test_content_parts_of_other_types_are_skipped(client, tenant):
-    bot = make_ready_bot(tenant)
-    r = client.post(
-        "/v1/chat/completions",
-        headers={"Authorization": f"Bearer {bot['secret_key']}"},
-        json={
-            "model": bot["id"],
-            "messages": [
-                {
-                    "role": "user",
-                    "content": [
-                        {"type": "image_url", "image_url": {"url": "https://x.test/a.png"}},
-                        {"type": "text", "text": "How long do I have to return an item?"},
-                    ],
-                }
-            ],
-        },
-    )
+    parts = [
+        {"type": "image_url", "image_url": {"url": "https://x.test/a.png"}},
+        {"type": "text", "text": "How long do I have to return an item?"},
+    ]
+    r = _complete(client, make_ready_bot(tenant), parts)
     assert r.status_code == 200, r.text
     assert "30 days" in r.json()["choices"][0]["message"]["content"]
