@@ -21,7 +21,9 @@ export function AppLayout() {
   const { me, signOut, can } = useAuth();
   const [menuOpen, setMenuOpen] = useState(false);
   const location = useLocation();
-  useEffect(() => setMenuOpen(false), [location.pathname]);
+  useEffect(() => {
+    setMenuOpen(false);
+  }, [location.pathname]);
   if (!me) return null;
   return (
     <div className="shell">

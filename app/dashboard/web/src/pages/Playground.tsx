@@ -1,7 +1,167 @@
+import { useEffect, useRef, useState } from "react";
+import type { FormEvent } from "react";
+import { ApiError, authHeaders, errorMessage, NETWORK_ERROR, toApiError, type Schemas, type Source } from "../api/client";
+import { useAuth } from "../auth";
+import { SourceList } from "../components/SourceList";
+import { formatNumber } from "../lib/format";
 import { useTitle } from "../lib/hooks";
-import { Empty } from "../ui";
+import { readEvents } from "../lib/sse";
+import { Badge, Button, PageHeader } from "../ui";
+import { useBot } from "./ChatbotLayout";
+
+interface Turn {
+  id: number;
+  question: string;
+  answer: string;
+  sources: Source[];
+  done: boolean;
+  error: string | null;
+  usage?: Schemas["UsageOut"];
+  model?: string;
+  unanswered?: boolean;
+}
+
+interface Done {
+  session_id: string;
+  usage: Schemas["UsageOut"];
+  model: string;
+  unanswered: boolean;
+}
 
 export function Playground() {
   useTitle("Playground");
-  return <Empty title="Playground">Coming soon.</Empty>;
+  const { bot } = useBot();
+  const { me } = useAuth();
+  const [turns, setTurns] = useState<Turn[]>([]);
+  const [sessionId, setSessionId] = useState<string | null>(null);
+  const [question, setQuestion] = useState("");
+  const [asking, setAsking] = useState(false);
+  const nextId = useRef(0);
+  const input = useRef<HTMLTextAreaElement>(null);
+  const end = useRef<HTMLDivElement>(null);
+
+  useEffect(() => {
+    end.current?.scrollIntoView({ block: "end" });
+  }, [turns]);
+
+  function update(id: number, change: Partial<Turn> | ((t: Turn) => Partial<Turn>)) {
+    setTurns((all) => all.map((t) => (t.id === id ? { ...t, ...(typeof change === "function" ? change(t) : change) } : t)));
+  }
+
+  async function ask(e?: FormEvent) {
+    e?.preventDefault();
+    const text = question.trim();
+    if (!text || asking || !me) return;
+    const id = nextId.current++;
+    setTurns((all) => [...all, { id, question: text, answer: "", sources: [], done: false, error: null }]);
+    setQuestion("");
+    setAsking(true);
+    try {
+      const response = await fetch(`/api/${me.customer.id}/${bot.id}/query`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "text/event-stream", ...authHeaders() },
+        body: JSON.stringify({ question: text, session_id: sessionId, stream: true }),
+      }).catch(() => {
+        throw new ApiError(NETWORK_ERROR, 0, "network");
+      });
+      if (!response.ok) throw toApiError(response, await response.json().catch(() => null));
+      for await (const { event, data } of readEvents(response)) {
+        if (event === "sources") {
+          const payload = data as { session_id: string; sources: Source[] };
+          setSessionId(payload.session_id);
+          update(id, { sources: payload.sources });
+        } else if (event === "delta") {
+          const delta = (data as { text: string }).text;
+          update(id, (t) => ({ answer: t.answer + delta }));
+        } else if (event === "done") {
+          const done = data as Done;
+          setSessionId(done.session_id);
+          update(id, { done: true, usage: done.usage, model: done.model, unanswered: done.unanswered });
+        } else if (event === "error") {
+          const err = (data as { error: { message: string } }).error;
+          update(id, { done: true, error: err.message });
+        }
+      }
+      update(id, { done: true });
+    } catch (err) {
+      update(id, { done: true, error: errorMessage(err) });
+    } finally {
+      setAsking(false);
+      input.current?.focus();
+    }
+  }
+
+  function newChat() {
+    setTurns([]);
+    setSessionId(null);
+    setQuestion("");
+    input.current?.focus();
+  }
+
+  return (
+    <>
+      <PageHeader
+        title="Playground"
+        description="Ask what your customers would ask. Answers come only from this chatbot's ready documents."
+        actions={
+          <Button onClick={newChat} disabled={asking || turns.length === 0}>
+            New chat
+          </Button>
+        }
+      />
+      <div className="chat card">
+        <div className="chat-log" role="log" aria-label="Conversation" aria-live="polite">
+          {turns.length === 0 && (
+            <p className="chat-empty muted">
+              No questions yet. Try one your customers ask often; follow-up questions continue the same conversation.
+            </p>
+          )}
+          {turns.map((turn) => (
+            <article key={turn.id} className="turn" aria-label={turn.question}>
+              <p className="bubble bubble-user">{turn.question}</p>
+              <div className="bubble bubble-bot" aria-busy={!turn.done}>
+                {turn.answer ? <p className="answer">{turn.answer}</p> : !turn.error && <p className="muted">Thinking…</p>}
+                {turn.error && (
+                  <p className="bubble-error" role="alert">
+                    {turn.error}
+                  </p>
+                )}
+                {turn.unanswered && <Badge tone="neutral">No document answered this</Badge>}
+                <SourceList sources={turn.sources} />
+                {turn.usage && (
+                  <p className="meta">
+                    {formatNumber(turn.usage.total_tokens)} tokens · {turn.model}
+                  </p>
+                )}
+              </div>
+            </article>
+          ))}
+          <div ref={end} />
+        </div>
+        <form className="chat-form" onSubmit={ask}>
+          <label htmlFor="question" className="visually-hidden">
+            Your question
+          </label>
+          <textarea
+            id="question"
+            ref={input}
+            rows={2}
+            placeholder="Ask a question…"
+            value={question}
+            onChange={(e) => setQuestion(e.target.value)}
+            onKeyDown={(e) => {
+              if (e.key === "Enter" && !e.shiftKey) {
+                e.preventDefault();
+                void ask();
+              }
+            }}
+            autoFocus
+          />
+          <Button type="submit" variant="primary" busy={asking} disabled={!question.trim()}>
+            Send
+          </Button>
+        </form>
+      </div>
+    </>
+  );
 }

@@ -1,0 +1,73 @@
+"""Playground: streamed answers with their sources (score and quoted text), follow-ups in one
+session, and a new chat that starts another."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.api.test_documents import TEXT, upload, wait_until_done
+
+pytestmark = pytest.mark.browser
+
+
+def ask(page: Page, question: str) -> None:
+    box = page.get_by_label("Your question")
+    box.fill(question)
+    box.press("Enter")
+
+
+def ready_bot(owner) -> dict:
+    bot = owner.create_chatbot(name="Shop help")
+    doc = upload(owner, bot["id"], "policy.txt", TEXT.encode()).json()[0]
+    assert wait_until_done(owner, doc["id"])["status"] == "ready"
+    return bot
+
+
+def test_answers_stream_with_sources_and_follow_ups_share_a_session(dashboard, live_api):
+    owner = live_api.owner
+    bot = ready_bot(owner)
+    page = dashboard.open(f"/dashboard/chatbots/{bot['id']}/playground", tenant=owner)
+    expect(page.get_by_label("Your question")).to_be_focused()
+    dashboard.check(page, "playground-empty")
+
+    with page.expect_response(lambda r: r.url.endswith("/query")) as answered:
+        ask(page, "How long do I have to return an item?")
+    assert answered.value.headers["content-type"].startswith("text/event-stream")
+    assert f"/api/{owner.customer_id}/{bot['id']}/query" in answered.value.url
+    log = page.get_by_role("log", name="Conversation")
+    turn = log.get_by_role("article", name="How long do I have to return an item?")
+    expect(turn).to_contain_text("30 days")
+    sources = turn.get_by_role("list", name="Sources")
+    expect(sources).to_contain_text("policy.txt")
+    expect(sources).to_contain_text(re.compile(r"score 0\.\d\d"))
+    sources.get_by_text("policy.txt").click()
+    expect(sources.locator("blockquote")).to_contain_text("Returns are accepted within 30 days")
+    expect(turn).to_contain_text("tokens")
+
+    ask(page, "Is shipping free?")
+    expect(log.get_by_role("article", name="Is shipping free?")).to_contain_text("50 euros")
+    expect(page.get_by_label("Your question")).to_be_focused()
+    dashboard.check(page, "playground")
+    sessions = owner.get(f"/api/chatbots/{bot['id']}/sessions").json()
+    assert len(sessions) == 1
+    assert len(owner.get(f"/api/sessions/{sessions[0]['id']}/messages").json()) == 4
+
+    page.get_by_role("button", name="New chat").click()
+    expect(log.get_by_role("article")).to_have_count(0)
+    ask(page, "Is shipping free?")
+    expect(log.get_by_role("article", name="Is shipping free?")).to_contain_text("50 euros")
+    assert len(owner.get(f"/api/chatbots/{bot['id']}/sessions").json()) == 2
+
+
+def test_question_no_document_answers_says_so(dashboard, live_api):
+    owner = live_api.owner
+    bot = ready_bot(owner)
+    page = dashboard.open(f"/dashboard/chatbots/{bot['id']}/playground", tenant=owner)
+
+    ask(page, "Quelle est la capitale de la Mongolie ?")
+
+    turn = page.get_by_role("log").get_by_role("article")
+    expect(turn).to_contain_text("No document answered this")
