@@ -17,6 +17,7 @@ from app.chat.openai_compat import router as openai_router
 from app.chat.router import router as chat_router
 from app.chat.service import RagService
 from app.chatbots.router import router as chatbots_router
+from app.core.body_limit import BodyLimitMiddleware
 from app.core.config import Settings, get_settings
 from app.core.database import make_engine, make_sessionmaker
 from app.core.errors import install_error_handlers
@@ -64,6 +65,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     # added after the dashboard's CORS so it runs first: per-chatbot CORS for the public query
     app.add_middleware(ChatbotCORSMiddleware, sessionmaker=app.state.sessionmaker)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_request_kb * 1024,
+        max_upload_bytes=settings.max_upload_bytes,
+    )
     install_error_handlers(app)
     for router in (
         health_router,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
@@ -11,6 +12,7 @@ from app.auth.repository import UserRepository
 from app.auth.schemas import TokenOut
 from app.core.config import Settings
 from app.core.errors import Conflict, Unauthorized
+from app.core.ratelimit import RateLimiter
 from app.core.security import create_access_token, hash_password, verify_password
 
 # verifying against a real hash when the email is unknown keeps both paths equally slow
@@ -35,13 +37,40 @@ def create_user(
     return user
 
 
-def authenticate(db: Session, *, email: str, password: str) -> User:
-    user = UserRepository(db).by_email(normalize_email(email))
+@dataclass(frozen=True)
+class LoginThrottle:
+    """Failed sign-ins counted per account and per client address with the `limits` library
+    (in memory, or in Redis shared by every API process). Past either limit, sign-in answers 429
+    with Retry-After before any password is hashed, so guessing is slow and a flood of wrong
+    passwords cannot take the CPU from everyone else."""
+
+    limiter: RateLimiter
+    settings: Settings
+    address: str
+
+    def check(self, email: str) -> None:
+        limits = self.settings
+        self.limiter.check(limits.login_failures_per_ip, "login-ip", self.address, what="address")
+        self.limiter.check(limits.login_failures_per_account, "login", email, what="account")
+
+    def failed(self, email: str) -> None:
+        self.limiter.count(self.settings.login_failures_per_ip, "login-ip", self.address)
+        self.limiter.count(self.settings.login_failures_per_account, "login", email)
+
+    def succeeded(self, email: str) -> None:
+        self.limiter.clear(self.settings.login_failures_per_account, "login", email)
+
+
+def authenticate(db: Session, *, email: str, password: str, throttle: LoginThrottle) -> User:
+    email = normalize_email(email)
+    throttle.check(email)
+    user = UserRepository(db).by_email(email)
     if user is None:
         verify_password(password, _DUMMY_HASH)
+    if user is None or not verify_password(password, user.password_hash):
+        throttle.failed(email)
         raise Unauthorized("Incorrect email or password")
-    if not verify_password(password, user.password_hash):
-        raise Unauthorized("Incorrect email or password")
+    throttle.succeeded(email)
     return user
 
 

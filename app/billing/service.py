@@ -6,7 +6,7 @@ Totals only ever change by atomic SQL increments. Periods are calendar months in
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import MAXYEAR, UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import insert
@@ -52,6 +52,8 @@ def period_bounds(period: str) -> tuple[datetime, datetime]:
     # strptime also takes "2026-1", which would name the month a second way
     if start is None or start.strftime("%Y-%m") != period:
         raise Unprocessable(f"{period!r} is not a period like 2026-11")
+    if start.year == MAXYEAR and start.month == 12:
+        raise Unprocessable(f"{period} is past the last month the calendar can end")
     end = (start + timedelta(days=32)).replace(day=1)
     return start, end
 
@@ -187,6 +189,8 @@ def usage_report(db: Session, subject: AuthSubject, start: date, end: date) -> U
     per day (every day, zeros included), per chatbot and in total."""
     if end < start:
         raise Unprocessable("end must not be before start")
+    if end >= date.max:
+        raise Unprocessable(f"end must be before {date.max.isoformat()}")
     if (end - start).days >= MAX_REPORT_DAYS:
         raise Unprocessable(f"A report covers at most {MAX_REPORT_DAYS} days")
     since, until = day_start(start), day_start(end + timedelta(days=1))

@@ -59,10 +59,11 @@ def create_chatbot(db: Session, subject: AuthSubject, body: ChatbotCreate) -> Ch
 
 
 def _merge_settings(current: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """Fields sent replace the stored ones; null resets one to the server's default."""
     merged = {**current, **patch}
-    if "widget" in patch:
-        merged["widget"] = {**current.get("widget", {}), **patch["widget"]}
-    return merged
+    if patch.get("widget") is not None:
+        merged["widget"] = {**(current.get("widget") or {}), **patch["widget"]}
+    return {name: value for name, value in merged.items() if value is not None}
 
 
 def update_chatbot(db: Session, chatbot: Chatbot, body: ChatbotUpdate) -> Chatbot:

@@ -88,6 +88,14 @@ class Settings(BaseSettings):
     rate_limit_public: str = "60/minute"
     rate_limit_public_per_ip: str = "120/minute"
     rate_limit_widget_per_ip: str = "20/minute"
+    # failed sign-ins, per account and per client address (429 with Retry-After beyond)
+    login_failures_per_account: str = "10/15minutes"
+    login_failures_per_ip: str = "50/15minutes"
+    # request bodies of every route but uploads; 413 beyond, before anything is parsed
+    max_request_kb: int = 1024
+    # addresses of reverse proxies whose X-Forwarded-For is believed (comma-separated); none
+    # by default, so a client cannot pick the address its rate limits are counted under
+    trusted_proxies: str = ""
 
     @model_validator(mode="after")
     def _secret_key(self) -> Settings:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 import time
+from typing import NoReturn
 
 from fastapi import Request
-from limits import parse
+from limits import RateLimitItem, parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
@@ -17,11 +18,28 @@ class RateLimiter:
     def __init__(self, storage_uri: str) -> None:
         self._limiter = MovingWindowRateLimiter(storage_from_string(storage_uri))
 
+    def check(self, limit: str, *identifiers: str, what: str) -> None:
+        """429 when `limit` is already used up for `identifiers`, without counting a request."""
+        item = parse(limit)
+        if not self._limiter.test(item, *identifiers):
+            self._refuse(limit, item, identifiers, what)
+
+    def count(self, limit: str, *identifiers: str) -> None:
+        """Count one event (a failed sign-in) against `limit`, refusing nothing now."""
+        self._limiter.hit(parse(limit), *identifiers)
+
+    def clear(self, limit: str, *identifiers: str) -> None:
+        self._limiter.clear(parse(limit), *identifiers)
+
     def hit(self, limit: str, *identifiers: str, what: str) -> None:
         """Count one request against `limit` for `identifiers`; 429 with Retry-After past it."""
         item = parse(limit)
-        if self._limiter.hit(item, *identifiers):
-            return
+        if not self._limiter.hit(item, *identifiers):
+            self._refuse(limit, item, identifiers, what)
+
+    def _refuse(
+        self, limit: str, item: RateLimitItem, identifiers: tuple[str, ...], what: str
+    ) -> NoReturn:
         reset_at = self._limiter.get_window_stats(item, *identifiers).reset_time
         retry_after = max(1, math.ceil(reset_at - time.time()))
         raise TooManyRequests(

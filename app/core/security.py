@@ -48,7 +48,13 @@ def create_access_token(
 
 def decode_access_token(token: str, *, secret: str) -> TokenClaims:
     try:
-        claims = jwt.decode(token, secret, algorithms=[ALGORITHM])
+        # a token without an expiry would be valid forever: refuse it
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            options={"require_exp": True, "require_iat": True},
+        )
         if claims.get("typ") != "access":
             raise JWTError("wrong token type")
         return TokenClaims(uuid.UUID(claims["sub"]), uuid.UUID(claims["cid"]))

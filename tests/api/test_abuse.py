@@ -1,0 +1,128 @@
+"""What an attacker tries at the front door: guessing passwords, forged tokens, huge bodies, and
+inputs that once answered 500."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from jose import jwt
+
+from tests.live import serve
+
+
+def _login(client: TestClient, email: str, password: str):
+    return client.post("/auth/login", json={"email": email, "password": password})
+
+
+def test_wrong_passwords_for_one_account_are_throttled_with_retry_after(app_with):
+    client, tenant = app_with(login_failures_per_account="5/15minutes")
+    for _ in range(5):
+        assert _login(client, tenant.email, "wrong password").status_code == 401
+
+    r = _login(client, tenant.email, "wrong password")
+    assert r.status_code == 429
+    assert int(r.headers["retry-after"]) > 0
+    assert r.json()["error"]["code"] == "rate_limited"
+    # even the right password waits: otherwise the limit only slows guessing, never stops it
+    assert _login(client, tenant.email, tenant.password).status_code == 429
+    # the form door (Swagger's Authorize) shares the count
+    form = {"username": tenant.email, "password": tenant.password}
+    assert client.post("/auth/token", data=form).status_code == 429
+
+
+def test_a_locked_account_does_not_lock_other_accounts(app_with):
+    client, tenant = app_with(login_failures_per_account="3/15minutes")
+    other = tenant.add_user("member")
+    for _ in range(4):
+        _login(client, tenant.email, "wrong password")
+    assert _login(client, tenant.email, tenant.password).status_code == 429
+    assert _login(client, other.email, other.password).status_code == 200
+
+
+def test_success_clears_the_accounts_failures(app_with):
+    client, tenant = app_with(login_failures_per_account="3/15minutes")
+    for _ in range(2):
+        _login(client, tenant.email, "wrong password")
+    assert _login(client, tenant.email, tenant.password).status_code == 200
+    for _ in range(2):
+        assert _login(client, tenant.email, "wrong password").status_code == 401
+    assert _login(client, tenant.email, tenant.password).status_code == 200
+
+
+def test_failures_from_one_address_across_accounts_are_throttled(app_with):
+    client, tenant = app_with(login_failures_per_ip="6/15minutes")
+    for i in range(6):
+        assert _login(client, f"nobody-{i}@example.com", "guess").status_code == 401
+    r = _login(client, "nobody-new@example.com", "guess")
+    assert r.status_code == 429 and "address" in r.json()["error"]["message"]
+    # another address is unaffected
+    with TestClient(client.app, client=("203.0.113.9", 5000)) as elsewhere:
+        assert _login(elsewhere, tenant.email, tenant.password).status_code == 200
+
+
+def test_token_without_expiry_is_refused(client, tenant, settings):
+    claims = jwt.get_unverified_claims(tenant.token)
+    claims.pop("exp")
+    forged = jwt.encode(claims, settings.secret_key, algorithm="HS256")
+    r = client.get("/auth/me", headers={"Authorization": f"Bearer {forged}"})
+    assert r.status_code == 401
+    assert client.get("/auth/me", headers=tenant.headers).status_code == 200
+
+
+def test_oversized_json_body_is_413_before_it_is_read(app_with):
+    client, _ = app_with(max_request_kb=64)
+    body = b'{"email": "a@b.c", "password": "' + b"x" * 100_000 + b'"}'
+    r = client.post("/auth/login", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 413
+    assert r.json()["error"]["code"] == "payload_too_large"
+
+
+def test_oversized_chunked_body_is_413(make_settings):
+    """No Content-Length: the body is counted as it arrives, over real HTTP."""
+    from app.main import create_app
+
+    app = create_app(make_settings(max_request_kb=64))
+
+    def chunks():
+        yield b'{"email": "a@b.c", "password": "'
+        for _ in range(200):
+            yield b"x" * 1024
+        yield b'"}'
+
+    with serve(app) as url, httpx.Client(base_url=url, timeout=30) as http:
+        r = http.post("/auth/login", content=chunks(), headers={"content-type": "application/json"})
+    assert r.status_code == 413
+    assert r.json()["error"]["code"] == "payload_too_large"
+
+
+def test_uploads_keep_their_own_larger_ceiling(app_with):
+    client, tenant = app_with(max_request_kb=64)
+    bot = tenant.create_chatbot()
+    text = ("Returns are accepted within thirty days of delivery. " * 3000).encode()
+    assert len(text) > 64 * 1024
+    r = tenant.post(f"/api/upload/{bot['id']}", files=[("file", ("long.txt", text))])
+    assert r.status_code == 202, r.text
+
+
+def test_resetting_widget_settings_with_null_is_not_a_500(tenant):
+    bot = tenant.create_chatbot(settings={"top_k": 3, "widget": {"title": "Help"}})
+    r = tenant.patch(f"/api/chatbots/{bot['id']}", json={"settings": {"widget": None}})
+    assert r.status_code == 200, r.text
+    assert r.json()["settings"] == {"top_k": 3}
+    r = tenant.patch(f"/api/chatbots/{bot['id']}", json={"settings": {"top_k": None}})
+    assert r.status_code == 200 and r.json()["settings"] == {}
+
+
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("get", "/api/usage?end=9999-12-31"),
+        ("get", "/api/usage?start=9999-12-01&end=9999-12-31"),
+        ("post", "/api/billing/invoices/generate?period=9999-12"),
+    ],
+)
+def test_dates_at_the_end_of_the_calendar_are_a_422(tenant, method, path):
+    r = getattr(tenant, method)(path)
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["message"]
