@@ -1,0 +1,98 @@
+"""Settings: prompt, model, temperature, retrieval and chunking, allowed websites and the widget's
+look with a live preview; the server's validation errors in words."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+
+def test_owner_edits_settings_and_sees_the_widget_preview_change_live(dashboard, live_api):
+    owner = live_api.owner
+    bot = owner.create_chatbot(name="Shop help")
+    page = dashboard.open(f"/dashboard/chatbots/{bot['id']}/settings", tenant=owner)
+    preview = page.get_by_role("figure", name="Preview of the chat widget")
+    expect(preview).to_contain_text("Shop help")
+
+    page.get_by_label("System prompt").fill("Answer in one friendly sentence.")
+    page.get_by_label("Model").fill("accounts/fireworks/models/llama-v3p1-8b-instruct")
+    page.get_by_label("Temperature").fill("0.3")
+    page.get_by_label("Passages per answer").fill("6")
+    page.get_by_label("Score threshold").fill("0.82")
+    page.get_by_label("Chunk size").fill("900")
+    page.get_by_label("Chunk overlap").fill("120")
+
+    page.get_by_label("Add a website").fill("not a site at all")
+    page.get_by_role("button", name="Add website").click()
+    expect(page.get_by_text("Enter a website address such as")).to_be_visible()
+    page.get_by_label("Add a website").fill("shop.example.com/some/page")
+    page.get_by_role("button", name="Add website").click()
+    origins = page.get_by_role("list", name="Allowed websites")
+    expect(origins).to_contain_text("https://shop.example.com")
+
+    page.get_by_label("Title").fill("Ask Acme")
+    page.get_by_label("Greeting").fill("Hello! Ask me about returns.")
+    page.get_by_label("Starter questions").fill("Is shipping free?\nHow do I return an item?")
+    page.get_by_label("Accent colour").fill("#0f766e")
+    page.get_by_label("Bottom left").check()
+    expect(preview).to_contain_text("Ask Acme")
+    expect(preview).to_contain_text("Hello! Ask me about returns.")
+    expect(preview).to_contain_text("How do I return an item?")
+    expect(preview).to_have_class("widget-preview left")
+    dashboard.check(page, "settings")
+
+    page.get_by_role("button", name="Save changes").first.click()
+    expect(page.get_by_text("Settings saved.")).to_be_visible()
+
+    saved = owner.get(f"/api/chatbots/{bot['id']}").json()
+    assert saved["system_prompt"] == "Answer in one friendly sentence."
+    assert saved["allowed_origins"] == ["https://shop.example.com"]
+    settings = saved["settings"]
+    assert settings["top_k"] == 6 and settings["score_threshold"] == 0.82
+    assert settings["chunk_size"] == 900 and settings["chunk_overlap"] == 120
+    assert settings["temperature"] == 0.3
+    assert settings["llm_model"] == "accounts/fireworks/models/llama-v3p1-8b-instruct"
+    assert settings["widget"] == {
+        "title": "Ask Acme",
+        "greeting": "Hello! Ask me about returns.",
+        "starter_questions": ["Is shipping free?", "How do I return an item?"],
+        "accent_color": "#0f766e",
+        "position": "bottom-left",
+    }
+    config = owner.client.get(f"/widget/config/{bot['id']}", params={"key": bot["widget_key"]})
+    assert config.json()["title"] == "Ask Acme"
+
+    page.reload()
+    expect(page.get_by_label("Passages per answer")).to_have_value("6")
+    origins.get_by_role("button", name="Remove https://shop.example.com").click()
+    page.get_by_role("button", name="Save changes").first.click()
+    expect(page.get_by_text("Settings saved.")).to_be_visible()
+    assert owner.get(f"/api/chatbots/{bot['id']}").json()["allowed_origins"] == []
+
+
+def test_settings_the_server_refuses_are_explained(dashboard, live_api):
+    owner = live_api.owner
+    bot = owner.create_chatbot(name="Shop help")
+    dashboard.allow_console("status of 422")
+    page = dashboard.open(f"/dashboard/chatbots/{bot['id']}/settings", tenant=owner)
+
+    page.get_by_label("Chunk size").fill("500")
+    page.get_by_label("Chunk overlap").fill("600")
+    page.get_by_role("button", name="Save changes").first.click()
+
+    refused = page.get_by_role("alert")
+    expect(refused).to_contain_text("chunk_overlap must be smaller than chunk_size")
+
+
+def test_member_sees_settings_read_only(dashboard, live_api):
+    owner = live_api.owner
+    bot = owner.create_chatbot(name="Shop help")
+    page = dashboard.open(
+        f"/dashboard/chatbots/{bot['id']}/settings", tenant=owner.add_user("member")
+    )
+
+    expect(page.get_by_text("Only owners and admins can change settings.")).to_be_visible()
+    expect(page.get_by_label("System prompt")).to_be_disabled()
+    expect(page.get_by_role("button", name="Save changes")).to_have_count(0)
