@@ -1,7 +1,120 @@
-import { useTitle } from "../lib/hooks";
-import { Empty } from "../ui";
+import { useState } from "react";
+import type { FormEvent } from "react";
+import { Link } from "react-router";
+import { api, call } from "../api/client";
+import { useAuth } from "../auth";
+import { useAction, useLoad, useTitle } from "../lib/hooks";
+import { Button, Card, CodeBlock, ErrorNote, Field, Loading, Note, PageHeader } from "../ui";
+import { useBot } from "./ChatbotLayout";
+import { originOf } from "./Settings";
 
 export function Embed() {
   useTitle("Embed");
-  return <Empty title="Embed">Coming soon.</Empty>;
+  const { bot, setBot } = useBot();
+  const { can } = useAuth();
+  const snippet = useLoad(
+    () => call(api.GET("/api/chatbots/{chatbot_id}/snippet", { params: { path: { chatbot_id: bot.id } } })),
+    [bot.id, bot.allowed_origins.join(" ")],
+  );
+  const [site, setSite] = useState("");
+  const [checked, setChecked] = useState<{ origin: string | null; allowed: boolean } | null>(null);
+
+  function check(e: FormEvent) {
+    e.preventDefault();
+    const origin = originOf(site);
+    setChecked({ origin, allowed: origin !== null && (bot.allowed_origins.includes(origin) || origin === location.origin) });
+  }
+
+  const allow = useAction(async (origin: string) => {
+    const updated = await call(
+      api.PATCH("/api/chatbots/{chatbot_id}", {
+        params: { path: { chatbot_id: bot.id } },
+        body: { allowed_origins: [...bot.allowed_origins, origin] },
+      }),
+    );
+    setBot(updated);
+    setChecked({ origin, allowed: true });
+  });
+
+  if (snippet.loading) return <Loading label="Loading the snippet…" />;
+  if (!snippet.data) return <ErrorNote>{snippet.error}</ErrorNote>;
+  const s = snippet.data;
+  return (
+    <>
+      <PageHeader
+        title="Embed"
+        description="Put the chat widget on your website. The snippet holds only the publishable widget key, never the secret key."
+        actions={
+          <a className="btn btn-secondary" href={s.demo_url} target="_blank" rel="noreferrer">
+            Open the preview page
+          </a>
+        }
+      />
+      {bot.allowed_origins.length === 0 && (
+        <Note tone="warning">
+          No website is allowed yet: the widget will say it isn't enabled on your site.{" "}
+          <Link to="../settings">Add your website in Settings</Link>.
+        </Note>
+      )}
+      <Card title="Script snippet">
+        <p className="muted">
+          Paste this line just before <code>&lt;/body&gt;</code> on every page where the chat should appear.
+        </p>
+        <CodeBlock code={s.script} label="Script tag" />
+        <details>
+          <summary>Pin the script with Subresource Integrity</summary>
+          <p className="muted">
+            Add <code>integrity="{s.integrity}" crossorigin="anonymous"</code> to the tag. Update it when the widget
+            is updated.
+          </p>
+        </details>
+      </Card>
+      <Card title="Iframe variant">
+        <p className="muted">For sites that do not allow third-party scripts: the chat fills the frame.</p>
+        <CodeBlock code={s.iframe} label="Iframe tag" />
+      </Card>
+      <Card title="Check a website">
+        <form className="add-row" onSubmit={check}>
+          <Field
+            label="Website address"
+            placeholder="https://shop.example.com/page"
+            value={site}
+            onChange={(e) => {
+              setSite(e.target.value);
+              setChecked(null);
+            }}
+          />
+          <Button type="submit">Check</Button>
+        </form>
+        {checked &&
+          (checked.origin === null ? (
+            <p className="check check-bad" role="status">
+              That is not a website address. Try one like https://shop.example.com.
+            </p>
+          ) : checked.allowed ? (
+            <p className="check check-ok" role="status">
+              ✓ The widget answers on <strong>{checked.origin}</strong>.
+            </p>
+          ) : (
+            <div className="check check-bad" role="status">
+              <p>
+                ✗ <strong>{checked.origin}</strong> is not in the allowed websites: the widget there will say it isn't
+                enabled.
+              </p>
+              {can("manage") ? (
+                <Button busy={allow.busy} onClick={() => void allow.run(checked.origin!)}>
+                  Allow {checked.origin}
+                </Button>
+              ) : (
+                <p>Ask an owner or admin to add it.</p>
+              )}
+            </div>
+          ))}
+        <ErrorNote>{allow.error}</ErrorNote>
+        {bot.allowed_origins.length > 0 && (
+          <p className="meta">Allowed: {bot.allowed_origins.join(", ")}</p>
+        )}
+      </Card>
+    </>
+  );
 }
