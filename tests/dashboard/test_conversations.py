@@ -1,0 +1,51 @@
+"""Conversations: the chatbot's sessions with a preview and message count, and a transcript with
+each answer's sources."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.dashboard.test_playground import ready_bot
+
+pytestmark = pytest.mark.browser
+
+
+def test_sessions_list_with_previews_and_a_transcript_with_sources(dashboard, live_api):
+    owner = live_api.owner
+    bot = ready_bot(owner)
+    url = f"/api/{owner.customer_id}/{bot['id']}/query"
+    first = owner.post(url, json={"question": "How long do I have to return an item?"}).json()
+    owner.post(url, json={"question": "Is shipping free?", "session_id": first["session_id"]})
+    owner.client.post(
+        f"/api/public/{bot['id']}/query",
+        json={"question": "Is express delivery available?"},
+        headers={"X-API-Key": bot["secret_key"]},
+    )
+    page = dashboard.open(f"/dashboard/chatbots/{bot['id']}/conversations", tenant=owner)
+
+    sessions = page.get_by_role("list", name="Conversations")
+    expect(sessions.get_by_role("listitem")).to_have_count(2)
+    playground = sessions.get_by_role("link", name=re.compile("How long do I have to return"))
+    expect(playground).to_contain_text("4 messages")
+    expect(playground).to_contain_text("Playground")
+    expect(sessions.get_by_role("link", name=re.compile("express delivery"))).to_contain_text("API")
+    dashboard.check(page, "conversations")
+
+    playground.click()
+    expect(page).to_have_url(re.compile(f"/conversations/{first['session_id']}$"))
+    transcript = page.get_by_role("region", name="Transcript")
+    expect(transcript).to_contain_text("How long do I have to return an item?")
+    expect(transcript).to_contain_text("30 days")
+    expect(transcript).to_contain_text("50 euros")
+    expect(transcript.get_by_role("list", name="Sources").first).to_contain_text("policy.txt")
+    dashboard.check(page, "conversation-transcript")
+
+
+def test_no_conversations_yet_says_where_they_come_from(dashboard, live_api):
+    owner = live_api.owner
+    bot = owner.create_chatbot(name="Shop help")
+    page = dashboard.open(f"/dashboard/chatbots/{bot['id']}/conversations", tenant=owner)
+    expect(page.get_by_role("heading", name="No conversations yet")).to_be_visible()
