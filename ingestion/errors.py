@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 
+class IngestionCancelled(Exception):  # noqa: N818 - a request to stop, not a failure
+    """The caller asked ingestion to stop (the process is shutting down). Nothing was written, so
+    the document is left as it was, to be ingested again; this is not the document's fault, so it is
+    not an `IngestionError`."""
+
+
 class IngestionError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)

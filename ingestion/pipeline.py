@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from ingestion.embedders import Embedder
+from ingestion.errors import IngestionCancelled
 from ingestion.loaders import load
 from ingestion.splitter import split
 from ingestion.vectorstore import VectorStore
@@ -27,12 +28,16 @@ def ingest(
     on_progress: Callable[[int, int], None] | None = None,
     extra_metadata: dict[str, Any] | None = None,
     batch_size: int = 64,
+    should_stop: Callable[[], bool] | None = None,
 ) -> int:
     """Index a document for a chatbot, replacing its previous chunks; return the chunk count.
 
     on_progress(done, total) is called with (0, total) once the document is split, then after
-    every batch of chunks embedded. The chunks are written once all are embedded, so a failure
-    part-way leaves the previous version of the document searchable.
+    every batch of `batch_size` chunks embedded. The chunks are written once all are embedded, so
+    a failure part-way leaves the previous version of the document searchable.
+
+    should_stop() is asked before each batch; when it answers True, `IngestionCancelled` is raised
+    and nothing is written. A batch is therefore how long a caller waits for ingestion to stop.
     """
     # Embedding is the slow step; refuse a model mismatch before spending it.
     store.check_embedder(chatbot_id, embedder)
@@ -48,6 +53,8 @@ def ingest(
         on_progress(0, total)
     embeddings = np.empty((total, embedder.dim), dtype=np.float32)
     for start in range(0, total, batch_size):
+        if should_stop is not None and should_stop():
+            raise IngestionCancelled(f"stopped after {start} of {total} chunks")
         end = min(start + batch_size, total)
         embeddings[start:end] = embedder.embed_passages([chunk.text for chunk in chunks[start:end]])
         if on_progress is not None:

@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,13 @@ class Settings(BaseSettings):
 
     env: Literal["development", "test", "production"] = "development"
     project_name: str = "RAG Chatbot Platform"
-    public_base_url: str = "http://localhost:8000"
+    # Where browsers reach the API (snippet, preview page, iframe). Empty: the address the server
+    # was started on, filled in at the first request (`app.core.middleware`); set it in production.
+    public_base_url: str = ""
+
+    # logs
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
 
     # database
     database_url: str = f"sqlite:///{ROOT / 'app.db'}"
@@ -63,7 +69,6 @@ class Settings(BaseSettings):
     # jobs
     celery_broker_url: str | None = None
     celery_visibility_timeout: int = 3600  # seconds before a killed worker's task is redelivered
-    ingestion_poll_seconds: float = 2.0
 
     # LLM
     llm_provider: Literal["auto", "fireworks", "openai-compatible", "extractive"] = "auto"
@@ -96,6 +101,11 @@ class Settings(BaseSettings):
     # addresses of reverse proxies whose X-Forwarded-For is believed (comma-separated); none
     # by default, so a client cannot pick the address its rate limits are counted under
     trusted_proxies: str = ""
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_case_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _secret_key(self) -> Settings:
@@ -137,6 +147,15 @@ class Settings(BaseSettings):
         if self.openai_api_key and self.openai_base_url:
             return "openai-compatible"
         return "extractive"
+
+
+def warn_unset_public_base_url(settings: Settings) -> None:
+    if settings.env == "production" and not settings.public_base_url:
+        log.warning(
+            "PUBLIC_BASE_URL is not set: embed snippets, preview pages and iframes will point at "
+            "the address this server listens on, which browsers behind a proxy cannot reach. "
+            "Set PUBLIC_BASE_URL to the public https address of the API."
+        )
 
 
 @lru_cache

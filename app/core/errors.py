@@ -17,6 +17,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.core.logging import REQUEST_ID_HEADER, current_request_id
+
 log = logging.getLogger(__name__)
 
 
@@ -116,6 +118,8 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     body: dict[str, Any] = {"code": code, "message": message}
     if details is not None:
         body["details"] = details
+    if request_id := current_request_id():  # what to quote to support, and to grep the logs for
+        body["request_id"] = request_id
     return {"error": body}
 
 
@@ -161,4 +165,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return JSONResponse(error_body("internal_error", "Internal server error"), status_code=500)
+        # answered outside the request middleware, which therefore cannot add the id header
+        request_id = current_request_id()
+        return JSONResponse(
+            error_body("internal_error", "Internal server error"),
+            status_code=500,
+            headers={REQUEST_ID_HEADER: request_id} if request_id else None,
+        )

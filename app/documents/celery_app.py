@@ -2,6 +2,13 @@
 
 Late acknowledgement: a task is acknowledged only after it ran, so a worker killed in the middle
 of a document leaves the message to be delivered again (after the broker's visibility timeout).
+
+SIGTERM is Celery's warm shutdown: the worker takes no new task and exits once the document in
+hand is finished, which can take minutes. A worker stopped harder (SIGQUIT, or SIGKILL when a stop
+timeout runs out) leaves its document to redelivery, and the document is redone from the start.
+
+Its metrics (documents, chunks, embedding queue time) reach `/metrics` only in prometheus-client's
+multiprocess mode, with the API on the same host sharing `PROMETHEUS_MULTIPROC_DIR`.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 import app.models  # noqa: F401 - registers every mapper before the first query
 from app.core.config import get_settings
 from app.core.database import make_engine, make_sessionmaker
+from app.core.metrics import observe_embedding_engine
 from app.documents.jobs import INGEST_QUEUE, INGEST_TASK, process_document
 
 settings = get_settings()
@@ -28,6 +36,7 @@ celery_app.conf.update(
     broker_transport_options={"visibility_timeout": settings.celery_visibility_timeout},
     task_default_queue=INGEST_QUEUE,
 )
+observe_embedding_engine()
 
 
 @lru_cache

