@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.chat.prompt import Turn
 from app.chat.router import SSE_HEADERS
@@ -26,6 +26,11 @@ from app.core.database import DB
 from app.core.errors import BadRequest, NotFound
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
+
+# The conversation a client sends: the question is capped like every door's (in the RAG
+# service); the turns before it feed a history budget of HISTORY_TOKEN_BUDGET tokens.
+MAX_MESSAGES = 200
+MAX_CONVERSATION_CHARS = 32_000
 
 
 class ContentPart(BaseModel):
@@ -48,9 +53,19 @@ class StreamOptions(BaseModel):
 
 class ChatCompletionIn(BaseModel):
     model: str = Field(description="The chatbot id")
-    messages: list[ChatMessageIn] = Field(min_length=1)
+    messages: list[ChatMessageIn] = Field(min_length=1, max_length=MAX_MESSAGES)
     stream: bool = False
     stream_options: StreamOptions | None = None
+
+    @model_validator(mode="after")
+    def _bounded_conversation(self) -> ChatCompletionIn:
+        size = sum(len(_text(m.content)) for m in self.messages)
+        if size > MAX_CONVERSATION_CHARS:
+            raise ValueError(
+                f"the messages hold {size:,} characters; at most {MAX_CONVERSATION_CHARS:,} "
+                "are read (older turns beyond the history budget are dropped anyway)"
+            )
+        return self
 
 
 def _text(content: str | list[ContentPart] | None) -> str:

@@ -45,16 +45,46 @@ def recent_turns(turns: Sequence[Turn], budget: int, count_tokens: TokenCounter)
     return kept[::-1]
 
 
-def retrieval_query(question: str, history: Sequence[Turn], max_previous: int = 2) -> str:
-    """Condense a follow-up with the conversation so retrieval sees what it refers to.
+def retrieval_query(
+    question: str,
+    history: Sequence[Turn],
+    count_tokens: TokenCounter,
+    max_tokens: int,
+    max_previous: int = 2,
+) -> str:
+    """Condense a follow-up with the conversation so retrieval sees what it refers to, within the
+    query embedder's window.
 
     "And how much does it weigh?" alone matches every product; with the previous questions
     in front it matches the product the user was talking about. The current question comes last
-    and carries most of the meaning. Earlier answers are left out: they repeat retrieved text and
-    would pull retrieval back to the same chunks.
+    and carries most of the meaning, so it is kept whole when it fits and previous questions are
+    added, most recent first, only while they fit: the embedder would cut the rest anyway, after
+    paying to read it. Earlier answers are left out: they repeat retrieved text and would pull
+    retrieval back to the same chunks.
     """
-    previous = [turn.question for turn in history[-max_previous:]]
-    return " ".join([*previous, question])
+    query = clip_to_tokens(question, count_tokens, max_tokens)
+    for turn in reversed(history[-max_previous:]):
+        longer = f"{turn.question} {query}"
+        if count_tokens(longer) > max_tokens:
+            break
+        query = longer
+    return query
+
+
+def clip_to_tokens(text: str, count_tokens: TokenCounter, max_tokens: int) -> str:
+    """The longest prefix of `text` (cut at a space where there is one) within `max_tokens`."""
+    if count_tokens(text) <= max_tokens:
+        return text
+    low, high = 0, len(text)  # the longest fitting length lies in [low, high)
+    while high - low > 1:
+        middle = (low + high) // 2
+        if count_tokens(text[:middle]) <= max_tokens:
+            low = middle
+        else:
+            high = middle
+    clipped = text[:low]
+    space = clipped.rfind(" ")
+    return clipped[:space] if space > len(clipped) // 2 else clipped
 
 
 def build_messages(

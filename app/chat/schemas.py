@@ -6,9 +6,18 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# Every door's question: characters, and tokens of the embedding model (a question is embedded
+# whole before anything else happens, so this bounds the work one question can cause).
+MAX_QUESTION_CHARS = 4000
+MAX_QUESTION_TOKENS = 1024
+
 
 class QueryIn(BaseModel):
-    question: str = Field(min_length=1, max_length=4000)
+    question: str = Field(
+        min_length=1,
+        max_length=MAX_QUESTION_CHARS,
+        description=f"At most {MAX_QUESTION_CHARS} characters and {MAX_QUESTION_TOKENS} tokens",
+    )
     session_id: uuid.UUID | None = Field(None, description="Continue this conversation")
     stream: bool = Field(False, description="Answer as Server-Sent Events")
 

@@ -31,12 +31,12 @@ from app.chat.prompt import (
     source_label,
 )
 from app.chat.repository import ChatMessageRepository, ChatSessionRepository
-from app.chat.schemas import AnswerOut
+from app.chat.schemas import MAX_QUESTION_CHARS, MAX_QUESTION_TOKENS, AnswerOut
 from app.chatbots.models import Chatbot
 from app.chatbots.repository import ApiKeyRepository, ChatbotRepository
 from app.core.config import Settings
 from app.core.database import release, session_scope, utcnow
-from app.core.errors import AppError, TooManyRequests
+from app.core.errors import AppError, TooManyRequests, Unprocessable
 from app.core.subjects import AuthSubject, KeySubject, UserSubject
 from app.core.vectors import embedder_for, vector_store_for
 from app.customers.repository import CustomerRepository
@@ -157,6 +157,7 @@ class RagService:
     ) -> Prepared:
         """Everything before the LLM, reading only: the exchange is written once, afterwards."""
         subject, chatbot = asker.subject, asker.chatbot
+        self._check_length(question)
         billing.ensure_quota(db, subject)
         demo = self._check_demo(db, asker)
         options = chatbot.settings or {}
@@ -166,7 +167,9 @@ class RagService:
         turns = recent_turns(
             history or [], self.settings.history_token_budget, self.embedder.count_tokens
         )
-        sources = self.retrieve(chatbot, retrieval_query(question, turns))
+        embedder = self.embedder
+        query = retrieval_query(question, turns, embedder.count_tokens, embedder.max_tokens)
+        sources = self.retrieve(chatbot, query)
         request = None
         if sources:
             context = [
@@ -222,6 +225,22 @@ class RagService:
             for hit in hits
             if hit.score >= threshold
         ]
+
+    def _check_length(self, question: str) -> None:
+        """Every door's question has the same ceiling, in characters (checked first: counting
+        the tokens of a pasted book is itself slow) and in the embedding model's tokens."""
+        if len(question) > MAX_QUESTION_CHARS:
+            raise Unprocessable(
+                f"The question is {len(question):,} characters long; the limit is "
+                f"{MAX_QUESTION_CHARS:,}. Ask about one thing at a time, or upload the text as "
+                "a document."
+            )
+        tokens = self.embedder.count_tokens(question)
+        if tokens > MAX_QUESTION_TOKENS:
+            raise Unprocessable(
+                f"The question is {tokens:,} tokens long; the limit is {MAX_QUESTION_TOKENS:,}. "
+                "Ask about one thing at a time, or upload the text as a document."
+            )
 
     def _check_demo(self, db: Session, asker: Asker) -> bool:
         """Whether this is a free-plan member's demo question; 429 once the demo is used up.
