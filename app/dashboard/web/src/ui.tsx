@@ -250,9 +250,10 @@ export function ConfirmDialog({
   );
 }
 
-export function Meter({ value, max, label }: { value: number; max: number; label: string }) {
+/** A bar filled to value/max; as an allowance (`warn`) it turns amber at 75% and red at 90%. */
+export function Meter({ value, max, label, warn = true }: { value: number; max: number; label: string; warn?: boolean }) {
   const ratio = max > 0 ? Math.min(1, value / max) : 0;
-  const tone = ratio >= 0.9 ? "danger" : ratio >= 0.75 ? "warning" : "ok";
+  const tone = !warn ? "ok" : ratio >= 0.9 ? "danger" : ratio >= 0.75 ? "warning" : "ok";
   return (
     <div className={`meter meter-${tone}`}>
       <div
