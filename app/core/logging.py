@@ -83,6 +83,7 @@ def configure_logging(settings: Settings) -> None:
     )
     root.addHandler(handler)
     root.setLevel(settings.log_level.upper())
+    logging.captureWarnings(True)  # a library's warning is a log line too, not raw stderr text
     # uvicorn configured its own handlers before it called our app factory; route its lines
     # through ours so that they have the same format and the request id.
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
