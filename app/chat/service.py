@@ -10,8 +10,9 @@ outlives the request's session and a failed call must still keep the user's ques
 
 from __future__ import annotations
 
+import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -48,6 +49,7 @@ from app.llm import (
     Usage,
     build_provider,
 )
+from app.llm.base import counted_usage
 
 HISTORY_MESSAGES = 40
 
@@ -297,9 +299,12 @@ class RagService:
             yield "done", self._done(self._record(prepared, NOT_FOUND_ANSWER, None))
             return
         completion: Completion | None = None
+        produced: list[str] = []
+        deltas = self.provider.stream(prepared.request)
         try:
-            for item in self.provider.stream(prepared.request):
+            for item in deltas:
                 if isinstance(item, str):
+                    produced.append(item)
                     yield "delta", {"text": item}
                 else:
                     completion = item
@@ -307,8 +312,23 @@ class RagService:
             self._record_failure(prepared, exc)
             yield "error", {"error": {"code": exc.code, "message": exc.message}}
             return
+        except GeneratorExit:
+            # The client went away mid-answer. The LLM was called and what it produced is billed
+            # and kept. This runs wherever the generator is closed (often the event loop), so the
+            # record is written from a thread of its own.
+            if isinstance(deltas, Generator):
+                deltas.close()  # ends the upstream request: the LLM stops producing
+            partial = self._interrupted(prepared, "".join(produced))
+            threading.Thread(target=self._record, args=partial, name="record-interrupted").start()
+            raise
         assert completion is not None
         yield "done", self._done(self._record(prepared, completion.text, completion))
+
+    def _interrupted(self, prepared: Prepared, text: str) -> tuple[Prepared, str, Completion, str]:
+        assert prepared.request is not None
+        usage = counted_usage(prepared.request, text, self.embedder.count_tokens)
+        completion = Completion(text, usage, prepared.request.model, self.provider.name)
+        return prepared, text, completion, "interrupted"
 
     @staticmethod
     def _done(answer: Answer) -> dict[str, Any]:
@@ -352,7 +372,13 @@ class RagService:
             **values,
         }
 
-    def _record(self, prepared: Prepared, text: str, completion: Completion | None) -> Answer:
+    def _record(
+        self,
+        prepared: Prepared,
+        text: str,
+        completion: Completion | None,
+        status: str = "ok",
+    ) -> Answer:
         usage = completion.usage if completion else Usage(0, 0)
         model = completion.model if completion else "none"
         provider = completion.provider if completion else "none"
@@ -365,6 +391,7 @@ class RagService:
             "assistant",
             text,
             sources=[asdict(s) for s in prepared.sources],
+            status=status,
             model=model,
             provider=provider,
             input_tokens=usage.input_tokens,
