@@ -273,3 +273,12 @@ export function Meter({ value, max, label, warn = true }: { value: number; max: 
 export function Badge({ tone, children }: { tone: string; children: ReactNode }) {
   return <span className={`badge badge-${tone}`}>{children}</span>;
 }
+
+/** A table that scrolls sideways on narrow screens, reachable by keyboard when it does. */
+export function TableWrap({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <div className="table-wrap" tabIndex={0} role="region" aria-label={label}>
+      {children}
+    </div>
+  );
+}

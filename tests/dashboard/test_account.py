@@ -1,0 +1,120 @@
+"""Usage (every role), billing with invoices and their printable page (owners only), and the
+team: owners and admins add and remove people; nobody sees a button the API would refuse."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.dashboard.test_playground import ready_bot
+
+pytestmark = pytest.mark.browser
+
+
+def ask(owner, bot: dict, question: str) -> dict:
+    r = owner.post(f"/api/{owner.customer_id}/{bot['id']}/query", json={"question": question})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_usage_shows_the_allowance_meter_and_usage_per_chatbot(dashboard, live_api):
+    owner = live_api.owner
+    bot = ready_bot(owner)
+    ask(owner, bot, "Is shipping free?")
+    summary = owner.get("/api/usage/summary").json()
+    member = owner.add_user("member")
+    page = dashboard.open("/dashboard/usage", tenant=member)
+
+    allowance = page.get_by_role("region", name="Monthly allowance")
+    expect(allowance).to_contain_text(f"{summary['tokens_used']:,} of {summary['allowance']:,}")
+    meter = allowance.get_by_role("meter", name="Monthly allowance used")
+    expect(meter).to_have_attribute("aria-valuenow", str(summary["tokens_used"]))
+    by_bot = page.get_by_role("region", name="By chatbot")
+    expect(by_bot.get_by_role("row", name=re.compile("Shop help"))).to_contain_text(
+        f"{summary['tokens_used']:,}"
+    )
+    dashboard.check(page, "usage")
+
+
+def test_owner_edits_billing_details_and_opens_an_invoices_printable_page(dashboard, live_api):
+    owner = live_api.owner
+    bot = ready_bot(owner)
+    ask(owner, bot, "Is shipping free?")
+    page = dashboard.open("/dashboard/billing", tenant=owner)
+
+    plan = page.get_by_role("region", name="Plan")
+    expect(plan).to_contain_text("free")
+    page.get_by_label("Billing email").fill("accounts@acme.example")
+    page.get_by_label("Address").fill("1 Teapot Lane\nLondon")
+    page.get_by_label("Tax id").fill("GB123456789")
+    page.get_by_role("button", name="Save billing details").click()
+    expect(page.get_by_text("Billing details saved.")).to_be_visible()
+    info = owner.get("/api/billing/info").json()
+    assert info["billing_email"] == "accounts@acme.example" and info["tax_id"] == "GB123456789"
+
+    invoices = page.get_by_role("region", name="Invoices")
+    expect(invoices).to_contain_text("No invoices yet")
+    invoices.get_by_role("button", name="Update this month's draft").click()
+    (invoice,) = owner.get("/api/billing/invoices").json()
+    row = invoices.get_by_role("row", name=re.compile(invoice["invoice_number"]))
+    expect(row).to_contain_text("draft")
+    dashboard.check(page, "billing")
+
+    with page.expect_popup() as opened:
+        row.get_by_role("button", name=f"Printable page of {invoice['invoice_number']}").click()
+    printable = opened.value
+    expect(printable.locator("body")).to_contain_text(invoice["invoice_number"])
+    expect(printable.locator("body")).to_contain_text("GB123456789")
+
+
+def test_team_owner_adds_and_removes_people(dashboard, live_api):
+    owner = live_api.owner
+    page = dashboard.open("/dashboard/team", tenant=owner)
+    people = page.get_by_role("list", name="People")
+    expect(people.get_by_role("listitem", name=owner.email)).to_contain_text("(you)")
+    expect(page.get_by_role("button", name=f"Remove {owner.email}")).to_have_count(0)
+
+    for email, role in (("ann@acme.example", "Admin"), ("bob@acme.example", "Member")):
+        page.get_by_label("Email").fill(email)
+        page.get_by_label("Password").fill("correct horse battery")
+        page.get_by_role("radio", name=re.compile(f"^{role}:")).check()
+        page.get_by_role("button", name="Add person").click()
+        expect(page.get_by_text(f"{email} can now sign in.")).to_be_visible()
+        expect(people.get_by_role("listitem", name=email)).to_contain_text(role.lower())
+    dashboard.check(page, "team")
+
+    page.get_by_role("button", name="Remove bob@acme.example").click()
+    dialog = page.get_by_role("dialog", name="Remove bob@acme.example?")
+    expect(dialog).to_contain_text("can no longer sign in")
+    dialog.get_by_role("button", name="Remove").click()
+    expect(people.get_by_role("listitem", name="bob@acme.example")).to_have_count(0)
+    assert sorted(u["email"] for u in owner.get("/api/users").json()) == sorted(
+        [owner.email, "ann@acme.example"]
+    )
+
+
+def test_admins_and_members_see_only_what_they_may_do(dashboard, live_api):
+    owner = live_api.owner
+    other_admin = owner.add_user("admin")
+    admin = owner.add_user("admin")
+    member = owner.add_user("member")
+
+    page = dashboard.open("/dashboard/team", tenant=admin)
+    nav = page.get_by_role("navigation", name="Main")
+    expect(nav.get_by_role("link", name="Billing")).to_have_count(0)
+    people = page.get_by_role("list", name="People")
+    expect(people.get_by_role("listitem", name=member.email)).to_be_visible()
+    expect(page.get_by_role("button", name=f"Remove {member.email}")).to_be_visible()
+    for untouchable in (owner.email, other_admin.email, admin.email):
+        expect(page.get_by_role("button", name=f"Remove {untouchable}")).to_have_count(0)
+    expect(page.get_by_role("radio", name=re.compile("^Admin:"))).to_have_count(0)
+    page.goto("/dashboard/billing")
+    expect(page).to_have_url(re.compile("/dashboard/usage$"))
+
+    page = dashboard.open("/dashboard/team", tenant=member)
+    expect(page).to_have_url(re.compile("/dashboard/chatbots$"))
+    nav = page.get_by_role("navigation", name="Main")
+    expect(nav.get_by_role("link", name="Usage")).to_be_visible()
+    expect(nav.get_by_role("link", name="Team")).to_have_count(0)
