@@ -56,10 +56,14 @@ class Dashboard:
                 f"localStorage.getItem('dashboard.token') || "
                 f"localStorage.setItem('dashboard.token', {tenant.token!r})"
             )
-        page = ctx.new_page()
+        page = self.watch(ctx.new_page())
+        page.goto(path)
+        return page
+
+    def watch(self, page: Page) -> Page:
+        """Fail the test on the page's console errors and uncaught exceptions."""
         page.on("console", self._console)
         page.on("pageerror", lambda exc: self.problems.append(f"uncaught: {exc}"))
-        page.goto(path)
         return page
 
     def allow_console(self, pattern: str) -> None:

@@ -56,7 +56,8 @@ def test_owner_edits_billing_details_and_opens_an_invoices_printable_page(dashbo
 
     invoices = page.get_by_role("region", name="Invoices")
     expect(invoices).to_contain_text("No invoices yet")
-    invoices.get_by_role("button", name="Update this month's draft").click()
+    with page.expect_response(lambda r: "/invoices/generate" in r.url):
+        invoices.get_by_role("button", name="Update this month's draft").click()
     (invoice,) = owner.get("/api/billing/invoices").json()
     row = invoices.get_by_role("row", name=re.compile(invoice["invoice_number"]))
     expect(row).to_contain_text("draft")
