@@ -189,6 +189,25 @@ def app_with(make_settings):
 
 
 @pytest.fixture
+def fireworks(app_with, fake_llm):
+    """An app whose LLM calls go through the Fireworks SDK to the loopback fake; a tenant."""
+
+    def start(**overrides):
+        values = {
+            "llm_provider": "fireworks",
+            "fireworks_api_key": "fw-test-key",
+            # the address form of the real service (https://api.fireworks.ai/inference)
+            "fireworks_base_url": f"{fake_llm.base_url}/inference",
+            "llm_timeout_seconds": 2,
+            "llm_max_retries": 1,
+            **overrides,
+        }
+        return app_with(**values)
+
+    return start
+
+
+@pytest.fixture
 def tenant(register) -> Tenant:
     return register("Acme")
 

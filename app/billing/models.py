@@ -65,6 +65,17 @@ class UsageTotal(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class UsageReservation(UUIDPrimaryKey, TenantOwned, Base):
+    """Tokens set aside for an LLM call under way (`billing.service.reserve`); deleted when the
+    answer is recorded. A reservation left by a process that died expires on its own."""
+
+    __tablename__ = "usage_reservations"
+
+    period: Mapped[str] = mapped_column(String(7))
+    tokens: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
 class DemoUsage(TenantOwned, Base):
     """Messages a member of a free-plan customer has sent to one chatbot."""
 

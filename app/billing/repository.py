@@ -9,7 +9,14 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
 
-from app.billing.models import DemoUsage, Invoice, Plan, UsageRecord, UsageTotal
+from app.billing.models import (
+    DemoUsage,
+    Invoice,
+    Plan,
+    UsageRecord,
+    UsageReservation,
+    UsageTotal,
+)
 from app.chatbots.models import Chatbot
 from app.core.repository import TenantRepository
 from app.core.sql import utc_day
@@ -110,6 +117,20 @@ class UsageTotalRepository:
             .where(Customer.id == subject.customer_id)
         ).one()
         return row[0], int(row[1] or 0)
+
+
+class ReservationRepository(TenantRepository[UsageReservation]):
+    model = UsageReservation
+    label = "Reservation"
+
+    def reserved(self, subject: AuthSubject, period: str, now: datetime) -> int:
+        """Tokens set aside in `period` by calls still under way (not expired)."""
+        stmt = select(func.coalesce(func.sum(UsageReservation.tokens), 0)).where(
+            *self.scope(subject),
+            UsageReservation.period == period,
+            UsageReservation.expires_at > now,
+        )
+        return int(self.db.scalar(stmt) or 0)
 
 
 class DemoUsageRepository(TenantRepository[DemoUsage]):

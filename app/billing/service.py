@@ -9,13 +9,14 @@ import uuid
 from datetime import MAXYEAR, UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
-from app.billing.models import DemoUsage, UsageRecord, UsageTotal
+from app.billing.models import DemoUsage, Plan, UsageRecord, UsageReservation, UsageTotal
 from app.billing.plans import DEFAULT_PLAN, plan_for
 from app.billing.repository import (
     DemoUsageRepository,
+    ReservationRepository,
     UsageRepository,
     UsageTotalRepository,
 )
@@ -69,15 +70,71 @@ def period_totals(db: Session, subject: AuthSubject, period: str | None = None) 
     return UsageTotalRepository(db).of_period(subject, period or current_period())
 
 
-def ensure_quota(db: Session, subject: AuthSubject) -> None:
-    """402 when the customer's monthly allowance is used up (and its plan allows no overage)."""
+def ensure_quota(db: Session, subject: AuthSubject) -> Plan:
+    """The customer's plan; 402 when its monthly allowance is used up (and it allows no
+    overage)."""
     plan, used = UsageTotalRepository(db).plan_and_used(subject, current_period())
     plan = plan or plan_for(db, DEFAULT_PLAN)
     if not plan.overage_allowed and used >= plan.monthly_tokens:
-        raise PaymentRequired(
-            f"The monthly allowance of {plan.monthly_tokens:,} tokens of the {plan.name} plan "
-            "is used up. Upgrade the plan or wait for the next period."
-        )
+        raise _used_up(plan)
+    return plan
+
+
+def _used_up(plan: Plan) -> PaymentRequired:
+    return PaymentRequired(
+        f"The monthly allowance of {plan.monthly_tokens:,} tokens of the {plan.name} plan "
+        "is used up. Upgrade the plan or wait for the next period."
+    )
+
+
+# long enough for any LLM call with its retries; a reservation older than this was left behind
+# by a process that died before recording its answer, and no longer counts
+RESERVATION_TTL = timedelta(minutes=10)
+
+
+def reserve(db: Session, subject: AuthSubject, plan: Plan, tokens: int) -> UsageReservation:
+    """Set aside `tokens` (the prompt and the longest answer allowed) before an LLM call.
+
+    A call is admitted while the allowance is not yet used or reserved in full, so concurrent
+    questions can pass the allowance by one reservation at most (before, thirty concurrent
+    questions with 200 tokens left all went through). The period's totals row is written
+    first: its lock makes concurrent reservations of one customer take turns (a row lock on
+    PostgreSQL, the write lock on SQLite). Recording the answer deletes the reservation
+    (`settle`) in the transaction that adds what was really used.
+    """
+    now = utcnow()
+    period = current_period(now)
+    upsert_increment(
+        db,
+        UsageTotal.__table__,  # type: ignore[arg-type]
+        {"customer_id": subject.customer_id, "period": period},
+        {"queries": 0},
+        updated_at=now,
+    )
+    if not plan.overage_allowed:
+        used = UsageTotalRepository(db).of_period(subject, period)
+        reserved = ReservationRepository(db).reserved(subject, period, now)
+        if used.input_tokens + used.output_tokens + reserved >= plan.monthly_tokens:
+            raise _used_up(plan)
+    reservation = UsageReservation(
+        id=uuid.uuid4(),
+        customer_id=subject.customer_id,
+        period=period,
+        tokens=tokens,
+        expires_at=now + RESERVATION_TTL,
+    )
+    db.add(reservation)
+    db.flush()
+    return reservation
+
+
+def settle(db: Session, reservation_id: uuid.UUID) -> None:
+    """Drop a reservation once its call is recorded (or failed)."""
+    db.execute(
+        delete(UsageReservation)
+        .where(UsageReservation.id == reservation_id)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def demo_messages(db: Session, subject: UserSubject, chatbot_id: uuid.UUID) -> int:

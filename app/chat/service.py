@@ -22,6 +22,7 @@ from sqlalchemy import insert, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.billing import service as billing
+from app.billing.models import Plan, UsageReservation
 from app.chat.models import ChatMessage, ChatSession
 from app.chat.prompt import (
     NOT_FOUND_ANSWER,
@@ -38,6 +39,7 @@ from app.chatbots.repository import ApiKeyRepository, ChatbotRepository
 from app.core.config import Settings
 from app.core.database import release, session_scope, utcnow
 from app.core.errors import AppError, TooManyRequests, Unprocessable
+from app.core.metrics import QUERIES
 from app.core.subjects import AuthSubject, KeySubject, UserSubject
 from app.core.vectors import embedder_for, vector_store_for
 from app.customers.repository import CustomerRepository
@@ -50,6 +52,7 @@ from app.llm import (
     build_provider,
 )
 from app.llm.base import counted_usage
+from app.llm.metered import MeteredProvider
 
 HISTORY_MESSAGES = 40
 
@@ -83,6 +86,8 @@ class Prepared:
     key_id: uuid.UUID | None
     # a free-plan member's question counts against the demo allowance when it is recorded
     demo: bool
+    # the tokens set aside for the LLM call, given back when the exchange is recorded
+    reservation_id: uuid.UUID | None
     session_id: uuid.UUID
     new_session: bool
     question: str
@@ -140,10 +145,12 @@ class RagService:
 
     @cached_property
     def provider(self) -> LLMProvider:
-        return build_provider(
-            self.settings.resolved_llm_provider,
-            settings=self.settings,
-            count_tokens=self.embedder.count_tokens,
+        return MeteredProvider(
+            build_provider(
+                self.settings.resolved_llm_provider,
+                settings=self.settings,
+                count_tokens=self.embedder.count_tokens,
+            )
         )
 
     # --- before the LLM -------------------------------------------------------------------
@@ -159,8 +166,9 @@ class RagService:
     ) -> Prepared:
         """Everything before the LLM, reading only: the exchange is written once, afterwards."""
         subject, chatbot = asker.subject, asker.chatbot
+        QUERIES.labels(asker.channel).inc()
         self._check_length(question)
-        billing.ensure_quota(db, subject)
+        plan = billing.ensure_quota(db, subject)
         demo = self._check_demo(db, asker)
         options = chatbot.settings or {}
         if session_id is not None:
@@ -191,6 +199,7 @@ class RagService:
                 question=question,
                 context=context,
             )
+        reservation = self._reserve(db, subject, plan, request) if request else None
         release(db)
         return Prepared(
             customer_id=subject.customer_id,
@@ -199,6 +208,7 @@ class RagService:
             user_id=subject.user_id if isinstance(subject, UserSubject) else None,
             key_id=subject.key_id if isinstance(subject, KeySubject) else None,
             demo=demo,
+            reservation_id=reservation.id if reservation else None,
             session_id=session_id or uuid.uuid4(),
             new_session=session_id is None,
             question=question,
@@ -243,6 +253,16 @@ class RagService:
                 f"The question is {tokens:,} tokens long; the limit is {MAX_QUESTION_TOKENS:,}. "
                 "Ask about one thing at a time, or upload the text as a document."
             )
+
+    def _reserve(
+        self, db: Session, subject: AuthSubject, plan: Plan, request: LLMRequest
+    ) -> UsageReservation | None:
+        """Set aside the prompt and the longest answer allowed, if this provider is billed."""
+        if not self.provider.billed:
+            return None
+        count = self.embedder.count_tokens
+        prompt = sum(count(message["content"]) for message in request.messages)
+        return billing.reserve(db, subject, plan, prompt + request.max_tokens)
 
     def _check_demo(self, db: Session, asker: Asker) -> bool:
         """Whether this is a free-plan member's demo question; 429 once the demo is used up.
@@ -440,7 +460,10 @@ class RagService:
 
     @staticmethod
     def _count_caller(db: Session, prepared: Prepared, now: datetime) -> None:
-        """The key's last use and a member's demo count, in the exchange's transaction."""
+        """The reservation given back, the key's last use and a member's demo count, in the
+        exchange's transaction."""
+        if prepared.reservation_id is not None:
+            billing.settle(db, prepared.reservation_id)
         if prepared.key_id is not None:
             ApiKeyRepository(db).touch(prepared.key_id, now)
         if prepared.demo and prepared.user_id is not None:

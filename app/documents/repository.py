@@ -54,5 +54,5 @@ class DocumentRepository(TenantRepository[Document]):
             .group_by(Document.status)
         )
         counts = {status: 0 for status in UNFINISHED}
-        counts.update({status: count for status, count in self.db.execute(stmt).tuples()})
+        counts.update({status: count for status, count in self.db.execute(stmt)})
         return counts

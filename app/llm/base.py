@@ -60,6 +60,8 @@ class Completion:
 
 class LLMProvider(ABC):
     name: str
+    # whether its tokens are billed (and reserved against the allowance before each call)
+    billed: bool = True
 
     @abstractmethod
     def complete(self, request: LLMRequest) -> Completion: ...

@@ -19,7 +19,7 @@ from app.llm.base import (
     LLMProvider,
     LLMRequest,
     TokenCounter,
-    counted_usage,
+    Usage,
 )
 from app.llm.registry import register
 
@@ -45,7 +45,12 @@ class _Candidate:
 
 
 class ExtractiveProvider(LLMProvider):
+    """No language model runs, so nothing is billed: its usage records carry zero tokens (and
+    `provider = "extractive"`), count as questions in the reports, and take nothing from the
+    monthly allowance."""
+
     name = "extractive"
+    billed = False
 
     def __init__(self, count_tokens: TokenCounter) -> None:
         self._count_tokens = count_tokens
@@ -54,7 +59,7 @@ class ExtractiveProvider(LLMProvider):
         text = extractive_answer(request.question, request.context)
         return Completion(
             text=text,
-            usage=counted_usage(request, text, self._count_tokens),
+            usage=Usage(0, 0),
             model=self.name,
             provider=self.name,
         )

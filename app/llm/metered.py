@@ -17,6 +17,7 @@ class MeteredProvider(LLMProvider):
     def __init__(self, provider: LLMProvider) -> None:
         self.provider = provider
         self.name = provider.name
+        self.billed = provider.billed
 
     def __getattr__(self, attribute: str) -> Any:
         # the wrapped provider's own attributes (model, settings...), as if it were unwrapped

@@ -11,7 +11,16 @@ from app.billing.invoices import Outcome, generate_invoice
 from app.billing.service import current_period
 from app.core.subjects import OperatorSubject
 from tests.billing.conftest import ROLES
-from tests.billing.factories import add_plan, add_usage, ask, cents, db_of, set_plan, utc
+from tests.billing.factories import (
+    add_plan,
+    add_usage,
+    ask,
+    cents,
+    db_of,
+    make_ready_bot,
+    set_plan,
+    utc,
+)
 
 PRICE_IN, PRICE_OUT = "0.0030", "0.0125"
 
@@ -242,7 +251,10 @@ def test_concurrent_generations_for_one_customer_make_one_invoice(metered):
     assert len(metered.get("/api/billing/invoices").json()) == 1
 
 
-def test_real_questions_become_an_invoice(tenant, ready_bot, client):
+def test_real_questions_become_an_invoice(fireworks):
+    """Questions answered by an LLM (the Fireworks SDK against the loopback fake)."""
+    client, tenant = fireworks()
+    ready_bot = make_ready_bot(tenant)
     # real answers are a few hundred tokens: prices high enough for them to cost cents
     add_plan(tenant, "premium", "1.2345", "2.3456")
     set_plan(tenant, "premium")

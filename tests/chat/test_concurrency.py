@@ -22,10 +22,12 @@ QUESTIONS = [
 ]
 
 
-def test_fifty_concurrent_queries_leave_exact_totals(app, client, tenant):
+def test_fifty_concurrent_queries_leave_exact_totals(fireworks):
+    client, tenant = fireworks(
+        rate_limit_public="1000/minute", rate_limit_public_per_ip="1000/minute"
+    )
+    app = client.app
     bot = make_ready_bot(tenant)
-    app.state.settings.rate_limit_public = "1000/minute"
-    app.state.settings.rate_limit_public_per_ip = "1000/minute"
     with serve(app) as base_url:
 
         def ask(i: int) -> int:

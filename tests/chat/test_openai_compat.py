@@ -17,23 +17,34 @@ def live(app, client, tenant):
         yield OpenAI(base_url=f"{base_url}/v1", api_key=bot["secret_key"], max_retries=0), bot
 
 
-def test_openai_client_gets_an_answer_with_usage(live, tenant):
+QUESTION = [
+    {"role": "system", "content": "ignored: the chatbot's own prompt governs"},
+    {"role": "user", "content": "How long do I have to return an item?"},
+]
+
+
+def test_openai_client_gets_an_answer(live, tenant):
     client, bot = live
-    completion = client.chat.completions.create(
-        model=bot["id"],
-        messages=[
-            {"role": "system", "content": "ignored: the chatbot's own prompt governs"},
-            {"role": "user", "content": "How long do I have to return an item?"},
-        ],
-    )
+    completion = client.chat.completions.create(model=bot["id"], messages=QUESTION)
     assert "30 days" in completion.choices[0].message.content
     assert completion.choices[0].finish_reason == "stop"
-    assert completion.usage.total_tokens == (
-        completion.usage.prompt_tokens + completion.usage.completion_tokens
-    )
-    assert completion.usage.prompt_tokens > 0
+    # the extractive answerer runs no LLM: nothing is billed
+    assert completion.usage.total_tokens == completion.usage.prompt_tokens == 0
+    assert tenant.get("/api/usage/summary").json()["queries"] == 1
+
+
+def test_openai_client_gets_the_llms_usage_billed(fireworks, fake_llm):
+    client, tenant = fireworks()
+    bot = make_ready_bot(tenant)
+    fake_llm.reply_with("Within 30 days.", input_tokens=321, output_tokens=4)
+    with serve(client.app) as base_url:
+        openai_client = OpenAI(base_url=f"{base_url}/v1", api_key=bot["secret_key"])
+        completion = openai_client.chat.completions.create(model=bot["id"], messages=QUESTION)
+    assert completion.choices[0].message.content == "Within 30 days."
+    usage = completion.usage
+    assert (usage.prompt_tokens, usage.completion_tokens, usage.total_tokens) == (321, 4, 325)
     summary = tenant.get("/api/usage/summary").json()
-    assert summary["tokens_used"] == completion.usage.total_tokens
+    assert summary["tokens_used"] == 325
 
 
 def test_openai_client_streams_with_usage(live):
@@ -51,7 +62,7 @@ def test_openai_client_streams_with_usage(live):
     chunks = list(stream)
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert "3.2 kg" in text
-    assert chunks[-1].usage is not None and chunks[-1].usage.total_tokens > 0
+    assert chunks[-1].usage is not None and chunks[-1].usage.total_tokens == 0
 
 
 def test_openai_client_errors_are_typed(live):

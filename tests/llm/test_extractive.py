@@ -99,14 +99,16 @@ def test_empty_context_answers_politely_that_nothing_was_found() -> None:
     assert answer("What pressure does the pump run at?", []) == NOT_FOUND
 
 
-def test_usage_and_identity() -> None:
+def test_no_llm_runs_so_no_tokens_are_billed() -> None:
     request = ask("What pressure does the pump run at?", [MANUAL])
+    provider = ExtractiveProvider(count_characters)
 
-    completion = ExtractiveProvider(count_characters).complete(request)
+    completion = provider.complete(request)
 
-    assert completion.usage.input_tokens == sum(len(m["content"]) for m in request.messages)
-    assert completion.usage.output_tokens == len(completion.text)
+    assert completion.text
+    assert (completion.usage.input_tokens, completion.usage.output_tokens) == (0, 0)
     assert (completion.model, completion.provider) == ("extractive", "extractive")
+    assert provider.billed is False
 
 
 def test_stream_yields_word_groups_that_join_to_the_text_then_the_completion() -> None:
