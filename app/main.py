@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 from fastapi.middleware.cors import CORSMiddleware
 
 from app.analytics.router import router as analytics_router
@@ -18,13 +17,17 @@ from app.chat.router import router as chat_router
 from app.chat.service import RagService
 from app.chatbots.router import router as chatbots_router
 from app.core.body_limit import BodyLimitMiddleware
-from app.core.config import Settings, get_settings
+from app.core.config import Settings, get_settings, warn_unset_public_base_url
 from app.core.database import make_engine, make_sessionmaker
 from app.core.errors import install_error_handlers
+from app.core.logging import configure_logging
+from app.core.metrics import metrics_response, observe_embedding_engine
+from app.core.middleware import RequestContextMiddleware
 from app.core.ratelimit import RateLimiter
 from app.customers.router import router as users_router
 from app.customers.router import signup_router
-from app.documents.jobs import build_runner
+from app.dashboard.router import router as dashboard_router
+from app.documents.jobs import build_runner, observe_queue_depth
 from app.documents.router import router as documents_router
 from app.health import router as health_router
 from app.widget.cors import ChatbotCORSMiddleware
@@ -33,6 +36,9 @@ from app.widget.router import router as widget_router
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    configure_logging(settings)
+    warn_unset_public_base_url(settings)
+    observe_embedding_engine()
     engine = make_engine(settings.database_url)
 
     @asynccontextmanager
@@ -70,7 +76,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_bytes=settings.max_request_kb * 1024,
         max_upload_bytes=settings.max_upload_bytes,
     )
+    # outermost: the request id and the timing cover everything inside
+    app.add_middleware(RequestContextMiddleware, settings=settings)
     install_error_handlers(app)
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        observe_queue_depth(app.state.sessionmaker)
+        return metrics_response()
+
     for router in (
         health_router,
         signup_router,
@@ -84,9 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         billing_router,
         analytics_router,
         widget_router,
+        dashboard_router,
     ):
         app.include_router(router)
     return app
-
-
-logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -14,7 +14,9 @@ def test_validation_error_names_field_and_reason(client):
 def test_unknown_route_and_method_use_the_error_shape(client):
     r = client.get("/nope")
     assert r.status_code == 404
-    assert r.json() == {"error": {"code": "not_found", "message": "Not Found"}}
+    body = r.json()
+    assert body["error"].pop("request_id") == r.headers["x-request-id"]
+    assert body == {"error": {"code": "not_found", "message": "Not Found"}}
     r = client.put("/health")
     assert r.status_code == 405
     assert r.json()["error"]["code"] == "method_not_allowed"
@@ -44,7 +46,9 @@ def test_unexpected_error_hides_the_stack_trace(app):
     with TestClient(app, raise_server_exceptions=False) as c:
         r = c.get("/boom")
     assert r.status_code == 500
-    assert r.json() == {"error": {"code": "internal_error", "message": "Internal server error"}}
+    body = r.json()
+    assert body["error"].pop("request_id") == r.headers["x-request-id"]
+    assert body == {"error": {"code": "internal_error", "message": "Internal server error"}}
     assert "secret internals" not in r.text
 
 
