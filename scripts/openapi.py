@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
-from app.core.config import Settings
-from app.main import create_app
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from app.core.config import Settings  # noqa: E402
+from app.main import create_app  # noqa: E402
 
 
 def main() -> None:
