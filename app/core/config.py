@@ -98,9 +98,6 @@ class Settings(BaseSettings):
     login_failures_per_ip: str = "50/15minutes"
     # request bodies of every route but uploads; 413 beyond, before anything is parsed
     max_request_kb: int = 1024
-    # addresses of reverse proxies whose X-Forwarded-For is believed (comma-separated); none
-    # by default, so a client cannot pick the address its rate limits are counted under
-    trusted_proxies: str = ""
 
     @field_validator("log_level", mode="before")
     @classmethod
