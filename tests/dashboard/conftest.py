@@ -8,6 +8,7 @@ screenshots at desktop and phone size in test-artifacts/dashboard/.
 
 from __future__ import annotations
 
+import gc
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,13 +20,28 @@ from app.dashboard.router import DIST
 from tests.conftest import ROOT, Tenant
 from tests.widget import conftest as widget
 
-# the widget tests' fixtures: the live API on localhost, customers' sites, headless Chromium
-live_api, site_factory, browser = widget.live_api, widget.site_factory, widget.browser
+# the widget tests' fixtures: the live API on localhost and customers' websites
+live_api, site_factory = widget.live_api, widget.site_factory
 
 AXE = ROOT / "app" / "dashboard" / "web" / "node_modules" / "axe-core" / "axe.min.js"
 DESKTOP = {"width": 1280, "height": 860}
 PHONE = {"width": 390, "height": 844}
 SHOTS = widget.ARTIFACTS / "dashboard"
+
+
+@pytest.fixture(scope="package")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium for these tests, closed when they are done.
+
+    Playwright's sync API allows one instance per thread, and the widget tests keep theirs for
+    the whole session: reuse it when those ran first; otherwise start one and stop it before
+    they start (this package's tests run before tests/widget in the default order).
+    """
+    running = [o for o in gc.get_objects() if isinstance(o, Browser) and o.is_connected()]
+    if running:
+        yield running[0]
+    else:
+        yield from widget.browser.__wrapped__()
 
 
 @pytest.fixture(scope="session", autouse=True)
