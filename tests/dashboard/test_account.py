@@ -77,6 +77,12 @@ def test_team_owner_adds_and_removes_people(dashboard, live_api):
     expect(people.get_by_role("listitem", name=owner.email)).to_contain_text("(you)")
     expect(page.get_by_role("button", name=f"Remove {owner.email}")).to_have_count(0)
 
+    dashboard.allow_console("status of 422")
+    page.get_by_label("Email").fill("ann@acme")
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Add person").click()
+    expect(page.get_by_role("alert")).to_have_text("Email is not a valid email address.")
+
     for email, role in (("ann@acme.example", "Admin"), ("bob@acme.example", "Member")):
         page.get_by_label("Email").fill(email)
         page.get_by_label("Password").fill("correct horse battery")

@@ -87,3 +87,15 @@ def test_token_refused_by_the_server_ends_the_session(dashboard, live_api):
 
     expect(page).to_have_url(re.compile(r"/signin$"))
     expect(page.get_by_role("status")).to_contain_text("Your session has expired")
+
+
+def test_signing_up_with_a_taken_email_says_so(dashboard, live_api):
+    dashboard.allow_console("status of 409")
+    page = dashboard.open("/dashboard/signup")
+    page.get_by_label("Company name").fill("Copycat")
+    page.get_by_label("Work email").fill(live_api.owner.email)
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Create account").click()
+
+    expect(page.get_by_role("alert")).to_contain_text("already")
+    expect(page).to_have_url(re.compile("/signup$"))

@@ -78,14 +78,32 @@ const STATUS_WORDS: Record<number, string> = {
   504: "The language model took too long to answer. Try again.",
 };
 
+// pydantic's wording, said the way a customer would
+const PHRASES: [RegExp, string][] = [
+  [/^String should have at least (\d+) characters?$/, "must be at least $1 characters long"],
+  [/^String should have at most (\d+) characters?$/, "must be at most $1 characters long"],
+  [/^Input should be (?:less than or equal to|at most) (.+)$/, "must be at most $1"],
+  [/^Input should be (?:greater than or equal to|at least) (.+)$/, "must be at least $1"],
+  [/^value is not a valid email address.*$/, "is not a valid email address"],
+  [/^Field required$/, "is required"],
+  [/^Value error, /, ""],
+];
+
+function explainField(detail: ErrorDetail): string {
+  let text = detail.message ?? "is not valid";
+  for (const [pattern, replacement] of PHRASES) text = text.replace(pattern, replacement);
+  const name = (detail.field ?? "").split(".").pop()!.replace(/_/g, " ");
+  if (!name) return `${text}.`;
+  const field = name[0].toUpperCase() + name.slice(1);
+  return /^(must|is) /.test(text) ? `${field} ${text}.` : `${field}: ${text}.`;
+}
+
 /** Builds an ApiError from a failed response and its (possibly parsed) body. */
 export function toApiError(response: Response, body: unknown): ApiError {
   const err = (body as { error?: { code?: string; message?: string; details?: unknown } })?.error;
   const details = Array.isArray(err?.details) ? (err.details as ErrorDetail[]) : [];
   let message = err?.message || STATUS_WORDS[response.status] || `Request failed (${response.status}).`;
-  if (err?.code === "validation_error" && details.length) {
-    message = details.map((d) => (d.field ? `${d.field}: ${d.message}` : d.message)).join(" · ");
-  }
+  if (err?.code === "validation_error" && details.length) message = details.map(explainField).join(" ");
   const signingIn = /\/auth\/(login|register|token)$/.test(new URL(response.url, location.href).pathname);
   if (response.status === 401 && !signingIn) unauthorized();
   return new ApiError(message, response.status, err?.code || "error", details);
