@@ -9,11 +9,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Header, Query, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from app.chatbots.models import ApiKey, Chatbot
-from app.chatbots.origins import origin_allowed
+from app.chatbots.origins import visitor_allowed
 from app.chatbots.repository import ApiKeyRepository
 from app.core.database import DB
 from app.core.errors import Forbidden, NotFound, Unauthorized
@@ -91,9 +91,9 @@ def _rate_limit(request: Request, key: ApiKey) -> None:
         )
 
 
-def check_widget_origin(request: Request, chatbot: Chatbot) -> None:
+def check_widget_origin(request: Request, chatbot: Chatbot, visitor_token: str | None) -> None:
     origin = request.headers.get("origin")
-    if not origin_allowed(chatbot, origin, request.app.state.settings):
+    if not visitor_allowed(chatbot, origin, visitor_token, request.app.state.settings):
         raise Forbidden(
             f"This chatbot's widget key only works on its allowed websites, and "
             f"{origin or 'a request without an Origin'} is not one of them. "
@@ -106,14 +106,27 @@ def _caller(key: ApiKey, publishable: str | None = None) -> KeyCaller:
     return KeyCaller(subject, key.chatbot, publishable)
 
 
+VisitorToken = Annotated[
+    str | None,
+    Header(
+        alias="X-Visitor-Token",
+        description="On the API's own widget pages (preview, iframe): the token they were "
+        "served with",
+    ),
+]
+
+
 def chatbot_key(
-    chatbot_id: uuid.UUID, request: Request, key: Annotated[ApiKey, Depends(presented_key)]
+    chatbot_id: uuid.UUID,
+    request: Request,
+    key: Annotated[ApiKey, Depends(presented_key)],
+    visitor_token: VisitorToken = None,
 ) -> KeyCaller:
     """The path's chatbot, asked with its secret key, or its widget key from an allowed origin."""
     if key.chatbot_id != chatbot_id:
         raise NotFound("Chatbot not found")
     if key.kind == "widget":
-        check_widget_origin(request, key.chatbot)
+        check_widget_origin(request, key.chatbot, visitor_token)
     _rate_limit(request, key)
     return _caller(key)
 

@@ -1,9 +1,10 @@
 """Where a chatbot's widget key works: the websites in its `allowed_origins`.
 
 Widget keys are publishable: they sit in customers' pages next to the chatbot id. What keeps them
-from working everywhere is the browser's `Origin`, checked against that list. The API's own origin
-(`PUBLIC_BASE_URL`) counts as allowed too, because the preview page and the iframe variant are
-served from it; the iframe page itself may only be framed by the allowed origins.
+from working everywhere is the browser's `Origin`, checked against that list. The API's own pages
+(the preview page and the iframe variant) are not in any list: the page carries a short-lived
+visitor token for its one chatbot, minted when the page is served, and the widget sends it along
+(`visitor_allowed`). The widget key alone never works from the API's own origin.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from urllib.parse import urlsplit
 
 from app.chatbots.models import Chatbot
 from app.core.config import Settings
+from app.core.security import visitor_token_chatbot
 
 
 def origin_of(url: str | None) -> str | None:
@@ -24,11 +26,19 @@ def origin_of(url: str | None) -> str | None:
     return f"{parts.scheme}://{parts.netloc.lower()}"
 
 
-def origin_allowed(chatbot: Chatbot, origin: str | None, settings: Settings) -> bool:
-    """Whether a browser page on `origin` may use this chatbot's widget key."""
+def origin_allowed(chatbot: Chatbot, origin: str | None) -> bool:
+    """Whether a page on `origin` is one of the chatbot's websites."""
     origin = origin_of(origin)
-    if origin is None:
+    return origin is not None and origin in (chatbot.allowed_origins or [])
+
+
+def visitor_allowed(
+    chatbot: Chatbot, origin: str | None, visitor_token: str | None, settings: Settings
+) -> bool:
+    """Whether a page may use this chatbot's widget key: a page on one of its websites, or one of
+    the API's own pages for this chatbot, holding the visitor token it was served with."""
+    if origin_allowed(chatbot, origin):
+        return True
+    if not visitor_token or origin_of(origin) != origin_of(settings.public_base_url):
         return False
-    return origin in (chatbot.allowed_origins or []) or origin == origin_of(
-        settings.public_base_url
-    )
+    return visitor_token_chatbot(visitor_token, secret=settings.secret_key) == chatbot.id

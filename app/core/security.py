@@ -15,6 +15,8 @@ from passlib.context import CryptContext
 from app.core.errors import Unauthorized
 
 ALGORITHM = "HS256"
+# a token without an expiry would be valid forever: refuse it
+REQUIRED_CLAIMS = {"require_exp": True, "require_iat": True}
 _pwd = CryptContext(schemes=["argon2"], deprecated="auto")
 
 
@@ -60,6 +62,35 @@ def decode_access_token(token: str, *, secret: str) -> TokenClaims:
         return TokenClaims(uuid.UUID(claims["sub"]), uuid.UUID(claims["cid"]))
     except (JWTError, KeyError, ValueError) as exc:
         raise Unauthorized("Invalid or expired token") from exc
+
+
+VISITOR_TOKEN_MINUTES = 60
+
+
+def create_visitor_token(*, chatbot_id: uuid.UUID, secret: str) -> str:
+    """A short-lived token for the API's own widget pages (preview, iframe) of one chatbot."""
+    now = datetime.now(UTC)
+    claims = {
+        "sub": str(chatbot_id),
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(minutes=VISITOR_TOKEN_MINUTES)).timestamp()),
+        "typ": "visitor",
+    }
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def visitor_token_chatbot(token: str, *, secret: str) -> uuid.UUID | None:
+    """The chatbot a valid, unexpired visitor token was minted for; None for any other token."""
+    try:
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            options={"require_exp": True, "require_iat": True},
+        )
+        return uuid.UUID(claims["sub"]) if claims.get("typ") == "visitor" else None
+    except (JWTError, KeyError, ValueError):
+        return None
 
 
 # API keys are 256-bit random strings, so a fast hash is as strong as a slow one here;

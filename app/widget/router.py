@@ -60,7 +60,8 @@ def widget_config(chatbot_id: uuid.UUID, visitor: WidgetKey, request: Request, r
     response.headers.update(
         {"Access-Control-Allow-Origin": "*", "Cache-Control": "no-cache", "Vary": "Origin"}
     )
-    return service.widget_config(visitor.chatbot, origin, request.app.state.settings)
+    token = request.headers.get("x-visitor-token")
+    return service.widget_config(visitor.chatbot, origin, request.app.state.settings, token)
 
 
 @router.get("/widget/frame/{chatbot_id}", response_class=HTMLResponse)

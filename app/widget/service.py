@@ -13,9 +13,10 @@ from html import escape
 from pathlib import Path
 
 from app.chatbots.models import Chatbot
-from app.chatbots.origins import origin_allowed, origin_of
+from app.chatbots.origins import origin_of, visitor_allowed
 from app.core.config import Settings
 from app.core.errors import Conflict
+from app.core.security import create_visitor_token
 from app.widget.schemas import SnippetOut, WidgetConfig
 
 WIDGET_JS = (Path(__file__).parent / "static" / "widget.js").read_bytes()
@@ -32,7 +33,9 @@ def base_url(settings: Settings) -> str:
     return settings.public_base_url.rstrip("/")
 
 
-def widget_config(chatbot: Chatbot, origin: str | None, settings: Settings) -> WidgetConfig:
+def widget_config(
+    chatbot: Chatbot, origin: str | None, settings: Settings, visitor_token: str | None = None
+) -> WidgetConfig:
     options = (chatbot.settings or {}).get("widget") or {}
     return WidgetConfig(
         chatbot_id=chatbot.id,
@@ -42,7 +45,7 @@ def widget_config(chatbot: Chatbot, origin: str | None, settings: Settings) -> W
         accent_color=options.get("accent_color") or DEFAULT_ACCENT,
         position=options.get("position") or "bottom-right",
         origin=origin_of(origin),
-        origin_allowed=origin_allowed(chatbot, origin, settings),
+        origin_allowed=visitor_allowed(chatbot, origin, visitor_token, settings),
     )
 
 
@@ -62,8 +65,13 @@ def script_url(settings: Settings) -> str:
     return f"{base_url(settings)}/widget.js?v={WIDGET_VERSION}"
 
 
-def script_tag(settings: Settings, chatbot_id: uuid.UUID, key: str, *, mode: str = "") -> str:
+def script_tag(
+    settings: Settings, chatbot_id: uuid.UUID, key: str, *, mode: str = "", visitor: bool = False
+) -> str:
     extra = f' data-mode="{escape(mode)}"' if mode else ""
+    if visitor:  # one of the API's own pages: it may use the key only with this token
+        token = create_visitor_token(chatbot_id=chatbot_id, secret=settings.secret_key)
+        extra += f' data-visitor-token="{escape(token)}"'
     return (
         f'<script async src="{escape(script_url(settings))}" '
         f'data-chatbot-id="{chatbot_id}" data-widget-key="{escape(key)}"{extra}></script>'
@@ -104,7 +112,7 @@ def frame_page(settings: Settings, chatbot: Chatbot, key: str) -> str:
     return _page(
         widget_config(chatbot, None, settings).title,
         "<style>html,body{margin:0;height:100%}</style>",
-        script_tag(settings, chatbot.id, key, mode="inline"),
+        script_tag(settings, chatbot.id, key, mode="inline", visitor=True),
     )
 
 
@@ -114,6 +122,7 @@ def frame_ancestors(chatbot: Chatbot) -> str:
 
 def demo_page(settings: Settings, chatbot: Chatbot, key: str) -> str:
     tag = script_tag(settings, chatbot.id, key)
+    live = script_tag(settings, chatbot.id, key, visitor=True)
     return _page(
         f"Widget preview: {chatbot.name}",
         "<style>body{font:16px/1.5 system-ui,sans-serif;max-width:44rem;margin:3rem auto;"
@@ -125,5 +134,5 @@ def demo_page(settings: Settings, chatbot: Chatbot, key: str) -> str:
         "like any other.</p>"
         "<p>To add it to your website, paste this line before <code>&lt;/body&gt;</code>, and list "
         "the site under the chatbot's <code>allowed_origins</code>:</p>"
-        f"<pre><code>{escape(tag)}</code></pre>{tag}",
+        f"<pre><code>{escape(tag)}</code></pre>{live}",
     )

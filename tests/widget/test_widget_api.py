@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
+import time
 
 import pytest
 from sqlalchemy import update
@@ -23,8 +25,16 @@ def bot(tenant) -> dict:
     return tenant.create_chatbot(name="Shop help", allowed_origins=[SHOP])
 
 
-def ask(client, bot, *, origin: str | None = SHOP, key: str | None = None, **body):
-    headers = {"X-API-Key": key or bot["widget_key"]}
+def ask(
+    client,
+    bot,
+    *,
+    origin: str | None = SHOP,
+    key: str | None = None,
+    headers: dict | None = None,
+    **body,
+):
+    headers = {"X-API-Key": key or bot["widget_key"], **(headers or {})}
     if origin:
         headers["Origin"] = origin
     body.setdefault("question", "How long do I have to return an item?")
@@ -240,10 +250,61 @@ def test_patch_of_allowed_origins_applies_to_the_next_request(tenant, client, bo
     assert ask(client, bot, origin=ELSEWHERE).status_code == 403
 
 
-def test_the_apis_own_pages_may_use_the_widget_key(client, bot, settings):
+def _visitor_token(page_html: str) -> str:
+    match = re.search(r'data-visitor-token="([^"]+)"', page_html)
+    assert match, "the page carries no visitor token"
+    return match.group(1)
+
+
+def test_widget_key_alone_does_not_work_from_the_apis_own_origin(client, bot, settings):
+    """The API's origin is in no chatbot's list: a widget key from it once worked for every
+    chatbot, whatever its allowed origins."""
     r = ask(client, bot, origin=settings.public_base_url)
 
+    assert r.status_code == 403, r.text
+
+
+@pytest.mark.parametrize("page", ["demo", "frame"])
+def test_the_apis_own_pages_answer_with_the_visitor_token_they_were_served(
+    client, tenant, bot, settings, page
+):
+    html = client.get(f"/widget/{page}/{bot['id']}", params={"key": bot["widget_key"]}).text
+    token = _visitor_token(html)
+    headers = {"X-Visitor-Token": token}
+
+    r = ask(client, bot, origin=settings.public_base_url, headers=headers)
     assert r.status_code == 200, r.text
+    config = client.get(
+        f"/widget/config/{bot['id']}",
+        params={"key": bot["widget_key"]},
+        headers={"Origin": settings.public_base_url, **headers},
+    ).json()
+    assert config["origin_allowed"] is True
+    # the token is for the API's own pages: from another site it opens nothing
+    assert ask(client, bot, origin=ELSEWHERE, headers=headers).status_code == 403
+    # nor for another chatbot of the same customer
+    other = tenant.create_chatbot(name="Other bot", allowed_origins=[SHOP])
+    r = ask(client, other, origin=settings.public_base_url, headers=headers)
+    assert r.status_code == 403
+
+
+def test_an_expired_or_forged_visitor_token_is_refused(client, bot, settings):
+    from jose import jwt
+
+    now = int(time.time())
+    expired = jwt.encode(
+        {"sub": bot["id"], "typ": "visitor", "iat": now - 7200, "exp": now - 3600},
+        settings.secret_key,
+        algorithm="HS256",
+    )
+    forged = jwt.encode(
+        {"sub": bot["id"], "typ": "visitor", "iat": now, "exp": now + 3600},
+        "not-the-secret",
+        algorithm="HS256",
+    )
+    for token in (expired, forged, "garbage"):
+        r = ask(client, bot, origin=settings.public_base_url, headers={"X-Visitor-Token": token})
+        assert r.status_code == 403, token
 
 
 def test_widget_visitor_messages_are_stored_and_billed(tenant, client, bot):
@@ -258,8 +319,10 @@ def test_widget_visitor_messages_are_stored_and_billed(tenant, client, bot):
     assert session["channel"] == "widget" and session["user_id"] is None
     messages = tenant.get(f"/api/sessions/{session['id']}/messages").json()
     assert [m["role"] for m in messages] == ["user", "assistant"]
-    assert messages[1]["input_tokens"] > 0 and messages[1]["output_tokens"] > 0
-    assert tenant.get("/api/usage/summary").json()["tokens_used"] > 0
+    # recorded as every door's questions are; the extractive answerer bills no tokens
+    assert messages[1]["provider"] == "extractive"
+    summary = tenant.get("/api/usage/summary").json()
+    assert summary["queries"] == 1 and summary["tokens_used"] == 0
 
 
 def test_widget_visitors_have_a_tighter_rate_limit(app_with):

@@ -5,11 +5,13 @@
 (() => {
   "use strict";
   const script = document.currentScript;
-  const { chatbotId, widgetKey, mode } = (script && script.dataset) || {};
+  const { chatbotId, widgetKey, mode, visitorToken } = (script && script.dataset) || {};
   if (!chatbotId || !widgetKey) return;
   const api = new URL(script.src).origin;
   const inline = mode === "inline";
   const storeKey = "ragchat:" + chatbotId;
+  // only the API's own preview and iframe pages carry a visitor token; customers' sites need none
+  const visitor = visitorToken ? { "X-Visitor-Token": visitorToken } : {};
   const KEEP = 50; // messages kept in localStorage
   const TEXT = {
     refused: "This chat isn't enabled on this website.",
@@ -204,7 +206,12 @@ input { flex: 1; min-width: 0; padding: 10px 12px; border: 1px solid #d1d5db; bo
     return fetch(`${api}/api/public/${chatbotId}/query`, {
       method: "POST",
       credentials: "omit",
-      headers: { "Content-Type": "application/json", "X-API-Key": widgetKey, Accept: "text/event-stream" },
+      headers: {
+        "Content-Type": "application/json",
+        "X-API-Key": widgetKey,
+        Accept: "text/event-stream",
+        ...visitor,
+      },
       body: JSON.stringify({ question, session_id: state.session_id || undefined, stream: true }),
     });
   }
@@ -311,7 +318,10 @@ input { flex: 1; min-width: 0; padding: 10px 12px; border: 1px solid #d1d5db; bo
   if (document.body) mount();
   else document.addEventListener("DOMContentLoaded", mount);
 
-  fetch(`${api}/widget/config/${chatbotId}?key=${encodeURIComponent(widgetKey)}`, { credentials: "omit" })
+  fetch(`${api}/widget/config/${chatbotId}?key=${encodeURIComponent(widgetKey)}`, {
+    credentials: "omit",
+    headers: visitor,
+  })
     .then(async (r) => {
       if (r.ok) return applyConfig(await r.json());
       const body = await r.json().catch(() => null);
