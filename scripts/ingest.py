@@ -24,9 +24,9 @@ from app.chatbots.repository import ChatbotRepository  # noqa: E402
 from app.core.config import get_settings  # noqa: E402
 from app.core.database import make_engine, make_sessionmaker, session_scope  # noqa: E402
 from app.core.errors import AppError  # noqa: E402
+from app.core.subjects import OperatorSubject  # noqa: E402
 from app.documents import service  # noqa: E402
 from app.documents.jobs import process_document  # noqa: E402
-from app.core.subjects import OperatorSubject  # noqa: E402
 
 
 class _NoQueue:
@@ -63,7 +63,9 @@ def main() -> int:
             incoming = service.IncomingFile(path.name, path.read_bytes())
             try:
                 with session_scope(factory) as db:
-                    [accepted] = service.upload(db, settings, _NoQueue(), subject, chatbot, [incoming])
+                    [accepted] = service.upload(
+                        db, settings, _NoQueue(), subject, chatbot, [incoming]
+                    )
             except AppError as exc:
                 outcomes["rejected"].append(f"{path}: {exc.message}")
                 continue
