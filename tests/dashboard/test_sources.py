@@ -3,6 +3,8 @@ live until ready; a bad file shows the server's reason; delete and reindex."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -114,3 +116,23 @@ def test_member_sees_documents_without_upload_or_delete(dashboard, live_api):
     expect(page.get_by_text("Only owners and admins can add or remove documents.")).to_be_visible()
     for name in ("Choose files", "Delete policy.txt", "Reindex policy.txt", "Reindex all"):
         expect(page.get_by_role("button", name=name)).to_have_count(0)
+
+
+def test_progress_of_a_long_document_updates_live(dashboard, live_api):
+    owner = live_api.owner
+    bot = owner.create_chatbot(name="Shop help", settings={"chunk_size": 100, "chunk_overlap": 0})
+    long_text = "\n\n".join(
+        f"Article {n}: the teapot model T{n} holds {n % 7 + 1} cups and ships in {n % 5 + 2} days."
+        for n in range(120)
+    )
+    page = dashboard.open(f"/dashboard/chatbots/{bot['id']}/sources", tenant=owner)
+
+    page.get_by_label("Files to upload").set_input_files(
+        [{"name": "catalogue.txt", "mimeType": "text/plain", "buffer": long_text.encode()}]
+    )
+
+    row = documents(page).get_by_role("listitem", name="catalogue.txt")
+    expect(row).to_contain_text(re.compile(r"\d+ / \d+ passages"), timeout=READY_TIMEOUT)
+    expect(row.get_by_role("progressbar", name="Processing catalogue.txt")).to_be_visible()
+    expect(row.get_by_text("Ready", exact=True)).to_be_visible(timeout=READY_TIMEOUT)
+    expect(row).to_contain_text("120 passages")
