@@ -35,6 +35,7 @@ export function BarChart({
           {formatNumber(total)} {unit}
         </span>
       </figcaption>
+      {total === 0 && <p className="chart-empty">Nothing in this period yet.</p>}
       <svg viewBox={`0 0 ${width} ${HEIGHT + 18}`} preserveAspectRatio="none" role="img" aria-label={label}>
         <line x1={0} x2={width} y1={HEIGHT} y2={HEIGHT} className="chart-axis" />
         {bars.map((bar, i) => {
