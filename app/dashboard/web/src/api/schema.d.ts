@@ -457,7 +457,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Login */
+        /**
+         * Login
+         * @description Sign in; too many failed attempts for one account or from one address answer 429.
+         */
         post: operations["login_auth_login_post"];
         delete?: never;
         options?: never;
@@ -1263,7 +1266,10 @@ export interface components {
         };
         /** QueryIn */
         QueryIn: {
-            /** Question */
+            /**
+             * Question
+             * @description At most 4000 characters and 1024 tokens
+             */
             question: string;
             /**
              * Session Id
@@ -2267,7 +2273,10 @@ export interface operations {
     post_feedback_api_public__chatbot_id__feedback_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description On the API's own widget pages (preview, iframe): the token they were served with */
+                "X-Visitor-Token"?: string | null;
+            };
             path: {
                 chatbot_id: string;
             };
@@ -2302,7 +2311,10 @@ export interface operations {
     public_query_api_public__chatbot_id__query_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description On the API's own widget pages (preview, iframe): the token they were served with */
+                "X-Visitor-Token"?: string | null;
+            };
             path: {
                 chatbot_id: string;
             };

@@ -22,7 +22,7 @@ export function Embed() {
   function check(e: FormEvent) {
     e.preventDefault();
     const origin = originOf(site);
-    setChecked({ origin, allowed: origin !== null && (bot.allowed_origins.includes(origin) || origin === location.origin) });
+    setChecked({ origin, allowed: origin !== null && bot.allowed_origins.includes(origin) });
   }
 
   const allow = useAction(async (origin: string) => {
