@@ -1,7 +1,7 @@
 import { useEffect, useState } from "react";
 import { Navigate, NavLink, Outlet, useLocation } from "react-router";
 import { useAuth } from "./auth";
-import { Loading } from "./ui";
+import { Brand, Loading } from "./ui";
 
 export function RequireAuth() {
   const { me, checking } = useAuth();
@@ -31,12 +31,7 @@ export function AppLayout() {
         Skip to content
       </a>
       <header className="topbar">
-        <span className="brand">
-          <span className="brand-mark" aria-hidden="true">
-            ◆
-          </span>{" "}
-          RAG Chatbots
-        </span>
+        <Brand />
         <button
           type="button"
           className="btn btn-ghost menu-button"
@@ -48,12 +43,7 @@ export function AppLayout() {
         </button>
       </header>
       <nav id="sidebar" className={`sidebar ${menuOpen ? "open" : ""}`} aria-label="Main">
-        <span className="brand sidebar-brand">
-          <span className="brand-mark" aria-hidden="true">
-            ◆
-          </span>{" "}
-          RAG Chatbots
-        </span>
+        <Brand className="sidebar-brand" />
         <p className="account" title={me.customer.name}>
           {me.customer.name}
         </p>

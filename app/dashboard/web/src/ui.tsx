@@ -282,3 +282,14 @@ export function TableWrap({ label, children }: { label: string; children: ReactN
     </div>
   );
 }
+
+export function Brand({ className = "" }: { className?: string }) {
+  return (
+    <span className={`brand ${className}`}>
+      <span className="brand-mark" aria-hidden="true">
+        ◆
+      </span>{" "}
+      RAG Chatbots
+    </span>
+  );
+}

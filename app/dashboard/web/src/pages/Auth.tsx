@@ -1,21 +1,17 @@
 import { useState } from "react";
 import type { FormEvent, ReactNode } from "react";
 import { Link, Navigate, useLocation } from "react-router";
-import { errorMessage } from "../api/client";
 import { useAuth } from "../auth";
-import { useTitle } from "../lib/hooks";
-import { Button, ErrorNote, Field, Note } from "../ui";
+import { useAction, useTitle } from "../lib/hooks";
+import { Brand, Button, ErrorNote, Field, Note } from "../ui";
 
 function AuthPage({ title, children, footer }: { title: string; children: ReactNode; footer: ReactNode }) {
   useTitle(title);
   return (
     <main className="auth-screen">
       <div className="auth-card">
-        <p className="brand">
-          <span className="brand-mark" aria-hidden="true">
-            ◆
-          </span>{" "}
-          RAG Chatbots
+        <p>
+          <Brand />
         </p>
         <h1>{title}</h1>
         {children}
@@ -35,20 +31,12 @@ export function SignIn() {
   const target = useAfterSignIn();
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { run, busy, error } = useAction(() => signIn(email, password));
   if (me) return <Navigate to={target} replace />;
 
-  async function submit(e: FormEvent) {
+  function submit(e: FormEvent) {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await signIn(email, password);
-    } catch (err) {
-      setError(errorMessage(err));
-      setBusy(false);
-    }
+    void run();
   }
 
   return (
@@ -85,20 +73,12 @@ export function SignUp() {
   const [company, setCompany] = useState("");
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { run, busy, error } = useAction(() => signUp(email, password, company));
   if (me) return <Navigate to="/chatbots" replace />;
 
-  async function submit(e: FormEvent) {
+  function submit(e: FormEvent) {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await signUp(email, password, company);
-    } catch (err) {
-      setError(errorMessage(err));
-      setBusy(false);
-    }
+    void run();
   }
 
   return (

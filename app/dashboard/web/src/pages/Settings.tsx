@@ -9,8 +9,17 @@ import { useBot } from "./ChatbotLayout";
 
 const DEFAULT_GREETING = "Hi! Ask me a question and I'll answer from our documents.";
 const DEFAULT_ACCENT = "#2563eb";
-const NUMBERS = ["temperature", "max_tokens", "top_k", "score_threshold", "chunk_size", "chunk_overlap"] as const;
-type NumberField = (typeof NUMBERS)[number];
+// The numeric settings, with the bounds the API enforces (ChatbotSettings).
+const NUMBER_FIELDS = {
+  temperature: { label: "Temperature", min: 0, max: 2, step: 0.1, hint: "0 is precise, 2 is creative." },
+  max_tokens: { label: "Max answer tokens", min: 1, max: 8192 },
+  top_k: { label: "Passages per answer", min: 1, max: 50, hint: "Top-k: how many passages the model reads." },
+  score_threshold: { label: "Score threshold", min: 0, max: 1, step: 0.01, hint: "Passages scoring below it are ignored." },
+  chunk_size: { label: "Chunk size", min: 100, max: 8000, hint: "Characters per passage." },
+  chunk_overlap: { label: "Chunk overlap", min: 0, max: 2000 },
+} as const;
+type NumberField = keyof typeof NUMBER_FIELDS;
+const NUMBERS = Object.keys(NUMBER_FIELDS) as NumberField[];
 
 interface Form {
   name: string;
@@ -75,6 +84,19 @@ export function Settings() {
     setForm((f) => ({ ...f, [key]: value }));
   };
   const setNumber = (key: NumberField, value: string) => change("numbers", { ...form.numbers, [key]: value });
+  const numberField = (key: NumberField) => {
+    const { label, ...bounds } = NUMBER_FIELDS[key];
+    return (
+      <Field
+        label={label}
+        type="number"
+        placeholder={key === "score_threshold" ? "Default (0.80)" : "Default"}
+        {...bounds}
+        value={form.numbers[key]}
+        onChange={(e) => setNumber(key, e.target.value)}
+      />
+    );
+  };
 
   const look: WidgetLook = useMemo(
     () => ({
@@ -183,72 +205,18 @@ export function Settings() {
                 value={form.llm_model}
                 onChange={(e) => change("llm_model", e.target.value)}
               />
-              <Field
-                label="Temperature"
-                type="number"
-                min={0}
-                max={2}
-                step={0.1}
-                placeholder="Default"
-                hint="0 is precise, 2 is creative."
-                value={form.numbers.temperature}
-                onChange={(e) => setNumber("temperature", e.target.value)}
-              />
-              <Field
-                label="Max answer tokens"
-                type="number"
-                min={1}
-                max={8192}
-                placeholder="Default"
-                value={form.numbers.max_tokens}
-                onChange={(e) => setNumber("max_tokens", e.target.value)}
-              />
+              {numberField("temperature")}
+              {numberField("max_tokens")}
             </div>
           </div>
         </section>
         <section className="card">
           <h2>Retrieval and chunking</h2>
           <div className="grid-3">
-            <Field
-              label="Passages per answer"
-              type="number"
-              min={1}
-              max={50}
-              placeholder="Default"
-              hint="Top-k: how many passages the model reads."
-              value={form.numbers.top_k}
-              onChange={(e) => setNumber("top_k", e.target.value)}
-            />
-            <Field
-              label="Score threshold"
-              type="number"
-              min={0}
-              max={1}
-              step={0.01}
-              placeholder="Default (0.80)"
-              hint="Passages scoring below it are ignored."
-              value={form.numbers.score_threshold}
-              onChange={(e) => setNumber("score_threshold", e.target.value)}
-            />
-            <Field
-              label="Chunk size"
-              type="number"
-              min={100}
-              max={8000}
-              placeholder="Default"
-              hint="Characters per passage."
-              value={form.numbers.chunk_size}
-              onChange={(e) => setNumber("chunk_size", e.target.value)}
-            />
-            <Field
-              label="Chunk overlap"
-              type="number"
-              min={0}
-              max={2000}
-              placeholder="Default"
-              value={form.numbers.chunk_overlap}
-              onChange={(e) => setNumber("chunk_overlap", e.target.value)}
-            />
+            {numberField("top_k")}
+            {numberField("score_threshold")}
+            {numberField("chunk_size")}
+            {numberField("chunk_overlap")}
           </div>
           <p className="hint">Chunking applies to documents uploaded or reindexed after saving.</p>
         </section>
