@@ -32,7 +32,7 @@ from app.documents.jobs import process_document  # noqa: E402
 class _NoQueue:
     """Documents are processed right here, so nothing is enqueued."""
 
-    def enqueue(self, document_id: uuid.UUID) -> None:
+    def enqueue(self, document_id: uuid.UUID, customer_id: uuid.UUID) -> None:
         pass
 
 

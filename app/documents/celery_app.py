@@ -23,7 +23,7 @@ import app.models  # noqa: F401 - registers every mapper before the first query
 from app.core.config import get_settings
 from app.core.database import make_engine, make_sessionmaker
 from app.core.metrics import observe_embedding_engine
-from app.documents.jobs import INGEST_QUEUE, INGEST_TASK, process_document
+from app.documents.jobs import BROKER_PRIORITIES, INGEST_QUEUE, INGEST_TASK, process_document
 
 settings = get_settings()
 celery_app = Celery("ingestion", broker=settings.celery_broker_url)
@@ -33,7 +33,10 @@ celery_app.conf.update(
     worker_prefetch_multiplier=1,
     task_ignore_result=True,
     broker_connection_retry_on_startup=True,
-    broker_transport_options={"visibility_timeout": settings.celery_visibility_timeout},
+    broker_transport_options={
+        "visibility_timeout": settings.celery_visibility_timeout,
+        **BROKER_PRIORITIES,
+    },
     task_default_queue=INGEST_QUEUE,
 )
 observe_embedding_engine()

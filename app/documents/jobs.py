@@ -15,7 +15,6 @@ duplicates.
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
 import uuid
@@ -37,6 +36,7 @@ from app.core.vectors import embedder_for, vector_store_for
 from app.documents import storage
 from app.documents.models import Document
 from app.documents.repository import DocumentRepository
+from app.documents.scheduling import FairQueue
 from ingestion import IngestionError, ingest
 from ingestion.engine import PASSAGE_SLICE
 from ingestion.errors import IngestionCancelled
@@ -50,10 +50,16 @@ PROGRESS_INTERVAL_SECONDS = 0.5
 CPU_BATCH, GPU_BATCH = PASSAGE_SLICE, 32
 INGEST_TASK = "ingestion.ingest_document"
 INGEST_QUEUE = "ingestion"
+# Redis emulates priorities with one list per step; 0 is served first
+LOWEST_PRIORITY = 9
+BROKER_PRIORITIES = {
+    "priority_steps": list(range(LOWEST_PRIORITY + 1)),
+    "queue_order_strategy": "priority",
+}
 
 
 class JobRunner(Protocol):
-    def enqueue(self, document_id: uuid.UUID) -> None: ...
+    def enqueue(self, document_id: uuid.UUID, customer_id: uuid.UUID) -> None: ...
     def start(self) -> None: ...
     def stop(self) -> None: ...
 
@@ -212,9 +218,10 @@ def _ingest_document(
     return "ready"
 
 
-def pending_document_ids(factory: sessionmaker[Session]) -> list[uuid.UUID]:
+def pending_documents(factory: sessionmaker[Session]) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """(document, customer) of every document left queued or processing, oldest first."""
     with session_scope(factory) as db:
-        return DocumentRepository(db).unfinished_ids()
+        return DocumentRepository(db).unfinished()
 
 
 def observe_queue_depth(factory: sessionmaker[Session]) -> None:
@@ -233,32 +240,27 @@ class InProcessRunner:
     def __init__(self, factory: sessionmaker[Session], settings: Settings) -> None:
         self._factory = factory
         self._settings = settings
-        self._queue: queue.Queue[uuid.UUID | None] = queue.Queue()
-        self._queued: set[uuid.UUID] = set()
-        self._lock = threading.Lock()
+        self._queue = FairQueue()  # customers take turns
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
 
-    def enqueue(self, document_id: uuid.UUID) -> None:
-        with self._lock:
-            if document_id in self._queued:
-                return
-            self._queued.add(document_id)
-        self._queue.put(document_id)
+    def enqueue(self, document_id: uuid.UUID, customer_id: uuid.UUID) -> None:
+        self._queue.put(document_id, customer_id)
 
     def start(self) -> None:
         if self._thread is not None and self._thread.is_alive():
             return  # one worker per process, however many times the app starts up
         self._stopping.clear()
+        self._queue.reopen()
         self._thread = threading.Thread(target=self._run, name="ingestion-worker", daemon=True)
         self._thread.start()
-        for document_id in pending_document_ids(self._factory):
+        for document_id, customer_id in pending_documents(self._factory):
             log.info(
                 "document %s: resumed (left queued or processing by the previous run)",
                 document_id,
                 extra=_fields(document_id),
             )
-            self.enqueue(document_id)
+            self.enqueue(document_id, customer_id)
 
     def stop(self) -> None:
         """Stops after the slice being embedded; unstarted and interrupted documents stay queued
@@ -266,7 +268,7 @@ class InProcessRunner:
         if self._thread is None:
             return
         self._stopping.set()
-        self._queue.put(None)  # wakes the thread if it waits for work
+        self._queue.close()  # wakes the thread if it waits for work
         self._thread.join(timeout=self.STOP_TIMEOUT_SECONDS)
         if self._thread.is_alive():
             log.warning("ingestion worker did not stop in %d s", self.STOP_TIMEOUT_SECONDS)
@@ -277,8 +279,6 @@ class InProcessRunner:
             document_id = self._queue.get()
             if document_id is None:
                 continue
-            with self._lock:
-                self._queued.discard(document_id)
             try:
                 process_document(
                     self._factory,
@@ -293,13 +293,25 @@ class InProcessRunner:
 class CeleryRunner:
     """Sends tasks by name, so the API process never loads the worker's modules."""
 
-    def __init__(self, broker_url: str) -> None:
+    def __init__(self, broker_url: str, factory: sessionmaker[Session]) -> None:
         from celery import Celery
 
         self._celery = Celery("ingestion-client", broker=broker_url)
+        self._celery.conf.broker_transport_options = BROKER_PRIORITIES
+        self._factory = factory
 
-    def enqueue(self, document_id: uuid.UUID) -> None:
-        self._celery.send_task(INGEST_TASK, args=[str(document_id)], queue=INGEST_QUEUE)
+    def enqueue(self, document_id: uuid.UUID, customer_id: uuid.UUID) -> None:
+        # Customers take turns through the broker's priorities: a customer's first queued
+        # document goes at the top priority, its tenth and later at the lowest, so one
+        # customer's batch cannot keep another's single document waiting behind all of it.
+        with session_scope(self._factory) as db:
+            waiting = DocumentRepository(db).queued_of_customer(customer_id)
+        self._celery.send_task(
+            INGEST_TASK,
+            args=[str(document_id)],
+            queue=INGEST_QUEUE,
+            priority=min(max(waiting - 1, 0), LOWEST_PRIORITY),
+        )
 
     def start(self) -> None:
         """Workers are separate processes (`celery -A app.documents.celery_app worker`)."""
@@ -310,5 +322,5 @@ class CeleryRunner:
 
 def build_runner(factory: sessionmaker[Session], settings: Settings) -> JobRunner:
     if settings.celery_broker_url:
-        return CeleryRunner(settings.celery_broker_url)
+        return CeleryRunner(settings.celery_broker_url, factory)
     return InProcessRunner(factory, settings)

@@ -39,12 +39,22 @@ class DocumentRepository(TenantRepository[Document]):
         ).one_or_none()
         return (row[0], row[1]) if row is not None else None
 
-    def unfinished_ids(self) -> list[uuid.UUID]:
-        """Documents left queued or processing, oldest first (to resume after a restart)."""
+    def unfinished(self) -> list[tuple[uuid.UUID, uuid.UUID]]:
+        """(document, customer) of documents left queued or processing, oldest first (to resume
+        after a restart)."""
         stmt = (
-            select(Document.id).where(Document.status.in_(UNFINISHED)).order_by(Document.created_at)
+            select(Document.id, Document.customer_id)
+            .where(Document.status.in_(UNFINISHED))
+            .order_by(Document.created_at)
         )
-        return list(self.db.scalars(stmt))
+        return [(document_id, customer_id) for document_id, customer_id in self.db.execute(stmt)]
+
+    def queued_of_customer(self, customer_id: uuid.UUID) -> int:
+        """Documents of one customer waiting for ingestion (its place in the fair order)."""
+        stmt = select(func.count()).where(
+            Document.customer_id == customer_id, Document.status == "queued"
+        )
+        return int(self.db.scalar(stmt) or 0)
 
     def count_unfinished(self) -> dict[str, int]:
         """How many documents are queued and how many processing, across customers (metrics)."""

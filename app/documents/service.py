@@ -120,7 +120,7 @@ def upload(
         accepted.append(Accepted(doc, duplicate=False))
     for doc, data in new_docs:
         storage.write(settings, doc, data)
-        after_commit(db, partial(jobs.enqueue, doc.id))
+        after_commit(db, partial(jobs.enqueue, doc.id, doc.customer_id))
     return [
         UploadOut(**DocumentOut.model_validate(a.document).model_dump(), duplicate=a.duplicate)
         for a in accepted
@@ -146,7 +146,7 @@ def delete_document(db: Session, settings: Settings, doc: Document) -> None:
 def reindex(db: Session, jobs: JobRunner, doc: Document) -> Document:
     doc.status, doc.chunks_done, doc.chunks_total, doc.error = "queued", 0, 0, None
     db.flush()
-    after_commit(db, lambda: jobs.enqueue(doc.id))
+    after_commit(db, partial(jobs.enqueue, doc.id, doc.customer_id))
     return doc
 
 

@@ -244,7 +244,7 @@ def test_restart_resumes_documents_left_queued_or_processing(app, tenant, bot, s
     from app.main import create_app
 
     class Recorder:
-        def enqueue(self, document_id):
+        def enqueue(self, document_id, customer_id):
             pass
 
     with session_scope(app.state.sessionmaker) as db:
@@ -269,3 +269,23 @@ def test_restart_resumes_documents_left_queued_or_processing(app, tenant, bot, s
             assert wait_until_done(tenant, doc_id)["status"] == "ready"
     with session_scope(app.state.sessionmaker) as db:
         assert {d.status for d in service.list_documents(db, subject, chatbot)} == {"ready"}
+
+
+def test_one_customers_batch_does_not_keep_anothers_document_waiting(tenant, other_tenant):
+    """The in-process worker serves customers in turns: a document uploaded behind another
+    customer's batch is ingested after at most one of that batch's documents."""
+    big = tenant.create_chatbot(name="Big batch")
+    paragraph = "Orders ship within two business days from our warehouse in Leeds. " * 12
+    files = [
+        ("files", (f"part-{i}.txt", f"Part {i}.\n\n{paragraph * 8}".encode())) for i in range(5)
+    ]
+    batch = tenant.post(f"/api/upload/{big['id']}", files=files).json()
+    small_bot = other_tenant.create_chatbot(name="Small")
+    single = upload(other_tenant, small_bot["id"], "one.txt", b"Returns within 30 days.").json()[0]
+
+    done_single = wait_until_done(other_tenant, single["id"], timeout=120)
+    done_batch = [wait_until_done(tenant, d["id"], timeout=240) for d in batch]
+
+    assert done_single["status"] == "ready"
+    finished_before = [d for d in done_batch if d["processed_at"] < done_single["processed_at"]]
+    assert len(finished_before) <= 1, [d["filename"] for d in finished_before]
