@@ -44,7 +44,7 @@ def browser() -> Iterator[Browser]:
         yield from widget.browser.__wrapped__()
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="session")
 def built_dashboard() -> None:
     if not (DIST / "index.html").is_file() or not AXE.is_file():
         pytest.fail(
@@ -116,7 +116,7 @@ def assert_accessible(page: Page, where: str) -> None:
 
 
 @pytest.fixture
-def dashboard(live_api, browser) -> Iterator[Dashboard]:
+def dashboard(built_dashboard, live_api, browser) -> Iterator[Dashboard]:
     board = Dashboard(browser, live_api.url)
     yield board
     for ctx in board.contexts:

@@ -9,6 +9,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.conftest import register_tenant
+
 pytestmark = pytest.mark.browser
 
 
@@ -102,3 +104,15 @@ def test_member_sees_chatbots_but_no_buttons_that_would_be_refused(dashboard, li
     page.goto(f"/dashboard/chatbots/{bot['id']}/keys")
     expect(page.get_by_role("heading", name="Keys")).to_be_visible()
     expect(page.get_by_role("button", name=re.compile("Rotate"))).to_have_count(0)
+
+
+def test_another_customers_chatbot_is_simply_not_available(dashboard, live_api):
+    other = register_tenant(live_api.owner.client, "Globex")
+    theirs = other.create_chatbot(name="Globex bot")
+    dashboard.allow_console("status of 404")
+    page = dashboard.open(f"/dashboard/chatbots/{theirs['id']}/sources", tenant=live_api.owner)
+
+    expect(page.get_by_role("heading", name="This chatbot is not available")).to_be_visible()
+    expect(page.get_by_text("Globex bot")).to_have_count(0)
+    page.get_by_role("link", name="Back to your chatbots").click()
+    expect(page.get_by_role("heading", name="Chatbots", exact=True)).to_be_visible()

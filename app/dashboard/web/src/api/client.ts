@@ -100,10 +100,13 @@ function explainField(detail: ErrorDetail): string {
 
 /** Builds an ApiError from a failed response and its (possibly parsed) body. */
 export function toApiError(response: Response, body: unknown): ApiError {
-  const err = (body as { error?: { code?: string; message?: string; details?: unknown } })?.error;
+  const err = (body as { error?: { code?: string; message?: string; details?: unknown; request_id?: string } })
+    ?.error;
   const details = Array.isArray(err?.details) ? (err.details as ErrorDetail[]) : [];
   let message = err?.message || STATUS_WORDS[response.status] || `Request failed (${response.status}).`;
   if (err?.code === "validation_error" && details.length) message = details.map(explainField).join(" ");
+  // a reference our support can look up in the logs, for the errors that are ours
+  if (response.status >= 500 && err?.request_id) message += ` (reference ${err.request_id})`;
   const signingIn = /\/auth\/(login|register|token)$/.test(new URL(response.url, location.href).pathname);
   if (response.status === 401 && !signingIn) unauthorized();
   return new ApiError(message, response.status, err?.code || "error", details);

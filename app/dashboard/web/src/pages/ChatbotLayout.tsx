@@ -1,7 +1,7 @@
 import { NavLink, Outlet, useOutletContext, useParams } from "react-router";
 import { api, call, type Chatbot } from "../api/client";
 import { useLoad } from "../lib/hooks";
-import { ErrorNote, Loading } from "../ui";
+import { Empty, Loading } from "../ui";
 
 interface BotContext {
   bot: Chatbot;
@@ -28,7 +28,13 @@ export function ChatbotLayout() {
     [botId],
   );
   if (bot.loading) return <Loading label="Loading chatbot…" />;
-  if (!bot.data) return <ErrorNote>{bot.error}</ErrorNote>;
+  if (!bot.data) {
+    return (
+      <Empty title="This chatbot is not available" action={<NavLink to="/chatbots">Back to your chatbots</NavLink>}>
+        {bot.error}
+      </Empty>
+    );
+  }
   return (
     <>
       <div className="bot-header">
