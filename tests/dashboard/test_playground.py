@@ -71,3 +71,25 @@ def test_question_no_document_answers_says_so(dashboard, live_api):
 
     turn = page.get_by_role("log").get_by_role("article")
     expect(turn).to_contain_text("No document answered this")
+
+
+def test_a_refused_question_shows_the_servers_reason_in_the_chat(dashboard, live_api, monkeypatch):
+    owner = live_api.owner
+    bot = ready_bot(owner)
+    monkeypatch.setattr(live_api.app.state.settings, "demo_message_limit", 1)
+    dashboard.allow_console("status of 429")
+    page = dashboard.open(
+        f"/dashboard/chatbots/{bot['id']}/playground", tenant=owner.add_user("member")
+    )
+
+    ask(page, "Is shipping free?")
+    log = page.get_by_role("log", name="Conversation")
+    expect(log.get_by_role("article", name="Is shipping free?")).to_contain_text("50 euros")
+    ask(page, "How long do I have to return an item?")
+
+    refused = log.get_by_role("article", name="How long do I have to return an item?")
+    expect(refused.get_by_role("alert")).to_have_text(
+        "The free plan's demo allows 1 messages per user and chatbot, and they are used up. "
+        "Ask an owner to upgrade the plan."
+    )
+    expect(page.get_by_label("Your question")).to_be_enabled()
