@@ -100,6 +100,9 @@ class Plan(Base):
     price_per_1k_input: Mapped[Decimal] = mapped_column(Price)
     price_per_1k_output: Mapped[Decimal] = mapped_column(Price)
     overage_allowed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # what a customer may store: documents and chunks over all its chatbots (None: no limit)
+    max_documents: Mapped[int | None] = mapped_column(Integer)
+    max_chunks: Mapped[int | None] = mapped_column(Integer)
 
 
 class InvoiceCounter(Base):

@@ -9,8 +9,15 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from app.billing.models import Plan
+from app.core.subjects import AuthSubject
+from app.customers.repository import CustomerRepository
 
 DEFAULT_PLAN = "free"
+
+
+def plan_of(db: Session, subject: AuthSubject) -> Plan:
+    """The plan of the subject's customer."""
+    return plan_for(db, CustomerRepository(db).of(subject).plan)
 
 
 def plan_for(db: Session, name: str) -> Plan:

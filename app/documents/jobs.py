@@ -24,6 +24,7 @@ from typing import Protocol
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.billing.plans import plan_of
 from app.core.config import Settings
 from app.core.database import session_scope, utcnow
 from app.core.metrics import (
@@ -32,12 +33,13 @@ from app.core.metrics import (
     INGESTION_DURATION,
     INGESTION_QUEUE_DEPTH,
 )
+from app.core.subjects import OperatorSubject
 from app.core.vectors import embedder_for, vector_store_for
 from app.documents import storage
 from app.documents.models import Document
 from app.documents.repository import DocumentRepository
 from app.documents.scheduling import FairQueue
-from ingestion import IngestionError, ingest
+from ingestion import IngestionError, InvalidDocument, ingest
 from ingestion.engine import PASSAGE_SLICE
 from ingestion.errors import IngestionCancelled
 
@@ -107,6 +109,13 @@ def _ingest_document(
             )
             return "deleted"
         doc, chatbot = found
+        owner = OperatorSubject(doc.customer_id)
+        chunk_cap = plan_of(db, owner).max_chunks
+        chunk_room = (
+            None
+            if chunk_cap is None
+            else chunk_cap - DocumentRepository(db).stored_chunks(owner, doc.id)
+        )
         doc.status, doc.chunks_done, doc.error = "processing", 0, None
         doc.attempts += 1
         path = storage.document_path(settings, doc)
@@ -132,6 +141,12 @@ def _ingest_document(
 
     def report(done: int, total: int) -> None:
         nonlocal last, embedded
+        if done == 0 and chunk_room is not None and total > chunk_room:
+            raise InvalidDocument(
+                f"This document has {total:,} chunks and the plan has room for "
+                f"{max(chunk_room, 0):,} more (it stores {chunk_cap:,} in all). Delete documents "
+                "you no longer need, or upgrade the plan, then reindex this one."
+            )
         CHUNKS_EMBEDDED.inc(done - embedded)
         embedded = done
         if on_progress is not None:

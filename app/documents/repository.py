@@ -49,6 +49,18 @@ class DocumentRepository(TenantRepository[Document]):
         )
         return [(document_id, customer_id) for document_id, customer_id in self.db.execute(stmt)]
 
+    def stored(self, subject: AuthSubject) -> int:
+        """Documents the subject's customer stores, over all its chatbots (the plan's cap)."""
+        stmt = select(func.count()).select_from(Document).where(*self.scope(subject))
+        return int(self.db.scalar(stmt) or 0)
+
+    def stored_chunks(self, subject: AuthSubject, besides: uuid.UUID) -> int:
+        """Chunks of the customer's documents other than `besides` (the plan's cap)."""
+        stmt = select(func.coalesce(func.sum(Document.chunks_total), 0)).where(
+            *self.scope(subject), Document.id != besides, Document.status == "ready"
+        )
+        return int(self.db.scalar(stmt) or 0)
+
     def queued_of_customer(self, customer_id: uuid.UUID) -> int:
         """Documents of one customer waiting for ingestion (its place in the fair order)."""
         stmt = select(func.count()).where(

@@ -8,6 +8,7 @@ from functools import partial
 
 from sqlalchemy.orm import Session
 
+from app.billing.plans import plan_of
 from app.chatbots.models import Chatbot
 from app.core.config import Settings
 from app.core.database import after_commit
@@ -15,6 +16,7 @@ from app.core.errors import (
     AppError,
     BadRequest,
     PayloadTooLarge,
+    PaymentRequired,
     Unprocessable,
     UnsupportedMediaType,
 )
@@ -96,10 +98,12 @@ def upload(
         raise BadRequest("Send one file in 'file' or several in 'files'")
     kinds = _validated(settings, files)
     documents = DocumentRepository(db)
+    digests = [hashlib.sha256(incoming.data).hexdigest() for incoming in files]
+    new = {d for d in digests if documents.with_bytes(subject, chatbot.id, d) is None}
+    _check_document_cap(db, subject, documents, len(new))
     accepted: list[Accepted] = []
     new_docs: list[tuple[Document, bytes]] = []
-    for incoming, kind in zip(files, kinds, strict=True):
-        digest = hashlib.sha256(incoming.data).hexdigest()
+    for incoming, kind, digest in zip(files, kinds, digests, strict=True):
         existing = documents.with_bytes(subject, chatbot.id, digest)
         if existing is not None:
             accepted.append(Accepted(existing, duplicate=True))
@@ -125,6 +129,22 @@ def upload(
         UploadOut(**DocumentOut.model_validate(a.document).model_dump(), duplicate=a.duplicate)
         for a in accepted
     ]
+
+
+def _check_document_cap(
+    db: Session, subject: AuthSubject, documents: DocumentRepository, adding: int
+) -> None:
+    """402 when the upload would take the customer past its plan's number of documents."""
+    plan = plan_of(db, subject)
+    if plan.max_documents is None:
+        return
+    stored = documents.stored(subject)
+    if adding and stored + adding > plan.max_documents:
+        raise PaymentRequired(
+            f"The {plan.name} plan stores at most {plan.max_documents:,} documents; "
+            f"{stored:,} are stored and this upload adds {adding}. Delete documents you no "
+            "longer need, or upgrade the plan."
+        )
 
 
 def list_documents(db: Session, subject: AuthSubject, chatbot: Chatbot) -> Sequence[Document]:

@@ -289,3 +289,48 @@ def test_one_customers_batch_does_not_keep_anothers_document_waiting(tenant, oth
     assert done_single["status"] == "ready"
     finished_before = [d for d in done_batch if d["processed_at"] < done_single["processed_at"]]
     assert len(finished_before) <= 1, [d["filename"] for d in finished_before]
+
+
+def _limit_plan(tenant, **limits):
+    from tests.billing.factories import add_plan, set_plan
+
+    add_plan(tenant, "tiny", "0", "0", **limits)
+    with db_of(tenant) as db:
+        from sqlalchemy import update
+
+        from app.billing.models import Plan
+
+        db.execute(update(Plan).where(Plan.name == "tiny").values(**limits))
+    set_plan(tenant, "tiny")
+
+
+def db_of(tenant):
+    from app.core.database import session_scope
+
+    return session_scope(tenant.client.app.state.sessionmaker)
+
+
+def test_an_upload_past_the_plans_document_cap_is_402_and_stores_nothing(tenant, bot):
+    _limit_plan(tenant, max_documents=2)
+    first = upload(tenant, bot["id"], "a.txt", b"Alpha returns within 30 days.")
+    assert first.status_code == 202
+    files = [("files", ("b.txt", b"Bravo ships fast.")), ("files", ("c.txt", b"Charlie."))]
+    r = tenant.post(f"/api/upload/{bot['id']}", files=files)
+    assert r.status_code == 402, r.text
+    assert "at most 2 documents" in r.json()["error"]["message"]
+    assert len(tenant.get(f"/api/chatbots/{bot['id']}/documents").json()) == 1
+    # the same bytes again add no document, so they are not refused
+    again = upload(tenant, bot["id"], "a.txt", b"Alpha returns within 30 days.")
+    assert again.status_code == 202 and again.json()[0]["duplicate"] is True
+    assert upload(tenant, bot["id"], "b.txt", b"Bravo ships fast.").status_code == 202
+
+
+def test_a_document_past_the_plans_chunk_cap_fails_with_the_reason(tenant, bot):
+    _limit_plan(tenant, max_chunks=3)
+    long_text = ("Returns are accepted within thirty days of delivery. " * 40 + "\n\n") * 6
+    doc = upload(tenant, bot["id"], "long.txt", long_text.encode()).json()[0]
+    done = wait_until_done(tenant, doc["id"])
+    assert done["status"] == "failed"
+    assert "room for 3 more" in done["error"]
+    small = upload(tenant, bot["id"], "small.txt", b"Refunds take five days.").json()[0]
+    assert wait_until_done(tenant, small["id"])["status"] == "ready"
