@@ -7,32 +7,41 @@ travels with every chunk cut from it, so an answer can cite "page 3" or "Install
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import re
-import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import docx
 from bs4 import BeautifulSoup
-from docx.table import Table
-from docx.text.paragraph import Paragraph
 from pypdf import PdfReader
 
+from ingestion import wordml
+from ingestion.archives import BoundedZip, PeekLimitReached, zip_names
 from ingestion.errors import InvalidDocument, UnsupportedDocument
 
 KINDS = ("pdf", "docx", "txt", "md", "html", "csv")
 TEXT_KINDS = frozenset({"txt", "md", "html", "csv"})
 
-# A .docx is a zip archive; these bound what opening one may cost. Python's zipfile never inflates
-# a member beyond the size its directory declares, so checking the declared sizes is enough.
-MAX_ZIP_MEMBERS = 5_000
-MAX_ZIP_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
-MAX_ZIP_COMPRESSION_RATIO = 100
-# Small XML parts can legitimately compress very well; only large members are judged by ratio.
-ZIP_RATIO_MIN_BYTES = 1024 * 1024
+MAX_PDF_PAGES = 5_000
+# What checking a file in the upload request may cost; past it the check is left to load(), which
+# runs in the background and fails the document with the reason. Counted in reads of the file
+# (pypdf reads an object header a byte at a time: about 18 reads an object), not in seconds, so
+# the same file always gets the same answer whatever the server's load. Ordinary PDFs of a few
+# hundred pages need 300 to 10,000.
+PDF_CHECK_MAX_READS = 10_000
+PDF_CHECK_MAX_BYTES = 2 * 1024 * 1024
+DOCX_CHECK_PEEK_BYTES = 1024 * 1024
+# BeautifulSoup needs about 90 times an HTML file's size in memory and 4 s a megabyte, and time
+# that grows with the square of the nesting depth (37 s for 20,000 nested elements); browsers
+# themselves stop nesting at 512.
+MAX_HTML_BYTES = 2 * 1024 * 1024
+MAX_HTML_DEPTH = 512
+# csv.Sniffer's quote detection takes time that grows with the square of its sample (30 s for a
+# crafted 180 kB line); its judgement needs only the first lines.
+CSV_SNIFF_CHARS = 4096
 
 _KIND_BY_EXTENSION = {
     ".pdf": "pdf",
@@ -54,18 +63,38 @@ _DESCRIPTION = {
     "html": "HTML",
     "csv": "CSV",
 }
-_BINARY_SIGNATURES = (
-    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"GIF8", "a GIF image"),
-    (b"MZ", "a Windows program"),
-    (b"\x7fELF", "a Linux program"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "a legacy Office file (.doc, .xls or .ppt)"),
-    (b"PK\x03\x04", "a zip archive"),
-    (b"\x1f\x8b", "a gzip archive"),
-    (b"Rar!", "a RAR archive"),
-    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+# Formats recognised by their first bytes, so a file in one is refused by name, whatever its own
+# name says. Each signature has bytes no text starts with, or is long and specific enough, so a
+# file that matches is refused even if the rest of it would read as text; "MZ" is too short for
+# that and only names a file that does not read as text.
+_BINARY_SIGNATURES = tuple(
+    (re.compile(pattern), what)
+    for pattern, what in (
+        (rb"\x89PNG\r\n\x1a\n", "a PNG image"),
+        (rb"\xff\xd8\xff", "a JPEG image"),
+        (rb"GIF8[79]a", "a GIF image"),
+        (rb"RIFF[\s\S]{4}WEBP", "a WebP image"),
+        (rb"II\*\x00|MM\x00\*", "a TIFF image"),
+        (rb"\x00\x00\x01\x00", "an icon"),
+        (rb"\x7fELF", "a Linux program"),
+        (rb"\xcf\xfa\xed\xfe|\xce\xfa\xed\xfe|\xca\xfe\xba\xbe", "a compiled program"),
+        (rb"\x00asm", "a WebAssembly program"),
+        (rb"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "a legacy Office file (.doc, .xls or .ppt)"),
+        (rb"PK\x03\x04|PK\x05\x06", "a zip archive"),
+        (rb"\x1f\x8b", "a gzip archive"),
+        (rb"BZh[1-9]1AY&SY", "a bzip2 archive"),
+        (rb"\xfd7zXZ\x00", "an xz archive"),
+        (rb"\x28\xb5\x2f\xfd", "a zstd archive"),
+        (rb"Rar!\x1a\x07", "a RAR archive"),
+        (rb"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+        (rb"SQLite format 3\x00", "an SQLite database"),
+        (rb"[\s\S]{4}ftyp", "a video or audio file (MP4, MOV, M4A)"),
+        (rb"RIFF[\s\S]{4}(WAVE|AVI )", "a video or audio file (WAV, AVI)"),
+        (rb"\x1a\x45\xdf\xa3", "a video file (Matroska, WebM)"),
+        (rb"OggS\x00|fLaC|ID3[\x02-\x04]\x00", "an audio file (Ogg, FLAC, MP3)"),
+    )
 )
+_WEAK_BINARY_SIGNATURES = ((re.compile(rb"MZ"), "a Windows program"),)
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 _HTML_DOCUMENT = re.compile(
     r"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<(!doctype\s+html|html)\b", re.I | re.S
@@ -100,16 +129,21 @@ def detect_kind(data: bytes, filename: str) -> str:
 
 
 def validate(data: bytes, filename: str) -> str:
-    """Cheaply check at upload time that the file can be ingested; return its kind."""
+    """Cheaply check at upload time that the file can be ingested; return its kind.
+
+    Bounded in work whatever the file: what would cost more to check is left to `load`.
+    """
     if not data:
         raise InvalidDocument("The file is empty.")
     kind = detect_kind(data, filename)
     if kind == "pdf":
-        _open_pdf(data)
+        _check_pdf(data)
     elif kind == "docx":
-        _open_docx(data)
-    elif not _decode_text(data).strip():
+        _check_docx(data)
+    elif not (text := _decode_text(data)).strip():
         raise InvalidDocument("The file contains no text.")
+    elif kind == "html":
+        _check_html(text)
     return kind
 
 
@@ -158,11 +192,12 @@ def _decode(data: bytes) -> str | None:
 def _kind_from_content(data: bytes, filename: str, claimed: str | None) -> str:
     if data.lstrip().startswith(b"%PDF-"):
         return "pdf"
-    if data.startswith(b"PK\x03\x04") and "word/document.xml" in _zip_members(data):
+    if data.startswith(b"PK\x03\x04") and wordml.DOCUMENT_PART in zip_names(data):
         return "docx"
-    text = _decode(data)
+    what = _looks_like(data, _BINARY_SIGNATURES)
+    text = None if what else _decode(data)
     if text is None:
-        what = next((name for magic, name in _BINARY_SIGNATURES if data.startswith(magic)), None)
+        what = what or _looks_like(data, _WEAK_BINARY_SIGNATURES)
         if what is None and claimed in TEXT_KINDS:
             raise InvalidDocument(
                 f"{filename!r} could not be read as text. Save it as UTF-8 and upload it again."
@@ -184,8 +219,15 @@ def _kind_from_content(data: bytes, filename: str, claimed: str | None) -> str:
     return "txt"
 
 
+def _looks_like(data: bytes, signatures: tuple[tuple[re.Pattern[bytes], str], ...]) -> str | None:
+    return next((what for magic, what in signatures if magic.match(data, 0, 32)), None)
+
+
 def _looks_like_csv(text: str) -> bool:
-    lines = [line for line in text[:65536].split("\n")[:50] if line.strip()]
+    sample = text[:CSV_SNIFF_CHARS].split("\n")[:50]
+    if len(text) > CSV_SNIFF_CHARS:
+        sample = sample[:-1]  # cut short
+    lines = [line for line in sample if line.strip()]
     if len(lines) < 2:
         return False
     try:
@@ -196,66 +238,120 @@ def _looks_like_csv(text: str) -> bool:
     return len(widths) == 1 and widths.pop() >= 2
 
 
-def _zip_members(data: bytes) -> list[str]:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            return archive.namelist()
-    except zipfile.BadZipFile as exc:
-        raise InvalidDocument("The file is a damaged zip archive and cannot be read.") from exc
-
-
-def _check_zip_limits(data: bytes) -> None:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            members = archive.infolist()
-    except zipfile.BadZipFile as exc:
-        raise InvalidDocument("The Word document is damaged and cannot be read.") from exc
-    if len(members) > MAX_ZIP_MEMBERS:
-        raise InvalidDocument(
-            f"The Word document contains {len(members)} parts; at most {MAX_ZIP_MEMBERS} are "
-            "allowed."
-        )
-    expands_too_far = any(
-        member.file_size > ZIP_RATIO_MIN_BYTES
-        and member.file_size > MAX_ZIP_COMPRESSION_RATIO * max(member.compress_size, 1)
-        for member in members
+def _word_archive(data: bytes, *, peek_bytes: int | None = None) -> BoundedZip:
+    return BoundedZip(
+        data, what="The Word document", read_parts=wordml.PARTS, peek_bytes=peek_bytes
     )
-    if expands_too_far or sum(m.file_size for m in members) > MAX_ZIP_UNCOMPRESSED_BYTES:
-        raise InvalidDocument(
-            "The Word document expands to an unreasonable size (it looks like a zip bomb) and "
-            "was refused."
-        )
 
 
-def _open_pdf(data: bytes) -> PdfReader:
+def _check_docx(data: bytes) -> None:
+    """The archive's directory, and the start of its text (the rest is read by `load`)."""
+    archive = _word_archive(data, peek_bytes=DOCX_CHECK_PEEK_BYTES)
+    with archive, contextlib.suppress(PeekLimitReached):
+        next(wordml.docx_blocks(archive), None)
+
+
+class _CheckBudgetSpent(BaseException):
+    """Raised out of pypdf when a check has read its budget. A BaseException so that pypdf's
+    recovery code (`except Exception`) does not take it for damage and try harder."""
+
+
+class _BudgetedStream(io.BytesIO):
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.size = len(data)
+        self.reads = 0
+        self.bytes_read = 0
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        self.reads += 1
+        self.bytes_read += self.size - self.tell() if size is None or size < 0 else size
+        if self.reads > PDF_CHECK_MAX_READS or self.bytes_read > PDF_CHECK_MAX_BYTES:
+            raise _CheckBudgetSpent
+        return super().read(size)
+
+
+def _check_pdf(data: bytes) -> None:
+    declared = _declared_page_count(data)
+    if declared is not None and declared > MAX_PDF_PAGES:
+        raise InvalidDocument(_too_many_pages(declared))
+    # Past its budget, a large or damaged file is left to load(), in the background.
+    with contextlib.suppress(_CheckBudgetSpent):
+        _open_pdf(_BudgetedStream(data))
+
+
+_PDF_COUNT = re.compile(rb"/Count\s+(\d{1,12})")
+_PDF_PAGES_TYPE = re.compile(rb"/Type\s*/Pages\b")
+
+
+def _declared_page_count(data: bytes) -> int | None:
+    """The largest page count a page tree node in the file declares above MAX_PDF_PAGES, if any.
+
+    A scan of the bytes at the speed of a search, so that a PDF of 100,000 pages is refused for
+    its size before pypdf spends its budget on it. It sees only page trees stored uncompressed;
+    those inside object streams are for the budgeted check. /Count also counts outline entries,
+    so a candidate counts only inside an object that is a page tree node ("/Type /Pages").
+    """
+    candidates = 0
+    for match in _PDF_COUNT.finditer(data):
+        count = int(match.group(1))
+        if count <= MAX_PDF_PAGES:
+            continue
+        candidates += 1
+        if candidates > 8:
+            return None
+        start = data.rfind(b"obj", 0, match.start())
+        end = data.find(b"endobj", match.end())
+        if start < 0 or end < 0 or data[max(start - 3, 0) : start] == b"end":
+            continue
+        if _PDF_PAGES_TYPE.search(memoryview(data)[start:end]):
+            return count
+    return None
+
+
+def _open_pdf(stream: io.BytesIO) -> PdfReader:
+    """A reader for a PDF that is readable, not locked and of at most MAX_PDF_PAGES pages.
+
+    The page count is the page tree's own; counting the pages themselves would walk the whole tree
+    (33 s for 100,000 pages), which load() does only for a document within the limit.
+    """
     # pypdf signals damage with many exception types (its own, ValueError, KeyError, ...).
     try:
-        reader = PdfReader(io.BytesIO(data))
+        reader = PdfReader(stream)
         # Files protected only by an owner password (rights to print, copy...) open with "".
         locked = reader.is_encrypted and not reader.decrypt("")
-        page_count = 0 if locked else len(reader.pages)
+        page_count = 0 if locked else int(reader.trailer["/Root"]["/Pages"]["/Count"])  # type: ignore[index]
     except Exception as exc:
         raise InvalidDocument("The PDF is damaged and cannot be read.") from exc
     if locked:
         raise InvalidDocument(
             "The PDF is password-protected. Remove the password and upload it again."
         )
-    if page_count == 0:
+    if page_count <= 0:
         raise InvalidDocument("The PDF has no pages.")
+    if page_count > MAX_PDF_PAGES:
+        raise InvalidDocument(_too_many_pages(page_count))
     return reader
 
 
-def _open_docx(data: bytes) -> docx.document.Document:
-    _check_zip_limits(data)
-    try:
-        return docx.Document(io.BytesIO(data))
-    except Exception as exc:
-        raise InvalidDocument("The Word document is damaged and cannot be read.") from exc
+def _too_many_pages(count: int) -> str:
+    return (
+        f"The PDF has {count:,} pages; at most {MAX_PDF_PAGES:,} are indexed. "
+        "Split it into smaller documents."
+    )
 
 
 def _load_pdf(data: bytes) -> list[Section]:
+    reader = _open_pdf(io.BytesIO(data))
+    try:
+        page_count = len(reader.pages)
+    except Exception as exc:
+        raise InvalidDocument("The PDF is damaged and cannot be read.") from exc
+    # The page tree's count can lie; the tree itself is what gets read.
+    if page_count > MAX_PDF_PAGES:
+        raise InvalidDocument(_too_many_pages(page_count))
     sections = []
-    for number, page in enumerate(_open_pdf(data).pages, start=1):
+    for number, page in enumerate(reader.pages, start=1):
         try:
             text = page.extract_text()
         except Exception as exc:
@@ -268,29 +364,8 @@ def _load_pdf(data: bytes) -> list[Section]:
 
 
 def _load_docx(data: bytes) -> list[Section]:
-    def blocks() -> Iterable[tuple[str, str | None]]:
-        for block in _open_docx(data).iter_inner_content():
-            if isinstance(block, Paragraph):
-                style = (block.style.name or "").lower() if block.style is not None else ""
-                is_heading = style.startswith("heading") or style == "title"
-                yield block.text, block.text.strip() if is_heading else None
-            elif isinstance(block, Table):
-                yield _table_text(block), None
-
-    return _group_under_headings(blocks(), separator="\n\n")
-
-
-def _table_text(table: Table) -> str:
-    rows = []
-    for row in table.rows:
-        # A merged cell is reported once per grid column it spans.
-        cells: list[str] = []
-        for cell in row.cells:
-            text = cell.text.strip()
-            if not cells or text != cells[-1]:
-                cells.append(text)
-        rows.append(" | ".join(cells))
-    return "\n".join(rows)
+    with _word_archive(data) as archive:
+        return _group_under_headings(wordml.docx_blocks(archive), separator="\n\n")
 
 
 def _load_markdown(data: bytes) -> list[Section]:
@@ -320,8 +395,36 @@ _HTML_BLOCKS = (
 _HTML_SPLIT_HEADINGS = ("h1", "h2", "h3")
 
 
+# Elements that are never closed, or whose end tag may be left out: they do not nest.
+_HTML_UNNESTED = frozenset(
+    "area base br col embed hr img input link meta source track wbr p li dt dd tr td th thead "
+    "tbody tfoot option optgroup colgroup caption rb rt rp".split()
+)
+_HTML_TAGS = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)[^>]*?(/?)>")
+
+
+def _check_html(text: str) -> None:
+    if len(text) > MAX_HTML_BYTES:
+        raise InvalidDocument(
+            f"The HTML file is larger than {MAX_HTML_BYTES // (1024 * 1024)} MB of text. "
+            "Split it, or save the page as text, and upload it again."
+        )
+    depth = 0
+    for closing, name, self_closing in _HTML_TAGS.findall(text):
+        if self_closing or name.lower() in _HTML_UNNESTED:
+            continue
+        depth = max(depth - 1, 0) if closing else depth + 1
+        if depth > MAX_HTML_DEPTH:
+            raise InvalidDocument(
+                f"The HTML file nests elements more than {MAX_HTML_DEPTH} deep, more than a "
+                "browser shows. Save the page as text and upload it again."
+            )
+
+
 def _load_html(data: bytes) -> list[Section]:
-    source = _decode_text(data).replace(_BLOCK_END, "").replace(_HEADING_START, "")
+    source = _decode_text(data)
+    _check_html(source)
+    source = source.replace(_BLOCK_END, "").replace(_HEADING_START, "")
     soup = BeautifulSoup(source, "lxml")
     for element in soup.find_all(_HTML_DROPPED):
         element.decompose()
@@ -347,7 +450,7 @@ def _load_csv(data: bytes) -> list[Section]:
     text = _decode_text(data)
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(
-            text[:65536], delimiters=_CSV_DELIMITERS
+            text[:CSV_SNIFF_CHARS], delimiters=_CSV_DELIMITERS
         )
     except csv.Error:
         dialect = csv.excel

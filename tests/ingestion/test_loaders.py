@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import codecs
+import io
+import zipfile
 
 import pytest
 
 from ingestion import InvalidDocument, UnsupportedDocument, detect_kind, load, validate
-from ingestion.loaders import MAX_ZIP_MEMBERS
+from ingestion.archives import MAX_ZIP_MEMBERS
 from tests.ingestion.documents import (
     CSV,
     HTML,
@@ -190,3 +192,60 @@ def test_windows_1252_text_is_decoded() -> None:
     text = "Caf\u00e9 cr\u00e8me \u2013 \u20ac5, \u201cquoted\u201d"
     [section] = load(text.encode("cp1252"), "txt")
     assert section.text == text
+
+
+_TEXT_AFTER = b"\nplain words that would read as text on their own\n" * 50
+
+
+@pytest.mark.parametrize(
+    ("magic", "what"),
+    [
+        (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+        (b"\xff\xd8\xff\xe0", "a JPEG image"),
+        (b"GIF89a", "a GIF image"),
+        (b"\x7fELF", "a Linux program"),
+        (b"\x1f\x8b\x08", "a gzip archive"),
+        (b"Rar!\x1a\x07\x00", "a RAR archive"),
+        (b"SQLite format 3\x00", "an SQLite database"),
+    ],
+)
+@pytest.mark.parametrize("filename", ["notes.txt", "README.md", "people.csv", "upload"])
+def test_binary_signature_is_refused_even_when_the_rest_reads_as_text(
+    magic: bytes, what: str, filename: str
+) -> None:
+    with pytest.raises(UnsupportedDocument) as raised:
+        validate(magic + _TEXT_AFTER, filename)
+    assert what in raised.value.message and filename in raised.value.message
+
+
+def test_zip_archive_that_is_not_a_word_document_is_refused_even_if_it_stores_text() -> None:
+    stored = io.BytesIO()
+    with zipfile.ZipFile(stored, "w", compression=zipfile.ZIP_STORED) as archive:
+        archive.writestr("notes.txt", "plain words " * 200)
+    with pytest.raises(UnsupportedDocument) as raised:
+        validate(stored.getvalue(), "notes.txt")
+    assert "a zip archive" in raised.value.message
+
+
+def test_pdf_named_as_text_is_judged_as_a_pdf() -> None:
+    with pytest.raises(UnsupportedDocument) as raised:
+        validate(make_pdf(["hello"]), "notes.txt")
+    assert "a PDF" in raised.value.message
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"text with a NUL\x00 in the middle " * 20,
+        "UTF-16 without a byte order mark".encode("utf-16-le"),
+    ],
+    ids=["nul", "utf-16-without-bom"],
+)
+def test_text_with_nul_bytes_is_refused(data: bytes) -> None:
+    with pytest.raises(InvalidDocument) as raised:
+        validate(data, "notes.txt")
+    assert "as text" in raised.value.message
+
+
+def test_text_that_merely_starts_with_mz_is_text() -> None:
+    assert validate(b"MZ-200 pump manual: replace the filter every month.", "notes.txt") == "txt"
