@@ -1,9 +1,8 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from sqlalchemy import text
 
-from app.core.database import DB
+from app.core.database import DB, database_answers
 from app.core.errors import ServiceUnavailable
 
 router = APIRouter(tags=["health"])
@@ -11,8 +10,6 @@ router = APIRouter(tags=["health"])
 
 @router.get("/health")
 def health(db: DB) -> dict[str, str]:
-    try:
-        db.execute(text("SELECT 1"))
-    except Exception as exc:
-        raise ServiceUnavailable("Database unreachable") from exc
+    if not database_answers(db):
+        raise ServiceUnavailable("Database unreachable")
     return {"status": "ok", "database": "ok"}

@@ -14,7 +14,16 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, Uuid, create_engine, event
+from sqlalchemy import (
+    DateTime,
+    Engine,
+    MetaData,
+    TypeDecorator,
+    Uuid,
+    create_engine,
+    event,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 NAMING_CONVENTION = {
@@ -108,6 +117,15 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
     for callback in callbacks:
         callback()
+
+
+def database_answers(session: Session) -> bool:
+    """Whether the database answers a trivial statement (the health probe)."""
+    try:
+        session.execute(text("SELECT 1"))
+    except Exception:  # any failure means the same to a probe: not ready
+        return False
+    return True
 
 
 def release(session: Session) -> None:
