@@ -1,6 +1,6 @@
 """The dashboard in headless Chromium, served by the real app with its built web app.
 
-The browser, the live API and the customers' websites are the widget tests' fixtures. Every page
+The live API and the customers' websites are the widget tests' fixtures. Every page
 opened through `dashboard` fails its test on a console error or an uncaught exception, and
 `dashboard.check(page, name)` runs axe-core (no serious or critical violation) and saves
 screenshots at desktop and phone size in test-artifacts/dashboard/.
@@ -12,9 +12,17 @@ import gc
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    ViewportSize,
+    sync_playwright,
+)
 
 from app.dashboard.router import DIST
 from tests.conftest import ROOT, Tenant
@@ -24,8 +32,8 @@ from tests.widget import conftest as widget
 live_api, site_factory = widget.live_api, widget.site_factory
 
 AXE = ROOT / "app" / "dashboard" / "web" / "node_modules" / "axe-core" / "axe.min.js"
-DESKTOP = {"width": 1280, "height": 860}
-PHONE = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 860}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 SHOTS = widget.ARTIFACTS / "dashboard"
 
 
@@ -40,8 +48,15 @@ def browser() -> Iterator[Browser]:
     running = [o for o in gc.get_objects() if isinstance(o, Browser) and o.is_connected()]
     if running:
         yield running[0]
-    else:
-        yield from widget.browser.__wrapped__()
+        return
+    if not Path(widget.CHROMIUM).exists():
+        pytest.fail(f"{widget.CHROMIUM} is missing: install Debian's chromium (scripts/test does)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=widget.CHROMIUM, headless=True, args=widget.CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
 
 
 @pytest.fixture(scope="session")

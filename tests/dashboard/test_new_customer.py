@@ -6,16 +6,32 @@ the usage in the dashboard."""
 from __future__ import annotations
 
 import re
+import time
 import uuid
 
+import httpx
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from tests.api.test_documents import TEXT
 from tests.dashboard.test_sources import FAQ, READY_TIMEOUT
 from tests.widget.test_widget_browser import host_page
 
 pytestmark = pytest.mark.browser
+
+
+def wait_for_sessions(api: str, page: Page, bot_id: str, count: int) -> None:
+    """Until the widget's streamed answer is recorded (it is, once its stream has ended)."""
+    token = page.evaluate("localStorage.getItem('dashboard.token')")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        sessions = httpx.get(
+            f"{api}/api/chatbots/{bot_id}/sessions", headers={"Authorization": f"Bearer {token}"}
+        ).json()
+        if len(sessions) >= count:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{len(sessions)} sessions recorded, expected {count}")
 
 
 def test_new_customer_from_sign_up_to_a_widget_answering_on_their_site(
@@ -83,6 +99,7 @@ def test_new_customer_from_sign_up_to_a_widget_answering_on_their_site(
     ask.press("Enter")
     expect(visitor.get_by_role("log")).to_contain_text("50 euros")
     visitor.close()
+    wait_for_sessions(live_api.url, page, bot_id=page.url.split("/")[-2], count=2)
 
     # the conversation, the analytics and the usage
     page.get_by_role("link", name="Conversations").click()
