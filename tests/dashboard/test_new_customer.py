@@ -78,6 +78,7 @@ def test_new_customer_from_sign_up_to_a_widget_answering_on_their_site(
     answer = page.get_by_role("log", name="Conversation").get_by_role("article")
     expect(answer).to_contain_text("30 days")
     expect(answer.get_by_role("list", name="Sources")).to_contain_text("policy.txt")
+    expect(answer).to_contain_text("tokens")  # recorded before we leave the page
 
     # allow the shop's website and copy the snippet onto its page
     page.get_by_role("link", name="Embed").click()
