@@ -113,6 +113,23 @@ class VectorStore:
         found = collection.get(where={"document_id": str(document_id)}, include=[])
         return len(found["ids"])
 
+    def chunks(
+        self, chatbot_id: str | uuid.UUID, document_id: str | uuid.UUID, indices: range
+    ) -> list[Hit]:
+        """A document's chunks at these indices, in order (score 1: nothing was searched)."""
+        collection = self._existing_collection(chatbot_id)
+        if collection is None or not indices:
+            return []
+        ids = [f"{document_id}:{index}" for index in indices]
+        found = collection.get(ids=ids, include=["documents", "metadatas"])
+        by_id = {
+            chunk_id: Hit(chunk_id, text or "", dict(metadata or {}), 1.0)
+            for chunk_id, text, metadata in zip(
+                found["ids"], found["documents"] or [], found["metadatas"] or [], strict=True
+            )
+        }
+        return [by_id[chunk_id] for chunk_id in ids if chunk_id in by_id]
+
     def query(
         self, chatbot_id: str | uuid.UUID, embedder: Embedder, query_embedding: np.ndarray, k: int
     ) -> list[Hit]:

@@ -3,9 +3,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import delete, exists, func, select
 
 from app.chat.models import ChatMessage, ChatSession
 from app.core.errors import NotFound
@@ -29,6 +29,36 @@ class ChatSessionRepository(TenantRepository[ChatSession]):
             ChatSession.chatbot_id == chatbot_id,
             order_by=ChatSession.last_message_at.desc(),
         )
+
+    def previews(
+        self,
+        subject: AuthSubject,
+        chatbot_id: uuid.UUID,
+        *,
+        limit: int,
+        before: datetime | None = None,
+    ) -> list[tuple[ChatSession, str | None, int]]:
+        """The chatbot's sessions, newest first, with their first question and message count."""
+        messages = ChatMessageRepository(self.db).scope(subject)
+        in_session = ChatMessage.session_id == ChatSession.id
+        first_question = (
+            select(ChatMessage.content)
+            .where(*messages, in_session, ChatMessage.role == "user")
+            .order_by(ChatMessage.created_at)
+            .limit(1)
+            .scalar_subquery()
+        )
+        count = select(func.count()).where(*messages, in_session).scalar_subquery()
+        stmt = (
+            select(ChatSession, first_question, count)
+            .where(*self.scope(subject), ChatSession.chatbot_id == chatbot_id)
+            .order_by(ChatSession.last_message_at.desc(), ChatSession.id)
+            .limit(limit)
+        )
+        if before is not None:
+            aware = before if before.tzinfo else before.replace(tzinfo=UTC)
+            stmt = stmt.where(ChatSession.last_message_at < aware.astimezone(UTC))
+        return [(session, question, int(n)) for session, question, n in self.db.execute(stmt)]
 
     def to_continue(
         self, subject: AuthSubject, chatbot_id: uuid.UUID, session_id: uuid.UUID

@@ -3,9 +3,10 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
 from app.auth.deps import CurrentUser
@@ -69,8 +70,18 @@ def dashboard_query(
 
 
 @router.get("/api/chatbots/{chatbot_id}/sessions", response_model=list[SessionOut])
-def list_sessions(chatbot_id: uuid.UUID, user: CurrentUser, db: DB):
-    return service.list_sessions(db, user, chatbot_id)
+def list_sessions(
+    chatbot_id: uuid.UUID,
+    user: CurrentUser,
+    db: DB,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    before: Annotated[
+        datetime | None, Query(description="Sessions last active before this (paging)")
+    ] = None,
+) -> list[SessionOut]:
+    """The chatbot's conversations, newest first, with their first question and message
+    count."""
+    return service.list_sessions(db, user, chatbot_id, limit=limit, before=before)
 
 
 @router.get("/api/sessions/{session_id}/messages", response_model=list[MessageOut])

@@ -61,6 +61,8 @@ class SessionOut(BaseModel):
     user_id: uuid.UUID | None
     created_at: datetime
     last_message_at: datetime
+    first_question: str | None = Field(None, description="The conversation's opening question")
+    message_count: int = Field(0, description="Questions and answers in the conversation")
 
 
 class MessageOut(BaseModel):

@@ -33,7 +33,7 @@ from app.chat.prompt import (
     source_label,
 )
 from app.chat.repository import ChatMessageRepository, ChatSessionRepository
-from app.chat.schemas import MAX_QUESTION_CHARS, MAX_QUESTION_TOKENS, AnswerOut
+from app.chat.schemas import MAX_QUESTION_CHARS, MAX_QUESTION_TOKENS, AnswerOut, SessionOut
 from app.chatbots.models import Chatbot
 from app.chatbots.repository import ApiKeyRepository, ChatbotRepository
 from app.core.config import Settings
@@ -475,10 +475,23 @@ class RagService:
 
 
 def list_sessions(
-    db: Session, subject: AuthSubject, chatbot_id: uuid.UUID
-) -> Sequence[ChatSession]:
+    db: Session,
+    subject: AuthSubject,
+    chatbot_id: uuid.UUID,
+    *,
+    limit: int = 50,
+    before: datetime | None = None,
+) -> list[SessionOut]:
+    """The chatbot's conversations, newest first, each with its first question and size; page
+    with `before` = the last one's `last_message_at`."""
     chatbot = ChatbotRepository(db).get(subject, chatbot_id)
-    return ChatSessionRepository(db).of_chatbot(subject, chatbot.id)
+    rows = ChatSessionRepository(db).previews(subject, chatbot.id, limit=limit, before=before)
+    return [
+        SessionOut.model_validate(session).model_copy(
+            update={"first_question": question, "message_count": count}
+        )
+        for session, question, count in rows
+    ]
 
 
 def list_messages(

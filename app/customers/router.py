@@ -9,7 +9,7 @@ from app.auth.deps import CurrentUser, StaffUser
 from app.auth.schemas import TokenOut
 from app.core.database import DB
 from app.customers import service
-from app.customers.schemas import MeOut, RegisterIn, UserCreate, UserOut
+from app.customers.schemas import MeOut, RegisterIn, RoleChange, UserCreate, UserOut
 
 signup_router = APIRouter(prefix="/auth", tags=["auth"])
 router = APIRouter(prefix="/api/users", tags=["users"])
@@ -37,6 +37,12 @@ def list_users(user: StaffUser, db: DB):
 @router.post("", response_model=UserOut, status_code=status.HTTP_201_CREATED)
 def create_user(body: UserCreate, user: StaffUser, db: DB):
     return service.create_user(db, user, email=body.email, password=body.password, role=body.role)
+
+
+@router.patch("/{user_id}", response_model=UserOut)
+def change_role(user_id: uuid.UUID, body: RoleChange, user: StaffUser, db: DB):
+    """Make a member an admin or an admin a member (owners); admins manage members only."""
+    return service.change_role(db, user, user_id, body.role)
 
 
 @router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -34,6 +34,10 @@ class UserCreate(BaseModel):
     role: Literal["admin", "member"] = "member"
 
 
+class RoleChange(BaseModel):
+    role: Literal["admin", "member"]
+
+
 class UserOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

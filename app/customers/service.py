@@ -52,6 +52,20 @@ def create_user(db: Session, subject: UserSubject, *, email: str, password: str,
     )
 
 
+def change_role(db: Session, subject: UserSubject, user_id: uuid.UUID, role: str) -> User:
+    """Owners make members admins and back; admins manage members only. Owners keep their role."""
+    user = UserRepository(db).get(subject, user_id)
+    if user.id == subject.user_id:
+        raise Conflict("You cannot change your own role")
+    if user.role == "owner":
+        raise Forbidden("An owner's role cannot be changed")
+    if subject.role != "owner" and "admin" in (user.role, role):
+        raise Forbidden("Only owners can make or unmake admins")
+    user.role = role
+    db.flush()
+    return user
+
+
 def delete_user(db: Session, subject: UserSubject, user_id: uuid.UUID) -> None:
     user = UserRepository(db).get(subject, user_id)
     if user.id == subject.user_id:

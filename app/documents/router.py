@@ -3,13 +3,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, File, Request, UploadFile, status
+from fastapi import APIRouter, File, Query, Request, UploadFile, status
 
 from app.auth.deps import CurrentUser, StaffUser
 from app.chatbots.service import get_chatbot
 from app.core.database import DB
 from app.documents import service
-from app.documents.schemas import DocumentOut, UploadOut
+from app.documents.schemas import ChunkPage, DocumentOut, UploadOut
 
 router = APIRouter(tags=["documents"])
 
@@ -49,6 +49,20 @@ def list_documents(chatbot_id: uuid.UUID, user: CurrentUser, db: DB):
 @router.get("/api/documents/{document_id}", response_model=DocumentOut)
 def get_document(document_id: uuid.UUID, user: CurrentUser, db: DB):
     return service.get_document(db, user, document_id)
+
+
+@router.get("/api/documents/{document_id}/chunks", response_model=ChunkPage)
+def document_chunks(
+    document_id: uuid.UUID,
+    request: Request,
+    user: CurrentUser,
+    db: DB,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> ChunkPage:
+    """The document's chunks, in order, as retrieval finds them (empty until it is ready)."""
+    doc = service.get_document(db, user, document_id)
+    return service.chunks(request.app.state.settings, doc, offset, limit)
 
 
 @router.delete("/api/documents/{document_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -32,6 +32,19 @@ class DocumentOut(BaseModel):
         return round(self.chunks_done / self.chunks_total, 4) if self.chunks_total else 0.0
 
 
+class ChunkOut(BaseModel):
+    index: int
+    text: str
+    page: int | None = Field(None, description="PDF page the chunk starts on")
+    heading: str | None = Field(None, description="The section heading it falls under")
+
+
+class ChunkPage(BaseModel):
+    total: int = Field(description="Chunks of the document (0 until it is ready)")
+    offset: int
+    items: list[ChunkOut]
+
+
 class UploadOut(DocumentOut):
     duplicate: bool = Field(
         False, description="True when these bytes were already uploaded to this chatbot"

@@ -26,7 +26,7 @@ from app.documents import storage
 from app.documents.jobs import JobRunner
 from app.documents.models import Document
 from app.documents.repository import DocumentRepository
-from app.documents.schemas import DocumentOut, UploadOut
+from app.documents.schemas import ChunkOut, ChunkPage, DocumentOut, UploadOut
 from ingestion import IngestionError, UnsupportedDocument, validate
 
 
@@ -153,6 +153,23 @@ def list_documents(db: Session, subject: AuthSubject, chatbot: Chatbot) -> Seque
 
 def get_document(db: Session, subject: AuthSubject, document_id: uuid.UUID) -> Document:
     return DocumentRepository(db).get(subject, document_id)
+
+
+def chunks(settings: Settings, doc: Document, offset: int, limit: int) -> ChunkPage:
+    """A page of the document's chunks as retrieval sees them, in order."""
+    total = doc.chunk_count
+    indices = range(min(offset, total), min(offset + limit, total))
+    hits = vector_store_for(settings).chunks(str(doc.chatbot_id), str(doc.id), indices)
+    items = [
+        ChunkOut(
+            index=int(hit.metadata.get("chunk_index", index)),
+            text=hit.text,
+            page=hit.metadata.get("page"),
+            heading=hit.metadata.get("heading"),
+        )
+        for index, hit in zip(indices, hits, strict=False)
+    ]
+    return ChunkPage(total=total, offset=offset, items=items)
 
 
 def delete_document(db: Session, settings: Settings, doc: Document) -> None:

@@ -334,3 +334,25 @@ def test_a_document_past_the_plans_chunk_cap_fails_with_the_reason(tenant, bot):
     assert "room for 3 more" in done["error"]
     small = upload(tenant, bot["id"], "small.txt", b"Refunds take five days.").json()[0]
     assert wait_until_done(tenant, small["id"])["status"] == "ready"
+
+
+def test_a_ready_documents_chunks_read_in_order_with_paging(tenant, bot):
+    text = "\n\n".join(
+        f"# Section {n}\n\n" + f"Paragraph {n} says the pump runs at {n} bar. " * 30
+        for n in range(1, 6)
+    )
+    doc = upload(tenant, bot["id"], "manual.md", text.encode()).json()[0]
+    done = wait_until_done(tenant, doc["id"])
+    assert done["status"] == "ready" and done["chunk_count"] >= 3
+
+    first = tenant.get(f"/api/documents/{doc['id']}/chunks", params={"limit": 2}).json()
+    rest = tenant.get(f"/api/documents/{doc['id']}/chunks", params={"offset": 2}).json()
+
+    assert first["total"] == rest["total"] == done["chunk_count"]
+    items = first["items"] + rest["items"]
+    assert [c["index"] for c in items] == list(range(done["chunk_count"]))
+    assert items[0]["heading"] == "Section 1"
+    assert any("Paragraph 1" in c["text"] for c in items if c["heading"] == "Section 1")
+    assert any(c["heading"] == "Section 5" for c in items)
+    beyond = tenant.get(f"/api/documents/{doc['id']}/chunks", params={"offset": 999}).json()
+    assert beyond["items"] == []

@@ -51,3 +51,25 @@ def test_role_must_be_admin_or_member(tenant, role):
 
 def test_owner_cannot_delete_self(tenant):
     assert tenant.delete(f"/api/users/{tenant.user_id}").status_code == 409
+
+
+def test_owner_changes_roles_and_admins_manage_members_only(tenant):
+    member = tenant.add_user("member")
+    admin = tenant.add_user("admin")
+    member_id, admin_id = member.user_id, admin.user_id
+
+    r = tenant.patch(f"/api/users/{member_id}", json={"role": "admin"})
+    assert r.status_code == 200 and r.json()["role"] == "admin"
+    assert tenant.patch(f"/api/users/{member_id}", json={"role": "member"}).json()["role"] == (
+        "member"
+    )
+    # an admin may not make admins, nor demote one, nor touch the owner
+    assert admin.patch(f"/api/users/{member_id}", json={"role": "admin"}).status_code == 403
+    third_admin = tenant.add_user("admin")
+    r = admin.patch(f"/api/users/{third_admin.user_id}", json={"role": "member"})
+    assert r.status_code == 403
+    assert admin.patch(f"/api/users/{tenant.user_id}", json={"role": "member"}).status_code == 403
+    # nobody changes their own role; owners keep theirs
+    assert tenant.patch(f"/api/users/{tenant.user_id}", json={"role": "admin"}).status_code == 409
+    assert member.patch(f"/api/users/{admin_id}", json={"role": "member"}).status_code == 403
+    assert tenant.patch(f"/api/users/{member_id}", json={"role": "owner"}).status_code == 422

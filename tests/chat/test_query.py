@@ -326,3 +326,22 @@ def test_questions_by_door_and_llm_calls_show_in_metrics(fireworks, fake_llm):
     assert grew("llm_tokens_total", provider="fireworks", direction="input") == 500
     assert grew("llm_tokens_total", provider="fireworks", direction="output") == 11
     assert grew("llm_request_duration_seconds_count", provider="fireworks") == 2
+
+
+def test_sessions_list_their_first_question_and_size_newest_first_with_paging(tenant, bot):
+    url = f"/api/{tenant.customer_id}/{bot['id']}/query"
+    first = tenant.post(url, json={"question": "What does the Beta 300 toaster weigh?"}).json()
+    tenant.post(url, json={"question": "How many slots?", "session_id": first["session_id"]})
+    second = tenant.post(url, json={"question": "How long do I have to return an item?"}).json()
+
+    sessions = tenant.get(f"/api/chatbots/{bot['id']}/sessions").json()
+
+    assert [s["id"] for s in sessions] == [second["session_id"], first["session_id"]]
+    assert sessions[0]["first_question"] == "How long do I have to return an item?"
+    assert sessions[1]["first_question"] == "What does the Beta 300 toaster weigh?"
+    assert [s["message_count"] for s in sessions] == [2, 4]
+    page = tenant.get(
+        f"/api/chatbots/{bot['id']}/sessions",
+        params={"limit": 1, "before": sessions[0]["last_message_at"]},
+    ).json()
+    assert [s["id"] for s in page] == [first["session_id"]]
