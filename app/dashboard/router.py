@@ -14,6 +14,15 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 
 DIST = Path(__file__).parent / "web" / "dist"
 IMMUTABLE = "public, max-age=31536000, immutable"
+# The app loads only its own files and talks only to this API; nobody may frame it.
+PAGE_HEADERS = {
+    "Cache-Control": "no-cache",
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; "
+    # the invoice's printable page, opened from a blob, inherits this policy and has a <style>
+    "style-src 'self' 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
 NOT_BUILT = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Dashboard not built</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -46,4 +55,4 @@ def dashboard(path: str) -> Response:
         return FileResponse(file, headers={"Cache-Control": IMMUTABLE if hashed else "no-cache"})
     if path.startswith("assets/"):
         return Response("Not found", status_code=404, media_type="text/plain")
-    return FileResponse(index, headers={"Cache-Control": "no-cache"})
+    return FileResponse(index, headers=PAGE_HEADERS)

@@ -68,6 +68,8 @@ def test_owner_edits_billing_details_and_opens_an_invoices_printable_page(dashbo
     printable = opened.value
     expect(printable.locator("body")).to_contain_text(invoice["invoice_number"])
     expect(printable.locator("body")).to_contain_text("GB123456789")
+    styled = printable.evaluate("getComputedStyle(document.body).maxWidth")
+    assert styled == "800px"  # the page's own <style> applies under the dashboard's CSP
 
 
 def test_team_owner_adds_and_removes_people(dashboard, live_api):

@@ -25,6 +25,7 @@ def test_client_routes_answer_index_html_revalidated_each_time(client, dist):
         assert r.status_code == 200, path
         assert "<title>Dashboard</title>" in r.text
         assert r.headers["cache-control"] == "no-cache"
+        assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
 
 
 def test_bare_dashboard_path_redirects_to_the_app(client, dist):
