@@ -65,10 +65,13 @@ SEEDED_TABLES = {"plans"}
 
 
 def wipe(engine: Engine) -> None:
+    """Empty every table, then close the engine's pooled connections: a test's app is done with
+    them, and a hundred tests' idle pools would exhaust PostgreSQL's max_connections."""
     with engine.begin() as conn:
         for table in reversed(Base.metadata.sorted_tables):
             if table.name not in SEEDED_TABLES:
                 conn.execute(table.delete())
+    engine.dispose()
 
 
 @pytest.fixture

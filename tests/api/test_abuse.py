@@ -90,8 +90,13 @@ def test_oversized_chunked_body_is_413(make_settings):
             yield b"x" * 1024
         yield b'"}'
 
-    with serve(app) as url, httpx.Client(base_url=url, timeout=30) as http:
-        r = http.post("/auth/login", content=chunks(), headers={"content-type": "application/json"})
+    try:
+        with serve(app) as url, httpx.Client(base_url=url, timeout=30) as http:
+            r = http.post(
+                "/auth/login", content=chunks(), headers={"content-type": "application/json"}
+            )
+    finally:
+        app.state.engine.dispose()
     assert r.status_code == 413
     assert r.json()["error"]["code"] == "payload_too_large"
 
