@@ -154,7 +154,9 @@ def test_versioned_widget_js_is_long_cached_javascript_with_fixed_bytes(
     assert "max-age=31536000" in cache and "immutable" in cache
     assert first.content == second.content
     assert first.headers["etag"] == second.headers["etag"]
-    assert len(first.content) < 15_000
+    # one hand-written file: 19 kB with ratings, source excerpts and new conversations (6.5 kB
+    # gzipped); the budget keeps it from growing into a framework
+    assert len(first.content) < 24_000
     unchanged = client.get(path_of(url, settings), headers={"If-None-Match": first.headers["etag"]})
     assert unchanged.status_code == 304 and unchanged.content == b""
 

@@ -220,3 +220,59 @@ def test_iframe_variant_and_preview_page_answer_too(live_api, site_factory, brow
     ask(page, QUESTION)
     expect(page.get_by_role("log")).to_contain_text("30 days")
     page.close()
+
+
+def test_visitor_rates_an_answer_opens_a_source_and_starts_a_new_conversation(
+    live_api, site_factory, browser
+):
+    site = site_factory()
+    bot = make_bot(live_api, site.origin, document=True)
+    site.pages["/"] = host_page(bot["snippet"]["script"])
+    page = browser.new_page()
+    page.goto(f"{site.origin}/")
+    launcher(page).click()
+    log = page.get_by_role("log")
+    ask(page, QUESTION)
+    expect(log).to_contain_text("30 days")
+
+    # the source chip opens the quoted excerpt, and closes it again
+    chip = log.get_by_role("button", name="policy.txt")
+    chip.click()
+    expect(chip).to_have_attribute("aria-expanded", "true")
+    expect(log.locator("blockquote")).to_contain_text("30 days")
+    chip.click()
+    expect(log.locator("blockquote")).to_have_count(0)
+
+    # thumbs up, once: the rating reaches the chatbot's analytics
+    with page.expect_response(lambda r: r.url.endswith("/feedback")) as rated:
+        log.get_by_role("button", name="Helpful", exact=True).click()
+    assert rated.value.status == 201
+    expect(log).to_contain_text("Thanks for your feedback.")
+    expect(log.get_by_role("button", name="Not helpful")).to_be_disabled()
+    analytics = live_api.owner.get(f"/api/chatbots/{bot['id']}/analytics").json()
+    assert analytics["feedback"]["up"] == 1
+
+    # a new conversation forgets the old one, here and in the next question's session
+    page.get_by_role("button", name="New conversation").click()
+    expect(log).not_to_contain_text("30 days")
+    expect(log).to_contain_text(WIDGET["greeting"])
+    ask(page, "Is shipping free?")
+    expect(log).to_contain_text("50 euros")
+    page.close()
+    sessions = live_api.owner.get(f"/api/chatbots/{bot['id']}/sessions").json()
+    assert len(sessions) == 2
+
+
+def test_a_refused_question_is_explained_once(live_api, site_factory, browser):
+    site = site_factory()
+    bot = make_bot(live_api, site.origin)
+    site.pages["/"] = host_page(bot["snippet"]["script"])
+    with session_scope(live_api.app.state.sessionmaker) as db:
+        billing.add_to_totals(db, uuid.UUID(live_api.owner.customer_id), 10**9, 0, queries=0)
+    page = browser.new_page()
+    page.goto(f"{site.origin}/")
+    launcher(page).click()
+    ask(page, QUESTION)
+    expect(page.get_by_role("alert")).to_contain_text("reached its usage limit")
+    expect(page.get_by_role("log")).not_to_contain_text("reached its usage limit")
+    page.close()

@@ -21,7 +21,9 @@
     unavailable: "This chat is not available right now.",
     interrupted: "The answer was interrupted. Please try again.",
     failed: "Sorry, something went wrong. Please try again.",
+    thanks: "Thanks for your feedback.",
   };
+  const EXCERPT = 600; // characters of a source's text kept to show when its chip is opened
 
   const CSS = `
 :host { all: initial !important; }
@@ -50,8 +52,18 @@ h2 { flex: 1; margin: 0; font-size: 16px; font-weight: 600; line-height: 1.3; ov
 .error { border-color: #fca5a5; background: #fef2f2; color: #991b1b; }
 .pending .text:empty::after { content: "…"; }
 .sources { margin: 8px 0 0; padding: 0; list-style: none; display: flex; flex-wrap: wrap; gap: 4px; font-size: 12px; }
-.sources li { background: #eef2ff; color: #3730a3; border-radius: 6px; padding: 2px 6px; }
-.sources a { color: inherit; }
+.sources li { display: contents; }
+.chip { border: 0; background: #eef2ff; color: #3730a3; border-radius: 6px; padding: 2px 6px; font: inherit;
+  font-size: 12px; cursor: pointer; text-decoration: none; }
+.chip[aria-expanded="true"] { background: #c7d2fe; }
+.excerpt { margin: 6px 0 0; padding: 6px 8px; border-left: 3px solid var(--accent); background: #f3f4f6;
+  font-size: 13px; white-space: pre-wrap; }
+.rate { display: flex; align-items: center; gap: 4px; margin-top: 6px; font-size: 12px; color: #4b5563; }
+.rate button { border: 1px solid #d1d5db; background: #fff; border-radius: 6px; min-width: 32px; min-height: 28px;
+  cursor: pointer; font-size: 14px; }
+.rate button[aria-pressed="true"] { background: #eef2ff; border-color: var(--accent); }
+.new { border: 0; background: transparent; color: inherit; font: inherit; font-size: 13px; cursor: pointer;
+  padding: 6px 8px; border-radius: 8px; text-decoration: underline; }
 .starters { display: flex; flex-wrap: wrap; gap: 6px; padding: 0 14px 10px; background: #f9fafb; }
 .starters button { border: 1px solid var(--accent); color: var(--accent); background: #fff; border-radius: 16px;
   padding: 6px 10px; font: inherit; font-size: 13px; cursor: pointer; }
@@ -73,7 +85,8 @@ input { flex: 1; min-width: 0; padding: 10px 12px; border: 1px solid #d1d5db; bo
     <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z"/></svg>
   </button>
   <section class="panel" id="panel" role="dialog" aria-labelledby="title" hidden>
-    <header><h2 id="title">Chat</h2><button class="close" type="button" aria-label="Close chat">×</button></header>
+    <header><h2 id="title">Chat</h2><button class="new" type="button">New conversation</button>
+      <button class="close" type="button" aria-label="Close chat">×</button></header>
     <div class="log" role="log" aria-live="polite"></div>
     <div class="starters"></div>
     <p class="notice" role="alert" hidden></p>
@@ -111,6 +124,7 @@ input { flex: 1; min-width: 0; padding: 10px 12px; border: 1px solid #d1d5db; bo
   function sourceLabel(s) {
     return s.filename + (s.page ? ", p. " + s.page : s.heading ? " – " + s.heading : "");
   }
+  // Each source is a chip: a link for web pages, else a button that shows the quoted excerpt.
   function showSources(bubble, sources) {
     const seen = new Set();
     const list = document.createElement("ul");
@@ -120,26 +134,82 @@ input { flex: 1; min-width: 0; padding: 10px 12px; border: 1px solid #d1d5db; bo
       const label = sourceLabel(source);
       if (seen.has(label)) continue;
       seen.add(label);
-      const item = document.createElement("li");
-      let tag = item;
+      const item = list.appendChild(document.createElement("li"));
       if (/^https?:\/\//.test(source.filename)) {
-        tag = item.appendChild(document.createElement("a"));
-        tag.href = source.filename;
-        tag.target = "_blank";
-        tag.rel = "noopener noreferrer";
+        const link = item.appendChild(document.createElement("a"));
+        link.className = "chip";
+        link.href = source.filename;
+        link.target = "_blank";
+        link.rel = "noopener noreferrer";
+        link.textContent = label;
+        continue;
       }
-      tag.textContent = label;
-      list.appendChild(item);
+      const chip = item.appendChild(document.createElement("button"));
+      chip.type = "button";
+      chip.className = "chip";
+      chip.textContent = label;
+      chip.setAttribute("aria-expanded", "false");
+      chip.addEventListener("click", () => toggleExcerpt(bubble, chip, source));
     }
     if (seen.size) bubble.appendChild(list);
   }
-  function bubble(role, text, sources) {
+  function toggleExcerpt(bubble, chip, source) {
+    const shown = bubble.querySelector(".excerpt");
+    const same = shown && shown.dataset.label === chip.textContent;
+    if (shown) shown.remove();
+    for (const other of bubble.querySelectorAll(".chip[aria-expanded]")) other.setAttribute("aria-expanded", "false");
+    if (same) return;
+    const quote = bubble.appendChild(document.createElement("blockquote"));
+    quote.className = "excerpt";
+    quote.dataset.label = chip.textContent;
+    quote.textContent = (source.text || "").slice(0, EXCERPT) || chip.textContent;
+    chip.setAttribute("aria-expanded", "true");
+    quote.scrollIntoView({ block: "nearest" });
+  }
+  function showRating(bubble, message) {
+    if (!message.message_id) return;
+    const row = bubble.appendChild(document.createElement("div"));
+    row.className = "rate";
+    const status = document.createElement("span");
+    for (const [rating, face, label] of [["up", "👍", "Helpful"], ["down", "👎", "Not helpful"]]) {
+      const b = row.appendChild(document.createElement("button"));
+      b.type = "button";
+      b.textContent = face;
+      b.setAttribute("aria-label", label);
+      b.setAttribute("aria-pressed", String(message.rating === rating));
+      b.disabled = Boolean(message.rating);
+      b.addEventListener("click", () => rate(message, rating, row, status));
+    }
+    row.appendChild(status);
+    if (message.rating) status.textContent = TEXT.thanks;
+  }
+  async function rate(message, rating, row, status) {
+    for (const b of row.querySelectorAll("button")) b.disabled = true;
+    try {
+      const r = await fetch(`${api}/api/public/${chatbotId}/feedback`, {
+        method: "POST",
+        credentials: "omit",
+        headers: { "Content-Type": "application/json", "X-API-Key": widgetKey, ...visitor },
+        body: JSON.stringify({ message_id: message.message_id, rating }),
+      });
+      if (!r.ok && r.status !== 409) throw new Error(String(r.status)); // 409: rated already
+      message.rating = rating;
+      save();
+      row.querySelector(`[aria-label="${rating === "up" ? "Helpful" : "Not helpful"}"]`).setAttribute("aria-pressed", "true");
+      status.textContent = TEXT.thanks;
+    } catch (_) {
+      for (const b of row.querySelectorAll("button")) b.disabled = false;
+      status.textContent = TEXT.failed;
+    }
+  }
+  function bubble(role, text, sources, message) {
     const el = document.createElement("div");
     el.className = "msg " + role;
     const body = el.appendChild(document.createElement("div"));
     body.className = "text";
     body.textContent = text;
     if (sources) showSources(el, sources);
+    if (message) showRating(el, message);
     log.appendChild(el);
     log.scrollTop = log.scrollHeight;
     return el;
@@ -152,7 +222,7 @@ input { flex: 1; min-width: 0; padding: 10px 12px; border: 1px solid #d1d5db; bo
   function render() {
     log.textContent = "";
     if (config && config.origin_allowed) bubble("bot", config.greeting);
-    for (const m of state.messages) bubble(m.role, m.text, m.sources);
+    for (const m of state.messages) bubble(m.role, m.text, m.sources, m.role === "bot" ? m : null);
     starters.textContent = "";
     const questions = (config && config.origin_allowed && !state.messages.length && config.starter_questions) || [];
     for (const q of questions) {
@@ -248,7 +318,7 @@ input { flex: 1; min-width: 0; padding: 10px 12px; border: 1px solid #d1d5db; bo
           throw new Error(payload.error.message || TEXT.failed);
         } else if (event === "done") {
           state.session_id = payload.session_id;
-          return { text, sources };
+          return { text, sources, message_id: payload.unanswered ? null : payload.message_id };
         }
       }
     }
@@ -276,15 +346,19 @@ input { flex: 1; min-width: 0; padding: 10px 12px; border: 1px solid #d1d5db; bo
         throw new Error(errorText(response.status, body, response.headers.get("Retry-After")));
       }
       const answer = await readAnswer(response, reply);
-      showSources(reply, answer.sources);
-      const kept = answer.sources.map(({ filename, page, heading }) => ({ filename, page, heading }));
-      state.messages.push({ role: "user", text: question }, { role: "bot", text: answer.text, sources: kept });
+      const kept = answer.sources.map(({ filename, page, heading, text }) => ({
+        filename, page, heading, text: (text || "").slice(0, EXCERPT),
+      }));
+      const message = { role: "bot", text: answer.text, sources: kept, message_id: answer.message_id };
+      showSources(reply, kept);
+      showRating(reply, message);
+      reply.scrollIntoView({ block: "end" }); // the answer's sources and rating in view
+      state.messages.push({ role: "user", text: question }, message);
       save();
     } catch (error) {
       // fetch and stream reads fail with TypeError when the network does; ours are plain Errors
       const message = error instanceof TypeError ? TEXT.offline : error instanceof SyntaxError ? TEXT.failed : error.message;
-      reply.classList.add("error");
-      reply.querySelector(".text").textContent = message;
+      reply.remove(); // said once, in the notice
       setNotice(message);
     } finally {
       reply.classList.remove("pending");
@@ -297,6 +371,14 @@ input { flex: 1; min-width: 0; padding: 10px 12px; border: 1px solid #d1d5db; bo
 
   launcher.addEventListener("click", () => (panel.hidden ? open() : close()));
   $(".close").addEventListener("click", close);
+  $(".new").addEventListener("click", () => {
+    if (busy) return;
+    state = { session_id: null, messages: [], open: state.open };
+    save();
+    setNotice("");
+    render();
+    input.focus();
+  });
   panel.addEventListener("keydown", (e) => {
     if (e.key === "Escape") close();
   });
