@@ -240,6 +240,8 @@ class RagService:
     def _check_length(self, question: str) -> None:
         """Every door's question has the same ceiling, in characters (checked first: counting
         the tokens of a pasted book is itself slow) and in the embedding model's tokens."""
+        if "\x00" in question:
+            raise Unprocessable("The question must not contain NUL characters")
         if len(question) > MAX_QUESTION_CHARS:
             raise Unprocessable(
                 f"The question is {len(question):,} characters long; the limit is "

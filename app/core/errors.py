@@ -164,11 +164,26 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
         # answered outside the request middleware, which therefore cannot add the id header
         request_id = current_request_id()
+        headers = {REQUEST_ID_HEADER: request_id} if request_id else None
+        if _unstorable_text(exc):
+            log.warning("text with NUL on %s %s", request.method, request.url.path)
+            body = error_body(
+                "invalid_value", "Text in the request must not contain NUL characters"
+            )
+            return JSONResponse(body, status_code=422, headers=headers)
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
         return JSONResponse(
-            error_body("internal_error", "Internal server error"),
-            status_code=500,
-            headers={REQUEST_ID_HEADER: request_id} if request_id else None,
+            error_body("internal_error", "Internal server error"), status_code=500, headers=headers
         )
+
+
+def _unstorable_text(exc: BaseException | None) -> bool:
+    """PostgreSQL's driver refuses text with a NUL character (SQLite stores it): the client
+    sent it, so it is the client's error, found only when the value is written."""
+    while exc is not None:
+        if isinstance(exc, ValueError) and "NUL (0x00)" in str(exc):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False

@@ -131,3 +131,30 @@ def test_dates_at_the_end_of_the_calendar_are_a_422(tenant, method, path):
     r = getattr(tenant, method)(path)
     assert r.status_code == 422, r.text
     assert r.json()["error"]["message"]
+
+
+def test_text_with_a_nul_character_is_never_a_500(app, tenant, database_url):
+    """PostgreSQL cannot store NUL in text (schemathesis found the 500); SQLite can."""
+    # as a real server answers: the error handler's response, not the exception re-raised
+    with TestClient(app, raise_server_exceptions=False) as plain:
+        r = plain.post(
+            "/api/chatbots",
+            json={"name": "Bot", "system_prompt": "Be kind\u0000."},
+            headers=tenant.headers,
+        )
+    if database_url.startswith("postgresql"):
+        assert r.status_code == 422, r.text
+        assert r.json()["error"]["code"] == "invalid_value"
+        assert tenant.get("/api/chatbots").json() == []
+    else:
+        assert r.status_code == 201, r.text
+
+
+def test_a_question_with_a_nul_character_is_a_422_on_every_database(client, tenant):
+    bot = tenant.create_chatbot()
+    r = client.post(
+        f"/api/public/{bot['id']}/query",
+        json={"question": "Returns?\u0000"},
+        headers={"X-API-Key": bot["secret_key"]},
+    )
+    assert r.status_code == 422 and "NUL" in r.json()["error"]["message"]
