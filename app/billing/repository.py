@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session
 
 from app.billing.models import (
     DemoUsage,
@@ -90,7 +91,7 @@ class UsageRepository(TenantRepository[UsageRecord]):
 class UsageTotalRepository:
     """A customer's running totals per period; the row is the customer's own, by key."""
 
-    def __init__(self, db: Any) -> None:
+    def __init__(self, db: Session) -> None:
         self.db = db
 
     def of_period(self, subject: AuthSubject, period: str) -> UsageTotal:

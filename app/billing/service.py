@@ -13,7 +13,7 @@ from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
 from app.billing.models import DemoUsage, Plan, UsageRecord, UsageReservation, UsageTotal
-from app.billing.plans import DEFAULT_PLAN, plan_for
+from app.billing.plans import DEFAULT_PLAN, plan_for, plan_of
 from app.billing.repository import (
     DemoUsageRepository,
     ReservationRepository,
@@ -215,8 +215,7 @@ def add_to_totals(
 
 
 def summary(db: Session, subject: AuthSubject) -> UsageSummary:
-    customer = CustomerRepository(db).of(subject)
-    plan = plan_for(db, customer.plan)
+    plan = plan_of(db, subject)
     totals = period_totals(db, subject)
     used = totals.input_tokens + totals.output_tokens
     return UsageSummary(

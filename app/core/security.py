@@ -34,31 +34,35 @@ class TokenClaims:
     customer_id: uuid.UUID
 
 
+def _encode(subject: uuid.UUID, kind: str, secret: str, minutes: int, **claims: str) -> str:
+    now = datetime.now(UTC)
+    body = {
+        "sub": str(subject),
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(minutes=minutes)).timestamp()),
+        "typ": kind,
+        **claims,
+    }
+    return jwt.encode(body, secret, algorithm=ALGORITHM)
+
+
+def _decode(token: str, kind: str, secret: str) -> dict[str, str]:
+    """The claims of a valid, unexpired token of this kind; JWTError for any other."""
+    claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options=REQUIRED_CLAIMS)
+    if claims.get("typ") != kind:
+        raise JWTError("wrong token type")
+    return claims
+
+
 def create_access_token(
     *, user_id: uuid.UUID, customer_id: uuid.UUID, secret: str, minutes: int
 ) -> str:
-    now = datetime.now(UTC)
-    claims = {
-        "sub": str(user_id),
-        "cid": str(customer_id),
-        "iat": int(now.timestamp()),
-        "exp": int((now + timedelta(minutes=minutes)).timestamp()),
-        "typ": "access",
-    }
-    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+    return _encode(user_id, "access", secret, minutes, cid=str(customer_id))
 
 
 def decode_access_token(token: str, *, secret: str) -> TokenClaims:
     try:
-        # a token without an expiry would be valid forever: refuse it
-        claims = jwt.decode(
-            token,
-            secret,
-            algorithms=[ALGORITHM],
-            options={"require_exp": True, "require_iat": True},
-        )
-        if claims.get("typ") != "access":
-            raise JWTError("wrong token type")
+        claims = _decode(token, "access", secret)
         return TokenClaims(uuid.UUID(claims["sub"]), uuid.UUID(claims["cid"]))
     except (JWTError, KeyError, ValueError) as exc:
         raise Unauthorized("Invalid or expired token") from exc
@@ -69,26 +73,13 @@ VISITOR_TOKEN_MINUTES = 60
 
 def create_visitor_token(*, chatbot_id: uuid.UUID, secret: str) -> str:
     """A short-lived token for the API's own widget pages (preview, iframe) of one chatbot."""
-    now = datetime.now(UTC)
-    claims = {
-        "sub": str(chatbot_id),
-        "iat": int(now.timestamp()),
-        "exp": int((now + timedelta(minutes=VISITOR_TOKEN_MINUTES)).timestamp()),
-        "typ": "visitor",
-    }
-    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+    return _encode(chatbot_id, "visitor", secret, VISITOR_TOKEN_MINUTES)
 
 
 def visitor_token_chatbot(token: str, *, secret: str) -> uuid.UUID | None:
     """The chatbot a valid, unexpired visitor token was minted for; None for any other token."""
     try:
-        claims = jwt.decode(
-            token,
-            secret,
-            algorithms=[ALGORITHM],
-            options={"require_exp": True, "require_iat": True},
-        )
-        return uuid.UUID(claims["sub"]) if claims.get("typ") == "visitor" else None
+        return uuid.UUID(_decode(token, "visitor", secret)["sub"])
     except (JWTError, KeyError, ValueError):
         return None
 

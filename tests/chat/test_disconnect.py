@@ -3,7 +3,6 @@ produced is recorded and billed, on every streaming door."""
 
 from __future__ import annotations
 
-import json
 import time
 
 import httpx
@@ -72,7 +71,6 @@ def test_client_leaving_mid_stream_still_records_and_bills(fireworks, fake_llm, 
     assert answer["role"] == "assistant" and answer["status"] == "interrupted"
     assert answer["content"] and answer["output_tokens"] == summary["output_tokens"]
     assert answer["provider"] == "fireworks"
-    assert json.dumps(answer)  # the transcript reads like any other
 
 
 def test_a_stream_read_to_the_end_is_recorded_once(fireworks, fake_llm):
