@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     upload_dir: Path = ROOT / "uploads"
     vectorstore_dir: Path = ROOT / "vectorstores"
     max_upload_mb: int = 20
+    # website sources may be fetched from private, loopback and link-local addresses (tests only:
+    # on a server it lets customers make it read its own network)
+    allow_private_urls: bool = False
     chroma_host: str | None = None
     chroma_port: int = 8000
 
