@@ -477,6 +477,9 @@ class Crawler:
                     yield Page(final, "skipped", reason=f"not an HTML page ({kind})")
                     continue
                 title, text, links, noindex = read_page(response)
+            except UnsafeURL as exc:  # a redirect to a refused address fails that page only
+                yield Page(url, "failed", reason=str(exc))
+                continue
             except FetchFailed as exc:
                 yield Page(
                     url, "failed", reason=str(exc), status=exc.status, transient=exc.transient

@@ -243,7 +243,10 @@ def pending_sources(factory: sessionmaker[Session]) -> list[tuple[uuid.UUID, uui
 class InProcessCrawlRunner:
     """One background thread: a crawl waits on the network, not on the cores."""
 
-    STOP_TIMEOUT_SECONDS = 30  # a fetch in flight ends within its own timeouts
+    # A crawl stops before its next page. A fetch in flight may take its full timeouts; past
+    # this the process exits without it, and the source, still `crawling`, resumes at the next
+    # start.
+    STOP_TIMEOUT_SECONDS = 2
 
     def __init__(self, factory: sessionmaker[Session], settings: Settings, jobs: JobRunner):
         self._factory = factory

@@ -102,3 +102,14 @@ def test_the_guard_connects_to_the_address_it_checked(monkeypatch):
         finally:
             fetcher.close()
     assert connected[-1] in ("127.0.0.1", "::1")
+
+
+def test_a_page_that_redirects_to_a_refused_address_fails_alone(monkeypatch):
+    checked = web._address_problem
+    monkeypatch.setattr(web, "_address_problem", lambda a: None if a == "127.0.0.1" else checked(a))
+    monkeypatch.setitem(REDIRECTS, "/loop-a", "http://127.0.0.2:9/internal")
+    with serve_site() as site:
+        pages = {p.url: p for p in web.Crawler(f"{site.url}/", web.WebLimits()).pages()}
+    assert "127.0.0.2, a loopback address" in (pages[f"{site.url}/loop-a"].reason or "")
+    assert pages[f"{site.url}/loop-a"].outcome == "failed"
+    assert pages[f"{site.url}/shipping"].outcome == "ok"

@@ -161,3 +161,9 @@ def test_plan_limits_bound_pages_depth_and_size(web, site):
         with engine.begin() as conn:
             conn.execute(text("UPDATE customers SET plan = 'free' WHERE plan = 'tiny'"))
             conn.execute(text("DELETE FROM plans WHERE name = 'tiny'"))
+
+
+def test_deleting_the_chatbot_takes_its_website_sources_along(web, site):
+    source, _ = wait_crawled(web, _add(web, f"{site.url}/sitemap.xml")["id"])
+    assert web.delete(f"/api/chatbots/{web.chatbots[0]['id']}").status_code == 204
+    assert web.get(f"/api/sources/{source['id']}").status_code == 404
