@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -241,8 +242,10 @@ def pending_sources(factory: sessionmaker[Session]) -> list[tuple[uuid.UUID, uui
 
 
 class InProcessCrawlRunner:
-    """One background thread: a crawl waits on the network, not on the cores."""
+    """A few background threads: a crawl waits on the network, not on the cores, and one
+    customer's site of thousands of pages must not keep every other crawl waiting."""
 
+    THREADS = 3
     # A crawl stops before its next page. A fetch in flight may take its full timeouts; past
     # this the process exits without it, and the source, still `crawling`, resumes at the next
     # start.
@@ -253,30 +256,34 @@ class InProcessCrawlRunner:
         self._settings = settings
         self._jobs = jobs
         self._queue = FairQueue()  # customers take turns
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
 
     def enqueue(self, source_id: uuid.UUID, customer_id: uuid.UUID) -> None:
         self._queue.put(source_id, customer_id)
 
     def start(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
+        if any(thread.is_alive() for thread in self._threads):
             return
         self._stopping.clear()
         self._queue.reopen()
-        self._thread = threading.Thread(target=self._run, name="crawl-worker", daemon=True)
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=self._run, name=f"crawl-worker-{n}", daemon=True)
+            for n in range(self.THREADS)
+        ]
+        for thread in self._threads:
+            thread.start()
         for source_id, customer_id in pending_sources(self._factory):
             log.info("website %s: crawl resumed", source_id, extra=_fields(source_id))
             self.enqueue(source_id, customer_id)
 
     def stop(self) -> None:
-        if self._thread is None:
-            return
         self._stopping.set()
         self._queue.close()
-        self._thread.join(timeout=self.STOP_TIMEOUT_SECONDS)
-        self._thread = None
+        deadline = time.monotonic() + self.STOP_TIMEOUT_SECONDS
+        for thread in self._threads:
+            thread.join(timeout=max(deadline - time.monotonic(), 0))
+        self._threads = []
 
     def _run(self) -> None:
         while not self._stopping.is_set():
