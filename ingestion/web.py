@@ -16,6 +16,7 @@ a new checked connection. `WebLimits.allow_private` turns the check off (tests o
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import re
 import socket
@@ -26,7 +27,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urldefrag, urljoin, urlsplit, urlunsplit
+from urllib.parse import quote, urldefrag, urljoin, urlsplit, urlunsplit
 
 import certifi
 import httpcore
@@ -49,6 +50,9 @@ _FILE_EXTENSIONS = frozenset(
 )
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _XML_TYPES = ("application/xml", "text/xml")
+# characters kept as they are in a path or query; the rest is percent-encoded (existing escapes
+# included, so an encoded URL stays the same)
+_URL_SAFE = "/%:@!$&'()*+,;=-._~"
 _META_CHARSET = re.compile(rb"<meta[^>]+charset=[\"']?([A-Za-z0-9_.:-]+)", re.I)
 
 
@@ -153,9 +157,13 @@ def check_url(url: str, *, allow_private: bool, resolve_host: bool = True) -> st
         raise UnsafeURL(f"{url!r} names no host.")
     if parts.username is not None or parts.password is not None:
         raise UnsafeURL("URLs with a user name or password are refused.")
+    try:
+        url = normalise(url)
+    except ValueError as exc:
+        raise UnsafeURL(f"{url!r} is not a valid URL.") from exc
     if resolve_host:
         default = 443 if parts.scheme == "https" else 80
-        resolve(parts.hostname, port or default, allow_private=allow_private)
+        resolve(urlsplit(url).hostname or "", port or default, allow_private=allow_private)
     return url
 
 
@@ -203,11 +211,14 @@ class Fetcher:
         deadline = time.monotonic() + self.limits.page_seconds
         visited = [url]
         for _ in range(self.limits.max_redirects + 1):
-            check_url(url, allow_private=self.limits.allow_private, resolve_host=False)
+            url = check_url(url, allow_private=self.limits.allow_private, resolve_host=False)
             response = self._get_once(url, limit, deadline)
             if isinstance(response, Response):
                 return response
-            url = urldefrag(urljoin(url, response))[0]
+            try:
+                url = urldefrag(urljoin(url, response))[0]
+            except ValueError as exc:
+                raise FetchFailed(f"The page redirects to an invalid URL ({response!r}).") from exc
             if url in visited:
                 raise FetchFailed("The page redirects in a loop.")
             visited.append(url)
@@ -275,14 +286,23 @@ def _port(scheme: str) -> int:
 
 
 def normalise(url: str) -> str:
-    """Without fragment and default port, scheme and host in lower case: one spelling per page."""
+    """One spelling per page, in ASCII as HTTP needs it: without fragment and default port,
+    scheme and host in lower case, an international host name in IDNA, other characters of the
+    path and query percent-encoded. ValueError for what is no URL."""
     parts = urlsplit(urldefrag(url)[0])
     host = (parts.hostname or "").lower()
+    if not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError as exc:
+            raise ValueError(f"{host!r} is not a valid host name") from exc
     if ":" in host:
         host = f"[{host}]"
     if parts.port and parts.port != _port(parts.scheme):
         host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme.lower(), host, parts.path or "/", parts.query, ""))
+    path = quote(parts.path or "/", safe=_URL_SAFE)
+    query = quote(parts.query, safe=_URL_SAFE + "?")
+    return urlunsplit((parts.scheme.lower(), host, path, query, ""))
 
 
 def _decode(body: bytes, content_type: str) -> str:
@@ -344,13 +364,17 @@ def read_page(response: Response) -> tuple[str, str, list[str], bool]:
         if (meta.get("name") or "").lower() in ("robots", USER_AGENT.split("/")[0].lower())
     )
     base = tree.find(".//base")
-    base_url = urljoin(response.url, base.get("href", "")) if base is not None else response.url
+    base_url = response.url
+    if base is not None:
+        with contextlib.suppress(ValueError):
+            base_url = urljoin(response.url, base.get("href", ""))
     links = []
     if "nofollow" not in robots and "none" not in robots:
         for anchor in tree.iterfind(".//a"):
             href = (anchor.get("href") or "").strip()
             if href and "nofollow" not in (anchor.get("rel") or "").lower():
-                links.append(urldefrag(urljoin(base_url, href))[0])
+                with contextlib.suppress(ValueError):  # not a URL ("http://[oops/")
+                    links.append(urldefrag(urljoin(base_url, href))[0])
     noindex = "noindex" in robots or "none" in robots
     text = trafilatura.extract(
         html,
@@ -410,10 +434,11 @@ class Crawler:
         def add(url: str, depth: int, sitemap: bool = False) -> Page | None:
             """Queues a URL of the site; a Page when it is left out for a reason worth telling."""
             nonlocal sitemaps_read
-            url = normalise(url)
-            if url in seen or urlsplit(url).scheme not in ("http", "https"):
-                return None
-            if site_of(url) != site or len(url) > MAX_URL_CHARS:
+            try:
+                url = normalise(url)
+                if url in seen or site_of(url) != site or len(url) > MAX_URL_CHARS:
+                    return None
+            except ValueError:  # a link no browser could follow either (a bad port, ...)
                 return None
             if not sitemap and self.found >= limits.max_pages:
                 return None
@@ -461,7 +486,8 @@ class Crawler:
                 seen.add(final)
                 if _is_sitemap(response):
                     if depth == 0 and not is_sitemap:
-                        follow_links = False  # the URL given was a sitemap
+                        follow_links = False  # the URL given was a sitemap, not a page
+                        self.found -= 1
                     pages, nested = sitemap_entries(response.body)
                     for nested_url in nested:
                         add(nested_url, depth, sitemap=True)

@@ -30,7 +30,7 @@ from app.sources.models import WebsiteSource
 from app.sources.repository import WebsiteSourceRepository
 from app.sources.schemas import ContentEdit, WebsiteOut
 from ingestion.loaders import qa_document, qa_text, read_qa
-from ingestion.web import FetchFailed, UnsafeURL, check_url, normalise
+from ingestion.web import FetchFailed, UnsafeURL, check_url
 
 
 def add_website(
@@ -42,7 +42,7 @@ def add_website(
     url: str,
 ) -> WebsiteOut:
     try:
-        url = normalise(check_url(url, allow_private=settings.allow_private_urls))
+        url = check_url(url, allow_private=settings.allow_private_urls)
     except (UnsafeURL, FetchFailed) as exc:
         raise Unprocessable(str(exc)) from exc
     repository = WebsiteSourceRepository(db)

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import unquote
 
 NAV = (
     '<nav class="menu"><ul><li><a href="/">Home</a></li><li><a href="/shipping">Shipping</a></li>'
@@ -78,7 +79,7 @@ def page_html(title: str, body: str) -> str:
 class Site:
     url: str
     pages: dict[str, tuple[str, str]] = field(default_factory=lambda: dict(PAGES))
-    robots: str = ROBOTS
+    robots: str | None = ROBOTS  # None: robots.txt answers 503
     requests: list[str] = field(default_factory=list)
     huge_bytes: int = 3 * 1024 * 1024
 
@@ -114,9 +115,11 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(body)
 
         def do_GET(self) -> None:  # noqa: N802 - http.server's name
-            path = self.path.split("?")[0]
+            path = unquote(self.path.split("?")[0])
             site.requests.append(path)
-            if path == "/robots.txt":
+            if path == "/robots.txt" and site.robots is None:
+                self._send(503, b"busy", "text/plain")
+            elif path == "/robots.txt":
                 self._send(200, site.robots.encode(), "text/plain")
             elif path == "/sitemap.xml":
                 self._send(200, site.sitemap_index().encode(), "application/xml")
