@@ -17,7 +17,7 @@ branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
 # pages per crawl, link depth, KB per page; plans not named keep the column defaults (free's)
-CRAWL_LIMITS = {'free': (50, 3, 1024), 'starter': (1_000, 5, 2048), 'pro': (10_000, 10, 5120)}
+CRAWL_LIMITS = {'free': (50, 3, 512), 'starter': (1_000, 5, 1024), 'pro': (10_000, 10, 2048)}
 
 
 def upgrade() -> None:
@@ -57,7 +57,7 @@ def upgrade() -> None:
     with op.batch_alter_table('plans', schema=None) as batch_op:
         batch_op.add_column(sa.Column('max_crawl_pages', sa.Integer(), server_default='50', nullable=False))
         batch_op.add_column(sa.Column('max_crawl_depth', sa.Integer(), server_default='3', nullable=False))
-        batch_op.add_column(sa.Column('max_page_kb', sa.Integer(), server_default='1024', nullable=False))
+        batch_op.add_column(sa.Column('max_page_kb', sa.Integer(), server_default='512', nullable=False))
     plans = sa.table(
         'plans', sa.column('name'), sa.column('max_crawl_pages'), sa.column('max_crawl_depth'),
         sa.column('max_page_kb'),

@@ -106,7 +106,8 @@ class Plan(Base):
     # what one crawl of a website source may read (always bounded: a crawl costs us traffic)
     max_crawl_pages: Mapped[int] = mapped_column(Integer, default=50, server_default="50")
     max_crawl_depth: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
-    max_page_kb: Mapped[int] = mapped_column(Integer, default=1024, server_default="1024")
+    # trafilatura takes about 1 s of CPU per 200 KB of HTML: the biggest pages cost the most
+    max_page_kb: Mapped[int] = mapped_column(Integer, default=512, server_default="512")
 
 
 class InvoiceCounter(Base):

@@ -57,7 +57,8 @@ def recrawl(source_id: uuid.UUID, request: Request, user: StaffUser, db: DB) -> 
     """Read the site again: changed pages are reindexed, vanished ones removed, unchanged ones
     left as they are."""
     source = service.get_website(db, user, source_id)
-    return service.recrawl(db, request.app.state.crawls, user, source)
+    state = request.app.state
+    return service.recrawl(db, state.settings, state.crawls, user, source)
 
 
 @router.delete("/api/sources/{source_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -8,6 +8,7 @@ its main content, with the page's URL and title as its citation.
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Sequence
 from functools import partial
@@ -16,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from app.chatbots.models import Chatbot
 from app.core.config import Settings
-from app.core.database import after_commit
-from app.core.errors import Conflict, Unprocessable
+from app.core.database import after_commit, utcnow
+from app.core.errors import Conflict, TooManyRequests, Unprocessable
 from app.core.subjects import AuthSubject
 from app.core.vectors import embedder_for
 from app.documents import service as documents
@@ -83,10 +84,21 @@ def pages(db: Session, subject: AuthSubject, source: WebsiteSource) -> Sequence[
 
 
 def recrawl(
-    db: Session, crawls: CrawlRunner, subject: AuthSubject, source: WebsiteSource
+    db: Session,
+    settings: Settings,
+    crawls: CrawlRunner,
+    subject: AuthSubject,
+    source: WebsiteSource,
 ) -> WebsiteOut:
     if source.status in ("queued", "crawling"):
         raise Conflict("The website is being crawled already")
+    if source.last_crawled_at is not None:
+        wait = settings.recrawl_min_seconds - (utcnow() - source.last_crawled_at).total_seconds()
+        if wait > 0:
+            raise TooManyRequests(
+                f"The website was crawled moments ago; recrawl it in {math.ceil(wait)} s",
+                retry_after=math.ceil(wait),
+            )
     source.status, source.error = "queued", None
     db.flush()
     after_commit(db, partial(crawls.enqueue, source.id, source.customer_id))

@@ -16,7 +16,7 @@ def site():
 @pytest.fixture
 def web(app_with):
     """An app that may crawl loopback (ALLOW_PRIVATE_URLS), and a tenant of it with a chatbot."""
-    client, tenant = app_with(allow_private_urls=True)
+    client, tenant = app_with(allow_private_urls=True, recrawl_min_seconds=0)
     tenant.create_chatbot(name="Shop assistant")
     return tenant
 

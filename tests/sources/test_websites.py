@@ -37,7 +37,7 @@ def test_crawl_indexes_the_sites_pages_and_answers_cite_their_url(web, site):
     assert reasons[f"{site.url}/private/launch"] == "robots.txt disallows it"
     assert reasons[f"{site.url}/missing"] == "HTTP 404"
     assert "loop" in reasons[f"{site.url}/loop-a"]
-    assert "larger than 1,024 KB" in reasons[f"{site.url}/huge"]
+    assert "larger than 512 KB" in reasons[f"{site.url}/huge"]
     assert "not an HTML page (application/json)" in reasons[f"{site.url}/prices"]
     assert source["pages_failed"] == 3  # the 404, the loop, the huge page
     assert "/private/launch" not in site.requests, "robots.txt must be asked before fetching"
@@ -167,3 +167,14 @@ def test_deleting_the_chatbot_takes_its_website_sources_along(web, site):
     source, _ = wait_crawled(web, _add(web, f"{site.url}/sitemap.xml")["id"])
     assert web.delete(f"/api/chatbots/{web.chatbots[0]['id']}").status_code == 204
     assert web.get(f"/api/sources/{source['id']}").status_code == 404
+
+
+def test_a_recrawl_right_after_a_crawl_is_429(app_with, site):
+    client, tenant = app_with(allow_private_urls=True)  # RECRAWL_MIN_SECONDS: 60
+    bot = tenant.create_chatbot()
+    r = tenant.post(f"/api/chatbots/{bot['id']}/sources/url", json={"url": f"{site.url}/faq"})
+    source, _ = wait_crawled(tenant, r.json()["id"])
+    again = tenant.post(f"/api/sources/{source['id']}/recrawl")
+    assert again.status_code == 429
+    assert 1 <= int(again.headers["Retry-After"]) <= 60
+    assert tenant.get(f"/api/sources/{source['id']}").json()["status"] == "ready"
