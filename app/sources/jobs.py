@@ -196,10 +196,11 @@ def _finish(
         source = WebsiteSourceRepository(db).for_job(source_id)
         if source is None:
             return "deleted"
+        # a crawl cut short by the plan's cap has not seen every page: none is known to be gone
         vanished = [
             doc
             for doc in WebsiteSourceRepository(db).pages(owner, source_id)
-            if doc.url not in tally.read
+            if doc.url not in tally.read and not tally.stop_reason
         ]
         for doc in vanished:
             documents.delete_document(db, settings, doc)

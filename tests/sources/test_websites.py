@@ -3,6 +3,8 @@ indexed as documents and cited by URL through the public query endpoint."""
 
 from __future__ import annotations
 
+import contextlib
+
 from sqlalchemy import text
 
 from tests.sources.conftest import ask, wait_crawled
@@ -133,34 +135,54 @@ def test_a_site_that_is_down_fails_the_crawl_with_the_reason(web, site):
     assert source["error"] == "No page could be read: HTTP 404"
 
 
-def test_plan_limits_bound_pages_depth_and_size(web, site):
-    engine = web.client.app.state.engine
+@contextlib.contextmanager
+def _on_plan(tenant, **limits: int):
+    """The tenant on a plan of its own with these limits, for the test's duration."""
+    engine = tenant.client.app.state.engine
+    columns = {"max_crawl_pages": 50, "max_crawl_depth": 3, "max_page_kb": 512, **limits}
+    names = ", ".join(columns)
+    values = ", ".join(f":{name}" for name in columns)
+    customer = (
+        tenant.customer_id.replace("-", "")
+        if engine.dialect.name == "sqlite"
+        else tenant.customer_id
+    )
     with engine.begin() as conn:
         conn.execute(
             text(
-                "INSERT INTO plans (name, monthly_tokens, price_per_1k_input, "
-                "price_per_1k_output, overage_allowed, max_crawl_pages, max_crawl_depth, "
-                "max_page_kb) VALUES ('tiny', 1000, 0, 0, false, 2, 1, 1)"
-            )
+                "INSERT INTO plans (name, monthly_tokens, price_per_1k_input, price_per_1k_output,"
+                f" overage_allowed, {names}) VALUES ('tiny', 1000, 0, 0, false, {values})"
+            ),
+            columns,
         )
-        conn.execute(
-            text("UPDATE customers SET plan = 'tiny' WHERE id = :id"),
-            {
-                "id": web.customer_id.replace("-", "")
-                if engine.dialect.name == "sqlite"
-                else web.customer_id
-            },
-        )
+        conn.execute(text("UPDATE customers SET plan = 'tiny' WHERE id = :id"), {"id": customer})
     try:
-        source, pages = wait_crawled(web, _add(web, f"{site.url}/")["id"])
-        assert source["pages_found"] == 2
-        assert len(pages) <= 2
-        reasons = _reasons(source)
-        assert any("larger than 1 KB" in reason for reason in reasons.values()), reasons
+        yield
     finally:
         with engine.begin() as conn:
             conn.execute(text("UPDATE customers SET plan = 'free' WHERE plan = 'tiny'"))
             conn.execute(text("DELETE FROM plans WHERE name = 'tiny'"))
+
+
+def test_plan_limits_bound_pages_depth_and_size(web, site):
+    with _on_plan(web, max_crawl_pages=2, max_crawl_depth=1, max_page_kb=1):
+        source, pages = wait_crawled(web, _add(web, f"{site.url}/")["id"])
+    assert source["pages_found"] == 2
+    assert len(pages) <= 2
+    reasons = _reasons(source)
+    assert any("larger than 1 KB" in reason for reason in reasons.values()), reasons
+
+
+def test_a_crawl_stops_at_the_plans_document_cap_and_says_so(web, site):
+    with _on_plan(web, max_documents=2):
+        source, pages = wait_crawled(web, _add(web, f"{site.url}/")["id"])
+        assert len(pages) == 2
+        assert source["status"] == "ready"
+        assert "stores at most 2 documents" in source["error"]
+        # a recrawl cut short by the cap keeps the pages it did not reach
+        assert web.post(f"/api/sources/{source['id']}/recrawl").status_code == 202
+        source, again = wait_crawled(web, source["id"])
+    assert {p["id"] for p in again} == {p["id"] for p in pages}
 
 
 def test_deleting_the_chatbot_takes_its_website_sources_along(web, site):
