@@ -24,7 +24,7 @@ import ssl
 import time
 import urllib.robotparser
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urldefrag, urljoin, urlsplit, urlunsplit
@@ -412,7 +412,7 @@ class Crawler:
         self.limits = limits
         self.found = 1
 
-    def pages(self, should_stop: Callable[[], bool] | None = None) -> Iterator[Page]:
+    def pages(self, should_stop: Callable[[], bool] | None = None) -> Generator[Page]:
         fetcher = Fetcher(self.limits)
         try:
             yield from self._crawl(fetcher, should_stop or (lambda: False))

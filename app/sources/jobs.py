@@ -13,6 +13,7 @@ queue of the same workers (`app.documents.celery_app`).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -95,29 +96,28 @@ def crawl_source(
         owner = OperatorSubject(source.customer_id)
         limits = _limits(db, settings, source)
         source.status, source.error, source.issues = "crawling", None, []
-        source.pages_found, source.pages_done, source.pages_failed, source.pages_skipped = (
-            1,
-            0,
-            0,
-            0,
-        )
+        source.pages_found = 1
+        source.pages_done = source.pages_failed = source.pages_skipped = 0
         source.attempts += 1
         start_url = source.url
         tally = _Tally()
     log.info("website %s: crawl started (%s)", source_id, start_url, extra=_fields(source_id))
     crawler = Crawler(start_url, limits)
     try:
-        for page in crawler.pages(should_stop):
-            with session_scope(factory) as db:
-                source = WebsiteSourceRepository(db).for_job(source_id)
-                if source is None:
-                    return "deleted"
-                _record(db, settings, jobs, owner, source, page, tally)
-                source.pages_found = max(crawler.found, tally.done + tally.failed + tally.skipped)
-                source.pages_done, source.pages_failed = tally.done, tally.failed
-                source.pages_skipped, source.issues = tally.skipped, list(tally.issues)
-            if tally.stop_reason:
-                break
+        with contextlib.closing(crawler.pages(should_stop)) as pages:
+            for page in pages:
+                with session_scope(factory) as db:
+                    source = WebsiteSourceRepository(db).for_job(source_id)
+                    if source is None:
+                        return "deleted"
+                    _record(db, settings, jobs, owner, source, page, tally)
+                    source.pages_found = max(
+                        crawler.found, tally.done + tally.failed + tally.skipped
+                    )
+                    source.pages_done, source.pages_failed = tally.done, tally.failed
+                    source.pages_skipped, source.issues = tally.skipped, list(tally.issues)
+                if tally.stop_reason:
+                    break
         if should_stop is not None and should_stop():
             _update(factory, source_id, status="queued")
             log.info("website %s: crawl interrupted by shutdown", source_id)
