@@ -30,6 +30,8 @@ from app.dashboard.router import router as dashboard_router
 from app.documents.jobs import build_runner, observe_queue_depth
 from app.documents.router import router as documents_router
 from app.health import router as health_router
+from app.sources.jobs import build_crawl_runner
+from app.sources.router import router as sources_router
 from app.widget.cors import ChatbotCORSMiddleware
 from app.widget.router import router as widget_router
 
@@ -44,7 +46,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.jobs.start()
+        app.state.crawls.start()
         yield
+        app.state.crawls.stop()
         app.state.jobs.stop()
         engine.dispose()
 
@@ -59,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.jobs = build_runner(app.state.sessionmaker, settings)
+    app.state.crawls = build_crawl_runner(app.state.sessionmaker, settings, app.state.jobs)
     app.state.rag = RagService(settings, app.state.sessionmaker)
     app.state.limiter = RateLimiter(settings.rate_limit_storage_uri)
 
@@ -92,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         users_router,
         chatbots_router,
         documents_router,
+        sources_router,
         chat_router,  # before any route whose path starts with /api/{customer_id}
         openai_router,
         usage_router,

@@ -16,6 +16,7 @@ from app.chatbots.models import ApiKey, Chatbot
 from app.core.database import Base
 from app.customers.models import Customer
 from app.documents.models import Document
+from app.sources.models import WebsiteSource
 
 __all__ = [
     "ApiKey",
@@ -34,4 +35,5 @@ __all__ = [
     "UsageRecord",
     "UsageTotal",
     "User",
+    "WebsiteSource",
 ]

@@ -10,6 +10,7 @@ import codecs
 import contextlib
 import csv
 import io
+import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -114,6 +115,9 @@ _CSV_DELIMITERS = ",;\t|"
 class Section:
     text: str
     metadata: dict[str, str | int] = field(default_factory=dict)
+    # kept as one chunk whatever the chunk size (a question with its answer); the embedding
+    # model's window still bounds it
+    whole: bool = False
 
 
 def detect_kind(data: bytes, filename: str) -> str:
@@ -480,6 +484,28 @@ def _csv_record(header: list[str], row: list[str]) -> str:
     return "\n".join(lines)
 
 
+def qa_document(question: str, answer: str) -> bytes:
+    """The stored form of a question/answer pair (kind "qa"), which `load` reads back."""
+    return json.dumps({"question": question, "answer": answer}, ensure_ascii=False).encode()
+
+
+def read_qa(data: bytes) -> tuple[str, str]:
+    try:
+        pair = json.loads(data)
+        return str(pair["question"]), str(pair["answer"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InvalidDocument("The question and answer could not be read.") from exc
+
+
+def qa_text(question: str, answer: str) -> str:
+    return f"{question.strip()}\n\n{answer.strip()}"
+
+
+def _load_qa(data: bytes) -> list[Section]:
+    question, answer = read_qa(data)
+    return [Section(qa_text(question, answer), {"heading": question.strip()[:200]}, whole=True)]
+
+
 def _load_text(data: bytes) -> list[Section]:
     text = _decode_text(data).strip()
     return [Section(text, {})] if text else []
@@ -514,4 +540,5 @@ _LOADERS: dict[str, Callable[[bytes], list[Section]]] = {
     "md": _load_markdown,
     "html": _load_html,
     "csv": _load_csv,
+    "qa": _load_qa,  # not uploaded: added as a pair through the API
 }

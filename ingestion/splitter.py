@@ -42,7 +42,8 @@ def split(
     fit = _TokenFitter(count_tokens, max_tokens)
     chunks: list[Chunk] = []
     for section in sections:
-        for text in by_characters.split_text(section.text):
+        texts = [section.text] if section.whole else by_characters.split_text(section.text)
+        for text in texts:
             for piece in fit(text):
                 if piece.strip():
                     chunks.append(Chunk(len(chunks), piece, dict(section.metadata)))

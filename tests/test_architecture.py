@@ -31,6 +31,7 @@ LAYERS = [
     "app.chatbots",
     "app.billing",
     "app.documents",
+    "app.sources",
     "app.chat",
     "app.analytics",
     "app.widget",
@@ -41,7 +42,15 @@ LAYERS = [
     "app.main",
 ]
 # Entry points of other processes are composition roots too: they load every table.
-ENTRY_POINTS = {"app.documents.celery_app": {"app.models"}}
+# The ingestion worker runs website crawls too.
+ENTRY_POINTS = {
+    "app.documents.celery_app": {
+        "app.models",
+        "app.sources.jobs",
+        "app.sources.jobs.CRAWL_TASK",
+        "app.sources.jobs.crawl_source",
+    }
+}
 
 
 def module_name(path: Path) -> str:

@@ -103,6 +103,11 @@ class Plan(Base):
     # what a customer may store: documents and chunks over all its chatbots (None: no limit)
     max_documents: Mapped[int | None] = mapped_column(Integer)
     max_chunks: Mapped[int | None] = mapped_column(Integer)
+    # what one crawl of a website source may read (always bounded: a crawl costs us traffic)
+    max_crawl_pages: Mapped[int] = mapped_column(Integer, default=50, server_default="50")
+    max_crawl_depth: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
+    # trafilatura takes about 1 s of CPU per 200 KB of HTML: the biggest pages cost the most
+    max_page_kb: Mapped[int] = mapped_column(Integer, default=512, server_default="512")
 
 
 class InvoiceCounter(Base):

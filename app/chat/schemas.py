@@ -30,6 +30,7 @@ class SourceOut(BaseModel):
     chunk_index: int
     score: float
     text: str
+    url: str | None = Field(None, description="The web page the passage comes from")
 
 
 class UsageOut(BaseModel):

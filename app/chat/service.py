@@ -75,6 +75,7 @@ class Source:
     chunk_index: int
     score: float
     text: str
+    url: str | None = None  # a web page's address: the citation links to it
 
 
 @dataclass
@@ -232,6 +233,7 @@ class RagService:
                 chunk_index=int(hit.metadata.get("chunk_index", 0)),
                 score=round(hit.score, 4),
                 text=hit.text,
+                url=hit.metadata.get("url"),
             )
             for hit in hits
             if hit.score >= threshold

@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     upload_dir: Path = ROOT / "uploads"
     vectorstore_dir: Path = ROOT / "vectorstores"
     max_upload_mb: int = 20
+    # website sources may be fetched from private, loopback and link-local addresses (tests only:
+    # on a server it lets customers make it read its own network)
+    allow_private_urls: bool = False
+    recrawl_min_seconds: int = 60  # a website source is crawled again at most this often
     chroma_host: str | None = None
     chroma_port: int = 8000
 

@@ -23,7 +23,14 @@ import app.models  # noqa: F401 - registers every mapper before the first query
 from app.core.config import get_settings
 from app.core.database import make_engine, make_sessionmaker
 from app.core.metrics import observe_embedding_engine
-from app.documents.jobs import BROKER_PRIORITIES, INGEST_QUEUE, INGEST_TASK, process_document
+from app.documents.jobs import (
+    BROKER_PRIORITIES,
+    INGEST_QUEUE,
+    INGEST_TASK,
+    CeleryRunner,
+    process_document,
+)
+from app.sources.jobs import CRAWL_TASK, crawl_source
 
 settings = get_settings()
 celery_app = Celery("ingestion", broker=settings.celery_broker_url)
@@ -55,3 +62,15 @@ def _factory() -> sessionmaker[Session]:
 )
 def ingest_document(document_id: str) -> str:
     return process_document(_factory(), settings, uuid.UUID(document_id))
+
+
+@lru_cache
+def _documents() -> CeleryRunner:
+    assert settings.celery_broker_url  # a worker runs on a broker
+    return CeleryRunner(settings.celery_broker_url, _factory())
+
+
+@celery_app.task(name=CRAWL_TASK)
+def crawl_website(source_id: str) -> str:
+    """A website source's crawl; each page's document goes back to the queue as its own task."""
+    return crawl_source(_factory(), settings, _documents(), uuid.UUID(source_id))

@@ -121,6 +121,8 @@ def _ingest_document(
         path = storage.document_path(settings, doc)
         kind, chatbot_id = doc.kind, str(doc.chatbot_id)
         meta = {"filename": doc.filename, "customer_id": str(doc.customer_id)}
+        if doc.url:  # a web page cites its address and title
+            meta |= {"url": doc.url, "title": doc.filename}
         options = chatbot.settings or {}
         attempt = doc.attempts
     log.info(

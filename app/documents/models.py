@@ -10,6 +10,9 @@ from app.core.database import Base, Timestamps, UTCDateTime, UUIDPrimaryKey
 from app.core.repository import TenantOwned
 
 STATUSES = ("queued", "processing", "ready", "failed")
+# where a document came from: an uploaded file, a page of a website source, a text snippet or a
+# question/answer pair added through the API
+ORIGINS = ("upload", "web", "text", "qa")
 
 
 class Document(UUIDPrimaryKey, TenantOwned, Timestamps, Base):
@@ -31,6 +34,12 @@ class Document(UUIDPrimaryKey, TenantOwned, Timestamps, Base):
     embedding_model: Mapped[str | None] = mapped_column(String(200))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    origin: Mapped[str] = mapped_column(String(16), default="upload", server_default="upload")
+    # a web page's address, its citation; its website source, whose deletion takes the page along
+    url: Mapped[str | None] = mapped_column(String(2048))
+    website_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("website_sources.id", ondelete="CASCADE"), index=True
+    )
 
     @property
     def chunk_count(self) -> int:

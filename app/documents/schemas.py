@@ -23,6 +23,9 @@ class DocumentOut(BaseModel):
     embedding_model: str | None
     created_at: datetime
     processed_at: datetime | None
+    origin: str = Field(description="upload | web (a page of a website source) | text | qa")
+    url: str | None = Field(None, description="A web page's address, cited in answers")
+    website_id: uuid.UUID | None = Field(None, description="The website source of a web page")
 
     @computed_field  # type: ignore[prop-decorator]
     @property

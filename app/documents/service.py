@@ -15,6 +15,7 @@ from app.core.database import after_commit
 from app.core.errors import (
     AppError,
     BadRequest,
+    Conflict,
     PayloadTooLarge,
     PaymentRequired,
     Unprocessable,
@@ -129,6 +130,72 @@ def upload(
         UploadOut(**DocumentOut.model_validate(a.document).model_dump(), duplicate=a.duplicate)
         for a in accepted
     ]
+
+
+def add_content(
+    db: Session,
+    settings: Settings,
+    jobs: JobRunner,
+    subject: AuthSubject,
+    chatbot_id: uuid.UUID,
+    *,
+    filename: str,
+    kind: str,
+    data: bytes,
+    origin: str,
+    url: str | None = None,
+    website_id: uuid.UUID | None = None,
+) -> Accepted:
+    """A document made by the service rather than uploaded (a web page, a text, a Q&A pair),
+    stored and queued like an upload; the same content already in the chatbot is returned."""
+    documents = DocumentRepository(db)
+    digest = hashlib.sha256(data).hexdigest()
+    existing = documents.with_bytes(subject, chatbot_id, digest)
+    if existing is not None:
+        return Accepted(existing, duplicate=True)
+    _check_document_cap(db, subject, documents, 1)
+    doc = Document(
+        id=uuid.uuid4(),
+        customer_id=subject.customer_id,
+        chatbot_id=chatbot_id,
+        filename=filename[:255],
+        kind=kind,
+        size_bytes=len(data),
+        sha256=digest,
+        status="queued",
+        origin=origin,
+        url=url,
+        website_id=website_id,
+    )
+    db.add(doc)
+    db.flush()
+    storage.write(settings, doc, data)
+    after_commit(db, partial(jobs.enqueue, doc.id, doc.customer_id))
+    return Accepted(doc, duplicate=False)
+
+
+def replace_content(
+    db: Session,
+    settings: Settings,
+    jobs: JobRunner,
+    subject: AuthSubject,
+    doc: Document,
+    *,
+    filename: str,
+    data: bytes,
+) -> Document:
+    """New content for a document made by the service (an edited text, a changed web page),
+    indexed again; 409 when another document of the chatbot has the same content."""
+    digest = hashlib.sha256(data).hexdigest()
+    renamed, doc.filename = doc.filename != filename[:255], filename[:255]
+    if digest == doc.sha256:  # a new title alone still reaches the chunks' citations
+        return reindex(db, jobs, doc) if renamed else doc
+    same = DocumentRepository(db).with_bytes(subject, doc.chatbot_id, digest)
+    if same is not None:
+        raise Conflict(f"The document {same.filename!r} of this chatbot has the same content")
+    doc.sha256, doc.size_bytes = digest, len(data)
+    storage.write(settings, doc, data)
+    return reindex(db, jobs, doc)
 
 
 def _check_document_cap(

@@ -26,6 +26,19 @@ ROUTES: list[tuple[str, str, dict]] = [
     ("GET", "/api/documents/{document_id}/chunks", {}),
     ("DELETE", "/api/documents/{document_id}", {}),
     ("POST", "/api/documents/{document_id}/reindex", {}),
+    ("PATCH", "/api/documents/{document_id}", {"json": {"text": "stolen"}}),
+    ("POST", "/api/chatbots/{chatbot_id}/sources/url", {"json": {"url": "http://93.184.215.14/"}}),
+    ("GET", "/api/chatbots/{chatbot_id}/sources/url", {}),
+    (
+        "POST",
+        "/api/chatbots/{chatbot_id}/sources/text",
+        {"json": {"title": "t", "text": "planted"}},
+    ),
+    ("POST", "/api/chatbots/{chatbot_id}/sources/qa", {"json": {"question": "q", "answer": "a"}}),
+    ("GET", "/api/sources/{source_id}", {}),
+    ("GET", "/api/sources/{source_id}/pages", {}),
+    ("POST", "/api/sources/{source_id}/recrawl", {}),
+    ("DELETE", "/api/sources/{source_id}", {}),
     ("POST", "/api/{customer_id}/{chatbot_id}/query", {"json": {"question": "prices?"}}),
     ("GET", "/api/chatbots/{chatbot_id}/sessions", {}),
     ("GET", "/api/sessions/{session_id}/messages", {}),
@@ -56,11 +69,35 @@ def _snapshot(tenant, ids: dict[str, str]) -> tuple:
     users = tenant.get("/api/users").json()
     sessions = tenant.get(f"/api/chatbots/{ids['chatbot_id']}/sessions").json()
     messages = tenant.get(f"/api/sessions/{ids['session_id']}/messages").json()
-    return bot, [(d["id"], d["sha256"]) for d in docs], users, sessions, messages
+    websites = tenant.get(f"/api/chatbots/{ids['chatbot_id']}/sources/url").json()
+    docs = [(d["id"], d["sha256"], d["filename"], d["status"]) for d in docs]
+    return bot, docs, users, sessions, messages, websites
+
+
+def _website(app, bot: dict) -> str:
+    """A crawled website source, made in the database: crawling a real site needs loopback,
+    which this app refuses, and isolation is about the rows."""
+    import uuid
+
+    from app.core.database import session_scope, utcnow
+    from app.sources.models import WebsiteSource
+
+    with session_scope(app.state.sessionmaker) as db:
+        source = WebsiteSource(
+            customer_id=uuid.UUID(bot["customer_id"]),
+            chatbot_id=uuid.UUID(bot["id"]),
+            url="https://private.example.com/",
+            status="ready",
+            issues=[],
+            last_crawled_at=utcnow(),
+        )
+        db.add(source)
+        db.flush()
+        return str(source.id)
 
 
 @pytest.fixture
-def victim_ids(tenant) -> dict[str, str]:
+def victim_ids(app, tenant) -> dict[str, str]:
     bot = tenant.create_chatbot(name="Private")
     member = tenant.add_user("member")
     r = tenant.post(
@@ -82,6 +119,7 @@ def victim_ids(tenant) -> dict[str, str]:
         "message_id": asked.json()["message_id"],
         "invoice_id": invoice.json()["id"],
         "secret_key": bot["secret_key"],
+        "source_id": _website(app, bot),
     }
 
 

@@ -15,6 +15,8 @@ from app.main import create_app
 from tests.api.test_documents import TEXT, upload, wait_until_done
 from tests.conftest import login
 from tests.servers import chroma_server, start_celery_worker
+from tests.sources.conftest import ask, wait_crawled
+from tests.sources.site import serve_site
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -32,6 +34,7 @@ def scaled(make_settings, tmp_path, database_url):
             chroma_host="127.0.0.1",
             chroma_port=port,
             celery_visibility_timeout=3,
+            allow_private_urls=True,  # website sources served on loopback
         )
         env = {
             "DATABASE_URL": database_url,
@@ -40,6 +43,7 @@ def scaled(make_settings, tmp_path, database_url):
             "CHROMA_HOST": "127.0.0.1",
             "CHROMA_PORT": str(port),
             "CELERY_VISIBILITY_TIMEOUT": "3",
+            "ALLOW_PRIVATE_URLS": "true",
             "UPLOAD_DIR": str(settings.upload_dir),
             "HF_HUB_OFFLINE": "1",
         }
@@ -112,3 +116,18 @@ def test_killed_worker_document_is_picked_up_again_without_duplicates(scaled):
     store = vector_store_for(settings)
     assert store.count(bot["id"]) == done["chunk_count"]
     assert store.count(bot["id"], document_id=doc["id"]) == done["chunk_count"]
+
+
+def test_celery_worker_crawls_a_website_and_ingests_its_pages(scaled):
+    client, settings, start_worker = scaled
+    tenant = _owner(client)
+    bot = tenant.create_chatbot()
+    start_worker()
+    with serve_site() as site:
+        r = tenant.post(f"/api/chatbots/{bot['id']}/sources/url", json={"url": f"{site.url}/"})
+        assert r.status_code == 202, r.text
+        source, pages = wait_crawled(tenant, r.json()["id"], timeout=180)
+    assert source["status"] == "ready", source
+    assert {p["status"] for p in pages} == {"ready"} and len(pages) == 4
+    answer = ask(tenant, bot, "How many business days do parcels to Norway take?")
+    assert answer["sources"][0]["url"] == f"{site.url}/shipping"

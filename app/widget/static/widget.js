@@ -135,10 +135,11 @@ input { flex: 1; min-width: 0; padding: 10px 12px; border: 1px solid #d1d5db; bo
       if (seen.has(label)) continue;
       seen.add(label);
       const item = list.appendChild(document.createElement("li"));
-      if (/^https?:\/\//.test(source.filename)) {
+      const href = [source.url, source.filename].find((u) => /^https?:\/\//.test(u || ""));
+      if (href) {
         const link = item.appendChild(document.createElement("a"));
         link.className = "chip";
-        link.href = source.filename;
+        link.href = href;
         link.target = "_blank";
         link.rel = "noopener noreferrer";
         link.textContent = label;
@@ -346,8 +347,8 @@ input { flex: 1; min-width: 0; padding: 10px 12px; border: 1px solid #d1d5db; bo
         throw new Error(errorText(response.status, body, response.headers.get("Retry-After")));
       }
       const answer = await readAnswer(response, reply);
-      const kept = answer.sources.map(({ filename, page, heading, text }) => ({
-        filename, page, heading, text: (text || "").slice(0, EXCERPT),
+      const kept = answer.sources.map(({ filename, page, heading, text, url }) => ({
+        filename, page, heading, url, text: (text || "").slice(0, EXCERPT),
       }));
       const message = { role: "bot", text: answer.text, sources: kept, message_id: answer.message_id };
       showSources(reply, kept);

@@ -208,7 +208,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Sessions */
+        /**
+         * List Sessions
+         * @description The chatbot's conversations, newest first, with their first question and message
+         *     count.
+         */
         get: operations["list_sessions_api_chatbots__chatbot_id__sessions_get"];
         put?: never;
         post?: never;
@@ -239,6 +243,68 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/chatbots/{chatbot_id}/sources/qa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add Qa
+         * @description A question with its answer, indexed as one passage holding both.
+         */
+        post: operations["add_qa_api_chatbots__chatbot_id__sources_qa_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/chatbots/{chatbot_id}/sources/text": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add Text
+         * @description A text snippet, indexed as a document titled `title`.
+         */
+        post: operations["add_text_api_chatbots__chatbot_id__sources_text_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/chatbots/{chatbot_id}/sources/url": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Websites */
+        get: operations["list_websites_api_chatbots__chatbot_id__sources_url_get"];
+        put?: never;
+        /**
+         * Add Website
+         * @description A website to read: a page (its links on the same site are followed) or a sitemap. The
+         *     crawl runs in the background; its pages become documents of the chatbot.
+         */
+        post: operations["add_website_api_chatbots__chatbot_id__sources_url_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/documents/{document_id}": {
         parameters: {
             query?: never;
@@ -252,6 +318,30 @@ export interface paths {
         post?: never;
         /** Delete Document */
         delete: operations["delete_document_api_documents__document_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Edit Content
+         * @description Edit a text source (title, text) or a Q&A pair (question, answer); it is reindexed.
+         */
+        patch: operations["edit_content_api_documents__document_id__patch"];
+        trace?: never;
+    };
+    "/api/documents/{document_id}/chunks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Document Chunks
+         * @description The document's chunks, in order, as retrieval finds them (empty until it is ready).
+         */
+        get: operations["document_chunks_api_documents__document_id__chunks_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -327,6 +417,71 @@ export interface paths {
         get: operations["list_messages_api_sessions__session_id__messages_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/sources/{source_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Website
+         * @description The crawl's status and progress: pages found, read, failed and left out, and why.
+         */
+        get: operations["get_website_api_sources__source_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Website
+         * @description The website source and its pages' documents and vectors.
+         */
+        delete: operations["delete_website_api_sources__source_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/sources/{source_id}/pages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Website Pages
+         * @description The documents made from the website's pages, each with its URL and indexing status.
+         */
+        get: operations["website_pages_api_sources__source_id__pages_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/sources/{source_id}/recrawl": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Recrawl
+         * @description Read the site again: changed pages are reindexed, vanished ones removed, unchanged ones
+         *     left as they are.
+         */
+        post: operations["recrawl_api_sources__source_id__recrawl_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -425,7 +580,11 @@ export interface paths {
         delete: operations["delete_user_api_users__user_id__delete"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Change Role
+         * @description Make a member an admin or an admin a member (owners); admins manage members only.
+         */
+        patch: operations["change_role_api_users__user_id__patch"];
         trace?: never;
     };
     "/api/{customer_id}/{chatbot_id}/query": {
@@ -952,6 +1111,49 @@ export interface components {
             /** System Prompt */
             system_prompt?: string | null;
         };
+        /** ChunkOut */
+        ChunkOut: {
+            /**
+             * Heading
+             * @description The section heading it falls under
+             */
+            heading?: string | null;
+            /** Index */
+            index: number;
+            /**
+             * Page
+             * @description PDF page the chunk starts on
+             */
+            page?: number | null;
+            /** Text */
+            text: string;
+        };
+        /** ChunkPage */
+        ChunkPage: {
+            /** Items */
+            items: components["schemas"]["ChunkOut"][];
+            /** Offset */
+            offset: number;
+            /**
+             * Total
+             * @description Chunks of the document (0 until it is ready)
+             */
+            total: number;
+        };
+        /**
+         * ContentEdit
+         * @description New content of a text (title, text) or of a Q&A pair (question, answer).
+         */
+        ContentEdit: {
+            /** Answer */
+            answer?: string | null;
+            /** Question */
+            question?: string | null;
+            /** Text */
+            text?: string | null;
+            /** Title */
+            title?: string | null;
+        };
         /**
          * ContentPart
          * @description One part of a message's content; only text parts are read, images and others ignored.
@@ -1007,6 +1209,11 @@ export interface components {
             id: string;
             /** Kind */
             kind: string;
+            /**
+             * Origin
+             * @description upload | web (a page of a website source) | text | qa
+             */
+            origin: string;
             /** Processed At */
             processed_at: string | null;
             /** Progress */
@@ -1020,6 +1227,16 @@ export interface components {
              * @description queued | processing | ready | failed
              */
             status: string;
+            /**
+             * Url
+             * @description A web page's address, cited in answers
+             */
+            url?: string | null;
+            /**
+             * Website Id
+             * @description The website source of a web page
+             */
+            website_id?: string | null;
         };
         /** FeedbackIn */
         FeedbackIn: {
@@ -1251,6 +1468,18 @@ export interface components {
             /** Owned By */
             owned_by: string;
         };
+        /** PageIssue */
+        PageIssue: {
+            /** Reason */
+            reason: string;
+            /**
+             * Status
+             * @description The HTTP status, when the site answered one
+             */
+            status?: number | null;
+            /** Url */
+            url: string;
+        };
         /** PlanOut */
         PlanOut: {
             /** Monthly Tokens */
@@ -1263,6 +1492,13 @@ export interface components {
             price_per_1k_input: string;
             /** Price Per 1K Output */
             price_per_1k_output: string;
+        };
+        /** QAIn */
+        QAIn: {
+            /** Answer */
+            answer: string;
+            /** Question */
+            question: string;
         };
         /** QueryIn */
         QueryIn: {
@@ -1317,6 +1553,14 @@ export interface components {
             /** Password */
             password: string;
         };
+        /** RoleChange */
+        RoleChange: {
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "admin" | "member";
+        };
         /** RotateKeyIn */
         RotateKeyIn: {
             /**
@@ -1353,6 +1597,11 @@ export interface components {
              */
             created_at: string;
             /**
+             * First Question
+             * @description The conversation's opening question
+             */
+            first_question?: string | null;
+            /**
              * Id
              * Format: uuid
              */
@@ -1362,6 +1611,12 @@ export interface components {
              * Format: date-time
              */
             last_message_at: string;
+            /**
+             * Message Count
+             * @description Questions and answers in the conversation
+             * @default 0
+             */
+            message_count?: number;
             /** User Id */
             user_id: string | null;
         };
@@ -1420,6 +1675,11 @@ export interface components {
             score: number;
             /** Text */
             text: string;
+            /**
+             * Url
+             * @description The web page the passage comes from
+             */
+            url?: string | null;
         };
         /** StreamOptions */
         StreamOptions: {
@@ -1428,6 +1688,13 @@ export interface components {
              * @default false
              */
             include_usage?: boolean;
+        };
+        /** TextIn */
+        TextIn: {
+            /** Text */
+            text: string;
+            /** Title */
+            title: string;
         };
         /** TokenOut */
         TokenOut: {
@@ -1478,6 +1745,11 @@ export interface components {
             id: string;
             /** Kind */
             kind: string;
+            /**
+             * Origin
+             * @description upload | web (a page of a website source) | text | qa
+             */
+            origin: string;
             /** Processed At */
             processed_at: string | null;
             /** Progress */
@@ -1491,6 +1763,16 @@ export interface components {
              * @description queued | processing | ready | failed
              */
             status: string;
+            /**
+             * Url
+             * @description A web page's address, cited in answers
+             */
+            url?: string | null;
+            /**
+             * Website Id
+             * @description The website source of a web page
+             */
+            website_id?: string | null;
         };
         /** UsageChatbot */
         UsageChatbot: {
@@ -1639,6 +1921,71 @@ export interface components {
             msg: string;
             /** Error Type */
             type: string;
+        };
+        /** WebsiteIn */
+        WebsiteIn: {
+            /**
+             * Url
+             * @description A page of the site (its links are followed) or a sitemap (its pages are read)
+             */
+            url: string;
+        };
+        /** WebsiteOut */
+        WebsiteOut: {
+            /**
+             * Chatbot Id
+             * Format: uuid
+             */
+            chatbot_id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Error */
+            error: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Issues
+             * @description Pages that failed or were left out, and why
+             */
+            issues: components["schemas"]["PageIssue"][];
+            /** Last Crawled At */
+            last_crawled_at: string | null;
+            /**
+             * Pages Done
+             * @description Pages read: each is a document of the chatbot
+             */
+            pages_done: number;
+            /** Pages Failed */
+            pages_failed: number;
+            /**
+             * Pages Found
+             * @description Pages of the site the crawl means to read
+             */
+            pages_found: number;
+            /**
+             * Pages Indexed
+             * @description Pages whose document is ready to be found
+             * @default 0
+             */
+            pages_indexed?: number;
+            /**
+             * Pages Skipped
+             * @description Pages left out: disallowed by robots.txt, not HTML, no text, ...
+             */
+            pages_skipped: number;
+            /**
+             * Status
+             * @description queued | crawling | ready | failed
+             */
+            status: string;
+            /** Url */
+            url: string;
         };
         /**
          * WidgetConfig
@@ -2119,7 +2466,11 @@ export interface operations {
     };
     list_sessions_api_chatbots__chatbot_id__sessions_get: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                /** @description Sessions last active before this (paging) */
+                before?: string | null;
+            };
             header?: never;
             path: {
                 chatbot_id: string;
@@ -2166,6 +2517,142 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SnippetOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    add_qa_api_chatbots__chatbot_id__sources_qa_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                chatbot_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QAIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    add_text_api_chatbots__chatbot_id__sources_text_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                chatbot_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TextIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_websites_api_chatbots__chatbot_id__sources_url_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                chatbot_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebsiteOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    add_website_api_chatbots__chatbot_id__sources_url_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                chatbot_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebsiteIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebsiteOut"];
                 };
             };
             /** @description Validation Error */
@@ -2227,6 +2714,75 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    edit_content_api_documents__document_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                document_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ContentEdit"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    document_chunks_api_documents__document_id__chunks_get: {
+        parameters: {
+            query?: {
+                offset?: number;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                document_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChunkPage"];
+                };
             };
             /** @description Validation Error */
             422: {
@@ -2365,6 +2921,128 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MessageOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_website_api_sources__source_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                source_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebsiteOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_website_api_sources__source_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                source_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    website_pages_api_sources__source_id__pages_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                source_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    recrawl_api_sources__source_id__recrawl_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                source_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebsiteOut"];
                 };
             };
             /** @description Validation Error */
@@ -2537,6 +3215,41 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    change_role_api_users__user_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoleChange"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserOut"];
+                };
             };
             /** @description Validation Error */
             422: {

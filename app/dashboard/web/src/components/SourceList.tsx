@@ -7,7 +7,8 @@ function where(source: Source): string {
   return `passage ${source.chunk_index + 1}`;
 }
 
-/** The passages an answer was grounded in: file, place, similarity score and the quoted text. */
+/** The passages an answer was grounded in: file (a link for a web page), place, similarity score
+ * and the quoted text. */
 export function SourceList({ sources }: { sources: Source[] }) {
   if (!sources.length) return null;
   return (
@@ -17,7 +18,15 @@ export function SourceList({ sources }: { sources: Source[] }) {
           <details>
             <summary>
               <span className="source-n">{i + 1}</span>
-              <span className="source-file">{source.filename}</span>
+              <span className="source-file">
+                {source.url ? (
+                  <a href={source.url} target="_blank" rel="noopener noreferrer">
+                    {source.filename}
+                  </a>
+                ) : (
+                  source.filename
+                )}
+              </span>
               <span className="meta">{where(source)}</span>
               <span className="score" title="Similarity to the question, from 0 to 1">
                 score {formatScore(source.score)}

@@ -1,0 +1,329 @@
+"""Crawling website sources in the background; each page read becomes an ordinary document.
+
+A crawl (`crawl_source`) walks the site with `ingestion.web.Crawler` and, page by page, adds
+the page's main content as a document of the chatbot, gives a changed page its new content, and
+leaves a page whose content hash is unchanged alone. The documents go through the same ingestion
+queue as uploads (`app.documents.jobs`), so indexing, status, progress, delete and reindex work as
+they do for files. Pages that vanished from the site (gone, or no longer linked) are deleted at the
+end; a page that failed in a way that may pass (a timeout, a 5xx) keeps what was indexed.
+
+Runners mirror the documents' ones: a thread in the API process, or Celery tasks on the ingestion
+queue of the same workers (`app.documents.celery_app`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.billing.plans import plan_of
+from app.core.config import Settings
+from app.core.database import session_scope, utcnow
+from app.core.errors import Conflict, PaymentRequired
+from app.core.subjects import OperatorSubject
+from app.documents import service as documents
+from app.documents.jobs import INGEST_QUEUE, JobRunner
+from app.documents.scheduling import FairQueue
+from app.sources.models import MAX_ISSUES, WebsiteSource
+from app.sources.repository import WebsiteSourceRepository
+from ingestion.errors import InvalidDocument
+from ingestion.web import Crawler, Page, WebLimits
+
+log = logging.getLogger(__name__)
+
+CRAWL_TASK = "ingestion.crawl_website"
+
+
+class CrawlRunner(Protocol):
+    def enqueue(self, source_id: uuid.UUID, customer_id: uuid.UUID) -> None: ...
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+
+
+@dataclass
+class _Tally:
+    """What a crawl has done so far, written to the source after every page."""
+
+    done: int = 0
+    failed: int = 0
+    skipped: int = 0
+    issues: list[dict[str, Any]] = field(default_factory=list)
+    read: set[str] = field(default_factory=set)  # pages whose documents stay
+    stop_reason: str | None = None
+
+    def issue(self, page: Page, reason: str | None = None) -> None:
+        if len(self.issues) < MAX_ISSUES:
+            self.issues.append(
+                {"url": page.url, "reason": reason or page.reason or "", "status": page.status}
+            )
+
+
+def _limits(db: Session, settings: Settings, source: WebsiteSource) -> WebLimits:
+    plan = plan_of(db, OperatorSubject(source.customer_id))
+    return WebLimits(
+        max_pages=plan.max_crawl_pages,
+        max_depth=plan.max_crawl_depth,
+        max_page_bytes=plan.max_page_kb * 1024,
+        allow_private=settings.allow_private_urls,
+    )
+
+
+def _fields(source_id: uuid.UUID, **more: object) -> dict[str, object]:
+    return {"source_id": str(source_id), **more}
+
+
+def crawl_source(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    jobs: JobRunner,
+    source_id: uuid.UUID,
+    should_stop: Callable[[], bool] | None = None,
+) -> str:
+    """Crawl one website source; returns `ready`, `failed` (reason on the source), `deleted` or
+    `interrupted` (should_stop() said so; the source is `queued` again)."""
+    with session_scope(factory) as db:
+        source = WebsiteSourceRepository(db).for_job(source_id)
+        if source is None:
+            return "deleted"
+        owner = OperatorSubject(source.customer_id)
+        limits = _limits(db, settings, source)
+        source.status, source.error, source.issues = "crawling", None, []
+        source.pages_found = 1
+        source.pages_done = source.pages_failed = source.pages_skipped = 0
+        source.attempts += 1
+        start_url = source.url
+        tally = _Tally()
+    log.info("website %s: crawl started (%s)", source_id, start_url, extra=_fields(source_id))
+    crawler = Crawler(start_url, limits)
+    try:
+        with contextlib.closing(crawler.pages(should_stop)) as pages:
+            for page in pages:
+                with session_scope(factory) as db:
+                    source = WebsiteSourceRepository(db).for_job(source_id)
+                    if source is None:
+                        return "deleted"
+                    _record(db, settings, jobs, owner, source, page, tally)
+                    source.pages_found = max(
+                        crawler.found, tally.done + tally.failed + tally.skipped
+                    )
+                    source.pages_done, source.pages_failed = tally.done, tally.failed
+                    source.pages_skipped, source.issues = tally.skipped, list(tally.issues)
+                if tally.stop_reason:
+                    break
+        if should_stop is not None and should_stop():
+            _update(factory, source_id, status="queued")
+            log.info("website %s: crawl interrupted by shutdown", source_id)
+            return "interrupted"
+    except InvalidDocument as exc:
+        return _fail(factory, source_id, str(exc))
+    except Exception:
+        log.exception("website %s: crawl failed with an internal error", source_id)
+        return _fail(factory, source_id, "An internal error stopped the crawl; recrawl to retry")
+    return _finish(factory, settings, owner, source_id, tally)
+
+
+def _record(
+    db: Session,
+    settings: Settings,
+    jobs: JobRunner,
+    owner: OperatorSubject,
+    source: WebsiteSource,
+    page: Page,
+    tally: _Tally,
+) -> None:
+    if page.outcome != "ok":
+        if page.outcome == "failed":
+            tally.failed += 1
+            if page.transient:  # the site may be back next time: keep what it had
+                tally.read.add(page.url)
+        else:
+            tally.skipped += 1
+        tally.issue(page)
+        return
+    data = page.text.encode()
+    existing = WebsiteSourceRepository(db).page(owner, source.id, page.url)
+    try:
+        if existing is not None:
+            documents.replace_content(
+                db, settings, jobs, owner, existing, filename=page.title, data=data
+            )
+        else:
+            added = documents.add_content(
+                db,
+                settings,
+                jobs,
+                owner,
+                source.chatbot_id,
+                filename=page.title,
+                kind="md",
+                data=data,
+                origin="web",
+                url=page.url,
+                website_id=source.id,
+            )
+            if added.duplicate:
+                same = added.document.url or added.document.filename
+                raise Conflict(f"the same content as {same}")
+    except Conflict as exc:
+        tally.skipped += 1
+        tally.issue(page, exc.message)
+        return
+    except PaymentRequired as exc:
+        tally.failed += 1
+        tally.issue(page, exc.message)
+        tally.stop_reason = exc.message
+        return
+    tally.done += 1
+    tally.read.add(page.url)
+
+
+def _finish(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    owner: OperatorSubject,
+    source_id: uuid.UUID,
+    tally: _Tally,
+) -> str:
+    with session_scope(factory) as db:
+        source = WebsiteSourceRepository(db).for_job(source_id)
+        if source is None:
+            return "deleted"
+        # a crawl cut short by the plan's cap has not seen every page: none is known to be gone
+        vanished = [
+            doc
+            for doc in WebsiteSourceRepository(db).pages(owner, source_id)
+            if doc.url not in tally.read and not tally.stop_reason
+        ]
+        for doc in vanished:
+            documents.delete_document(db, settings, doc)
+        source.last_crawled_at = utcnow()
+        if tally.done == 0 and not tally.read:
+            first = tally.issues[0]["reason"] if tally.issues else "the site has no pages"
+            source.status = "failed"
+            source.error = f"No page could be read: {first}"
+        else:
+            source.status, source.error = "ready", tally.stop_reason
+    log.info(
+        "website %s: crawl finished, %d pages read, %d failed, %d skipped, %d removed",
+        source_id,
+        tally.done,
+        tally.failed,
+        tally.skipped,
+        len(vanished),
+        extra=_fields(source_id, pages=tally.done, failed=tally.failed),
+    )
+    return "ready" if tally.done or tally.read else "failed"
+
+
+def _fail(factory: sessionmaker[Session], source_id: uuid.UUID, reason: str) -> str:
+    _update(factory, source_id, status="failed", error=reason, last_crawled_at=utcnow())
+    log.warning("website %s: crawl failed: %s", source_id, reason, extra=_fields(source_id))
+    return "failed"
+
+
+def _update(factory: sessionmaker[Session], source_id: uuid.UUID, **values: object) -> None:
+    with session_scope(factory) as db:
+        source = WebsiteSourceRepository(db).for_job(source_id)
+        if source is not None:
+            for name, value in values.items():
+                setattr(source, name, value)
+
+
+def pending_sources(factory: sessionmaker[Session]) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    with session_scope(factory) as db:
+        return WebsiteSourceRepository(db).unfinished()
+
+
+class InProcessCrawlRunner:
+    """A few background threads: a crawl waits on the network, not on the cores, and one
+    customer's site of thousands of pages must not keep every other crawl waiting."""
+
+    THREADS = 3
+    # A crawl stops before its next page. A fetch in flight may take its full timeouts; past
+    # this the process exits without it, and the source, still `crawling`, resumes at the next
+    # start.
+    STOP_TIMEOUT_SECONDS = 2
+
+    def __init__(self, factory: sessionmaker[Session], settings: Settings, jobs: JobRunner):
+        self._factory = factory
+        self._settings = settings
+        self._jobs = jobs
+        self._queue = FairQueue()  # customers take turns
+        self._threads: list[threading.Thread] = []
+        self._stopping = threading.Event()
+
+    def enqueue(self, source_id: uuid.UUID, customer_id: uuid.UUID) -> None:
+        self._queue.put(source_id, customer_id)
+
+    def start(self) -> None:
+        if any(thread.is_alive() for thread in self._threads):
+            return
+        self._stopping.clear()
+        self._queue.reopen()
+        self._threads = [
+            threading.Thread(target=self._run, name=f"crawl-worker-{n}", daemon=True)
+            for n in range(self.THREADS)
+        ]
+        for thread in self._threads:
+            thread.start()
+        for source_id, customer_id in pending_sources(self._factory):
+            log.info("website %s: crawl resumed", source_id, extra=_fields(source_id))
+            self.enqueue(source_id, customer_id)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._queue.close()
+        deadline = time.monotonic() + self.STOP_TIMEOUT_SECONDS
+        for thread in self._threads:
+            thread.join(timeout=max(deadline - time.monotonic(), 0))
+        self._threads = []
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            source_id = self._queue.get()
+            if source_id is None:
+                continue
+            try:
+                crawl_source(
+                    self._factory,
+                    self._settings,
+                    self._jobs,
+                    source_id,
+                    should_stop=self._stopping.is_set,
+                )
+            except Exception:  # the worker must outlive any one crawl
+                log.exception("crawl worker: website %s", source_id)
+
+
+class CeleryCrawlRunner:
+    """Crawls run as tasks of the ingestion workers, which queue each page's document there."""
+
+    def __init__(self, broker_url: str) -> None:
+        from celery import Celery
+
+        self._celery = Celery("crawl-client", broker=broker_url)
+
+    def enqueue(self, source_id: uuid.UUID, customer_id: uuid.UUID) -> None:
+        self._celery.send_task(CRAWL_TASK, args=[str(source_id)], queue=INGEST_QUEUE)
+
+    def start(self) -> None:
+        """Workers are separate processes (`celery -A app.documents.celery_app worker`)."""
+
+    def stop(self) -> None:
+        pass
+
+
+def build_crawl_runner(
+    factory: sessionmaker[Session], settings: Settings, jobs: JobRunner
+) -> CrawlRunner:
+    if settings.celery_broker_url:
+        return CeleryCrawlRunner(settings.celery_broker_url)
+    return InProcessCrawlRunner(factory, settings, jobs)
