@@ -208,7 +208,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Sessions */
+        /**
+         * List Sessions
+         * @description The chatbot's conversations, newest first, with their first question and message
+         *     count.
+         */
         get: operations["list_sessions_api_chatbots__chatbot_id__sessions_get"];
         put?: never;
         post?: never;
@@ -252,6 +256,26 @@ export interface paths {
         post?: never;
         /** Delete Document */
         delete: operations["delete_document_api_documents__document_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/documents/{document_id}/chunks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Document Chunks
+         * @description The document's chunks, in order, as retrieval finds them (empty until it is ready).
+         */
+        get: operations["document_chunks_api_documents__document_id__chunks_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -425,7 +449,11 @@ export interface paths {
         delete: operations["delete_user_api_users__user_id__delete"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Change Role
+         * @description Make a member an admin or an admin a member (owners); admins manage members only.
+         */
+        patch: operations["change_role_api_users__user_id__patch"];
         trace?: never;
     };
     "/api/{customer_id}/{chatbot_id}/query": {
@@ -952,6 +980,35 @@ export interface components {
             /** System Prompt */
             system_prompt?: string | null;
         };
+        /** ChunkOut */
+        ChunkOut: {
+            /**
+             * Heading
+             * @description The section heading it falls under
+             */
+            heading?: string | null;
+            /** Index */
+            index: number;
+            /**
+             * Page
+             * @description PDF page the chunk starts on
+             */
+            page?: number | null;
+            /** Text */
+            text: string;
+        };
+        /** ChunkPage */
+        ChunkPage: {
+            /** Items */
+            items: components["schemas"]["ChunkOut"][];
+            /** Offset */
+            offset: number;
+            /**
+             * Total
+             * @description Chunks of the document (0 until it is ready)
+             */
+            total: number;
+        };
         /**
          * ContentPart
          * @description One part of a message's content; only text parts are read, images and others ignored.
@@ -1056,7 +1113,10 @@ export interface components {
              * Format: uuid
              */
             message_id: string;
-            /** Rating */
+            /**
+             * Rating
+             * @description up or down
+             */
             rating: string;
         };
         /** FeedbackStats */
@@ -1182,6 +1242,21 @@ export interface components {
             /** Role */
             role: string;
         };
+        /** MessageFeedbackOut */
+        MessageFeedbackOut: {
+            /** Comment */
+            comment: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Rating
+             * @description up or down
+             */
+            rating: string;
+        };
         /** MessageOut */
         MessageOut: {
             /** Content */
@@ -1193,6 +1268,8 @@ export interface components {
             created_at: string;
             /** Error */
             error: string | null;
+            /** @description The answer's rating, if any */
+            feedback?: components["schemas"]["MessageFeedbackOut"] | null;
             /**
              * Id
              * Format: uuid
@@ -1317,6 +1394,14 @@ export interface components {
             /** Password */
             password: string;
         };
+        /** RoleChange */
+        RoleChange: {
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "admin" | "member";
+        };
         /** RotateKeyIn */
         RotateKeyIn: {
             /**
@@ -1353,6 +1438,11 @@ export interface components {
              */
             created_at: string;
             /**
+             * First Question
+             * @description The conversation's opening question
+             */
+            first_question?: string | null;
+            /**
              * Id
              * Format: uuid
              */
@@ -1362,6 +1452,12 @@ export interface components {
              * Format: date-time
              */
             last_message_at: string;
+            /**
+             * Message Count
+             * @description Questions and answers in the conversation
+             * @default 0
+             */
+            message_count?: number;
             /** User Id */
             user_id: string | null;
         };
@@ -2119,7 +2215,11 @@ export interface operations {
     };
     list_sessions_api_chatbots__chatbot_id__sessions_get: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                /** @description Sessions last active before this (paging) */
+                before?: string | null;
+            };
             header?: never;
             path: {
                 chatbot_id: string;
@@ -2227,6 +2327,40 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    document_chunks_api_documents__document_id__chunks_get: {
+        parameters: {
+            query?: {
+                offset?: number;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                document_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChunkPage"];
+                };
             };
             /** @description Validation Error */
             422: {
@@ -2537,6 +2671,41 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    change_role_api_users__user_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoleChange"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserOut"];
+                };
             };
             /** @description Validation Error */
             422: {
