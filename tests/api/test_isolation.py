@@ -116,6 +116,16 @@ def test_every_id_route_is_covered(app):
         assert route in covered, f"no isolation case for {route}"
 
 
+def test_usage_of_another_customers_chatbot_is_404(tenant, other_tenant, victim_ids):
+    """`chatbot_id` is a query parameter, so test_every_id_route_is_covered cannot see it."""
+    r = other_tenant.get("/api/usage", params={"chatbot_id": victim_ids["chatbot_id"]})
+    assert r.status_code == 404
+    assert r.json()["error"]["code"] == "not_found"
+    assert "1200" not in r.text and "1500" not in r.text and "Private" not in r.text
+    own = tenant.get("/api/usage", params={"chatbot_id": victim_ids["chatbot_id"]}).json()
+    assert own["totals"]["total_tokens"] >= 1500
+
+
 def test_dashboard_query_with_own_customer_id_and_foreign_chatbot_is_404(
     tenant, other_tenant, victim_ids
 ):

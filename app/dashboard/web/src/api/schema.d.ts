@@ -2554,6 +2554,8 @@ export interface operations {
                 start?: string | null;
                 /** @description Last day (UTC), included; default: today */
                 end?: string | null;
+                /** @description Only this chatbot's usage (404 if not yours) */
+                chatbot_id?: string | null;
             };
             header?: never;
             path?: never;
