@@ -33,6 +33,7 @@ ROUTES: list[tuple[str, str, dict]] = [
     ("GET", "/api/billing/invoices/{invoice_id}", {"params": {"format": "html"}}),
     ("GET", "/api/chatbots/{chatbot_id}/analytics", {}),
     ("GET", "/api/chatbots/{chatbot_id}/snippet", {}),
+    ("GET", "/api/chatbots/{chatbot_id}/origin-check", {"params": {"url": "https://x.example"}}),
 ]
 
 # routes authenticated by a chatbot key; see test_key_of_another_chatbot_is_refused

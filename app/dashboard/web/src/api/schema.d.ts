@@ -161,6 +161,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/chatbots/{chatbot_id}/origin-check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Check Origin
+         * @description Whether the widget answers on this website, by the same normalisation and list the
+         *     widget's origin check uses.
+         */
+        get: operations["check_origin_api_chatbots__chatbot_id__origin_check_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/chatbots/{chatbot_id}/reindex": {
         parameters: {
             query?: never;
@@ -1328,6 +1349,19 @@ export interface components {
             /** Owned By */
             owned_by: string;
         };
+        /** OriginCheckOut */
+        OriginCheckOut: {
+            /**
+             * Allowed
+             * @description Whether the widget answers on pages of this origin
+             */
+            allowed: boolean;
+            /**
+             * Origin
+             * @description The website's origin, normalised as the widget check does
+             */
+            origin: string;
+        };
         /** PlanOut */
         PlanOut: {
             /** Monthly Tokens */
@@ -2134,6 +2168,40 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DocumentOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    check_origin_api_chatbots__chatbot_id__origin_check_get: {
+        parameters: {
+            query: {
+                /** @description A page of the website; without a scheme, https is assumed */
+                url: string;
+            };
+            header?: never;
+            path: {
+                chatbot_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OriginCheckOut"];
                 };
             };
             /** @description Validation Error */
