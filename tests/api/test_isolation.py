@@ -32,6 +32,11 @@ ROUTES: list[tuple[str, str, dict]] = [
     ("GET", "/api/billing/invoices/{invoice_id}", {}),
     ("GET", "/api/billing/invoices/{invoice_id}", {"params": {"format": "html"}}),
     ("GET", "/api/chatbots/{chatbot_id}/analytics", {}),
+    (
+        "POST",
+        "/api/chatbots/{chatbot_id}/feedback",
+        {"json": {"message_id": "7c9e6679-7425-40de-944b-e07fc1f90ae7", "rating": "down"}},
+    ),
     ("GET", "/api/chatbots/{chatbot_id}/snippet", {}),
     ("GET", "/api/chatbots/{chatbot_id}/origin-check", {"params": {"url": "https://x.example"}}),
 ]
@@ -175,6 +180,17 @@ def test_feedback_only_with_the_answers_own_chatbot_key(tenant, other_tenant, vi
         json=rating,
         headers={"X-API-Key": victim_ids["secret_key"]},
     )
+    assert ok.status_code == 201, ok.text
+
+
+def test_staff_rate_only_their_own_customers_answers(tenant, other_tenant, victim_ids):
+    own = other_tenant.create_chatbot(name="Theirs")
+    rating = {"message_id": victim_ids["message_id"], "rating": "down"}
+    r = other_tenant.post(f"/api/chatbots/{victim_ids['chatbot_id']}/feedback", json=rating)
+    assert r.status_code == 404
+    r = other_tenant.post(f"/api/chatbots/{own['id']}/feedback", json=rating)
+    assert r.status_code == 404, "an answer of another customer must not be rated"
+    ok = tenant.post(f"/api/chatbots/{victim_ids['chatbot_id']}/feedback", json=rating)
     assert ok.status_code == 201, ok.text
 
 

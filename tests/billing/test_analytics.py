@@ -168,3 +168,31 @@ def test_a_transcript_shows_each_answers_rating_and_comment_in_one_read(client, 
     assert ratings[4][1] is None, "an answer nobody rated"
     assert all(m["feedback"] is None for m in many if m["role"] == "user")
     assert reads_for_many == reads_for_one, "ratings are read with the messages, not one by one"
+
+
+def test_staff_rate_playground_answers_and_analytics_count_them(tenant, as_role, ready_bot):
+    url = f"/api/{tenant.customer_id}/{ready_bot['id']}/query"
+    answer = tenant.post(url, json={"question": "How long do I have to return an item?"}).json()
+    other = tenant.post(url, json={"question": "Is shipping free?"}).json()
+    rate_url = f"/api/chatbots/{ready_bot['id']}/feedback"
+
+    r = tenant.post(rate_url, json={"message_id": answer["message_id"], "rating": "up"})
+    assert r.status_code == 201, r.text
+    assert r.json()["rating"] == "up" and r.json()["message_id"] == answer["message_id"]
+    again = tenant.post(rate_url, json={"message_id": answer["message_id"], "rating": "down"})
+    assert again.status_code == 409
+    admin = as_role("admin").post(
+        rate_url, json={"message_id": other["message_id"], "rating": "down", "comment": "vague"}
+    )
+    assert admin.status_code == 201, admin.text
+    up = {"message_id": other["message_id"], "rating": "up"}
+    assert as_role("member").post(rate_url, json=up).status_code == 403
+    question_id = tenant.get(f"/api/sessions/{answer['session_id']}/messages").json()[0]["id"]
+    question = {"message_id": question_id, "rating": "up"}
+    assert tenant.post(rate_url, json=question).status_code == 404
+    assert tenant.post(rate_url, json={"message_id": "x", "rating": "up"}).status_code == 422
+
+    stats = tenant.get(f"/api/chatbots/{ready_bot['id']}/analytics").json()
+    assert (stats["feedback"]["up"], stats["feedback"]["down"]) == (1, 1)
+    [_, rated] = tenant.get(f"/api/sessions/{other['session_id']}/messages").json()
+    assert (rated["feedback"]["rating"], rated["feedback"]["comment"]) == ("down", "vague")

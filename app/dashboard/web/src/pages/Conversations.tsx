@@ -1,15 +1,14 @@
 import { useState } from "react";
 import { Link, useParams } from "react-router";
 import { api, call, type Schemas, type Source } from "../api/client";
+import { Rating } from "../components/Rating";
 import { SourceList } from "../components/SourceList";
-import { Thumb } from "../components/Thumb";
 import { formatDate, formatNumber, pluralize } from "../lib/format";
 import { useAction, useLoad, useTitle } from "../lib/hooks";
 import { Badge, Button, Empty, ErrorNote, Loading, PageHeader } from "../ui";
 import { useBot } from "./ChatbotLayout";
 
 type Session = Schemas["SessionOut"];
-type Feedback = Schemas["MessageFeedbackOut"];
 // sessions read per page; "Show older conversations" reads the next page
 const PAGE = 50;
 
@@ -121,18 +120,5 @@ function Transcript({ sessionId }: { sessionId: string }) {
         </div>
       ))}
     </section>
-  );
-}
-
-/** A visitor's thumbs up or down on an answer, with their comment. */
-function Rating({ feedback }: { feedback: Feedback }) {
-  const up = feedback.rating === "up";
-  return (
-    <div className="rating">
-      <Badge tone={feedback.rating}>
-        <Thumb rating={feedback.rating} /> {up ? "Rated helpful" : "Rated not helpful"}
-      </Badge>
-      {feedback.comment && <blockquote className="rating-comment">“{feedback.comment}”</blockquote>}
-    </div>
   );
 }
