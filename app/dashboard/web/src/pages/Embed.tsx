@@ -86,6 +86,7 @@ export function Embed() {
         <form className="add-row" onSubmit={check}>
           <Field
             label="Website address"
+            required
             placeholder="https://shop.example.com/page"
             value={site}
             onChange={(e) => {
