@@ -1,6 +1,5 @@
 """Every table, imported in one place so that Alembic and the app see the same metadata."""
 
-from app.analytics.models import Feedback
 from app.auth.models import User
 from app.billing.models import (
     DemoUsage,
@@ -11,7 +10,7 @@ from app.billing.models import (
     UsageRecord,
     UsageTotal,
 )
-from app.chat.models import ChatMessage, ChatSession
+from app.chat.models import ChatMessage, ChatSession, Feedback
 from app.chatbots.models import ApiKey, Chatbot
 from app.core.database import Base
 from app.customers.models import Customer

@@ -9,8 +9,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, case, exists, func, select
 
-from app.analytics.models import Feedback
-from app.chat.models import ChatMessage
+from app.chat.models import ChatMessage, Feedback
 from app.chat.repository import ChatMessageRepository
 from app.core.repository import TenantRepository
 from app.core.sql import utc_day

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+
+from app.chat.schemas import MessageFeedbackOut
 
 
 class FeedbackIn(BaseModel):
@@ -13,14 +15,9 @@ class FeedbackIn(BaseModel):
     comment: str | None = Field(None, max_length=2000)
 
 
-class FeedbackOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class FeedbackOut(MessageFeedbackOut):
     id: uuid.UUID
     message_id: uuid.UUID
-    rating: str
-    comment: str | None
-    created_at: datetime
 
 
 class QuestionsOnDay(BaseModel):

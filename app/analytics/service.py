@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.analytics.models import Feedback
 from app.analytics.repository import FeedbackRepository, QuestionRepository
 from app.analytics.schemas import (
     ChatbotAnalytics,
@@ -18,6 +17,7 @@ from app.analytics.schemas import (
     QuestionsOnDay,
 )
 from app.billing.service import day_start
+from app.chat.models import Feedback
 from app.chat.repository import ChatMessageRepository
 from app.chatbots.models import Chatbot
 from app.core.database import utcnow

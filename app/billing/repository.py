@@ -47,13 +47,20 @@ class UsageRepository(TenantRepository[UsageRecord]):
     label = "Usage record"
 
     def _between(
-        self, subject: AuthSubject, since: datetime, until: datetime
+        self,
+        subject: AuthSubject,
+        since: datetime,
+        until: datetime,
+        chatbot_id: uuid.UUID | None = None,
     ) -> list[ColumnElement[bool]]:
-        return [
+        where = [
             *self.scope(subject),
             UsageRecord.created_at >= since,
             UsageRecord.created_at < until,
         ]
+        if chatbot_id is not None:
+            where.append(UsageRecord.chatbot_id == chatbot_id)
+        return where
 
     def sums(self, subject: AuthSubject) -> tuple[int, int]:
         """Input and output tokens of every usage record in scope."""
@@ -62,21 +69,31 @@ class UsageRepository(TenantRepository[UsageRecord]):
         return int(input_tokens), int(output_tokens)
 
     def by_day(
-        self, subject: AuthSubject, since: datetime, until: datetime
+        self,
+        subject: AuthSubject,
+        since: datetime,
+        until: datetime,
+        chatbot_id: uuid.UUID | None = None,
     ) -> dict[str, tuple[int, int, int]]:
-        """Input tokens, output tokens and LLM calls per UTC day (`YYYY-MM-DD`)."""
+        """Input tokens, output tokens and LLM calls per UTC day (`YYYY-MM-DD`), of one chatbot
+        when given."""
         day = utc_day(self.db, UsageRecord.created_at)
-        stmt = select(day, *_sums()).where(*self._between(subject, since, until)).group_by(day)
+        where = self._between(subject, since, until, chatbot_id)
+        stmt = select(day, *_sums()).where(*where).group_by(day)
         return {str(d): (int(i), int(o), int(n)) for d, i, o, n in self.db.execute(stmt)}
 
     def by_chatbot(
-        self, subject: AuthSubject, since: datetime, until: datetime
+        self,
+        subject: AuthSubject,
+        since: datetime,
+        until: datetime,
+        chatbot_id: uuid.UUID | None = None,
     ) -> list[ChatbotUsage]:
         """Usage records in [since, until), summed per chatbot, sorted by chatbot name."""
         stmt = (
             select(UsageRecord.chatbot_id, Chatbot.name, *_sums())
             .outerjoin(Chatbot, Chatbot.id == UsageRecord.chatbot_id)
-            .where(*self._between(subject, since, until))
+            .where(*self._between(subject, since, until, chatbot_id))
             .group_by(UsageRecord.chatbot_id, Chatbot.name)
         )
         rows = [

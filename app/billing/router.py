@@ -42,10 +42,13 @@ def usage(
     end: Annotated[
         date | None, Query(description="Last day (UTC), included; default: today")
     ] = None,
+    chatbot_id: Annotated[
+        uuid.UUID | None, Query(description="Only this chatbot's usage (404 if not yours)")
+    ] = None,
 ):
     """Tokens in and out and LLM calls, per day and per chatbot, summed from the usage records."""
     end = end or utcnow().date()
-    return service.usage_report(db, user, start or end.replace(day=1), end)
+    return service.usage_report(db, user, start or end.replace(day=1), end, chatbot_id)
 
 
 @router.get("/summary", response_model=UsageSummary)

@@ -29,6 +29,7 @@ from app.billing.schemas import (
     UsageReport,
     UsageSummary,
 )
+from app.chatbots.repository import ChatbotRepository
 from app.core.database import utcnow
 from app.core.errors import PaymentRequired, Unprocessable
 from app.core.sql import upsert_increment
@@ -240,18 +241,27 @@ def _counts(input_tokens: int, output_tokens: int, queries: int) -> dict[str, in
     }
 
 
-def usage_report(db: Session, subject: AuthSubject, start: date, end: date) -> UsageReport:
+def usage_report(
+    db: Session,
+    subject: AuthSubject,
+    start: date,
+    end: date,
+    chatbot_id: uuid.UUID | None = None,
+) -> UsageReport:
     """Tokens and LLM calls from the usage records of days start..end (UTC, both included),
-    per day (every day, zeros included), per chatbot and in total."""
+    per day (every day, zeros included), per chatbot and in total; of one chatbot when given
+    (404 when it is not the subject's)."""
     if end < start:
         raise Unprocessable("end must not be before start")
     if end >= date.max:
         raise Unprocessable(f"end must be before {date.max.isoformat()}")
     if (end - start).days >= MAX_REPORT_DAYS:
         raise Unprocessable(f"A report covers at most {MAX_REPORT_DAYS} days")
+    if chatbot_id is not None:
+        chatbot_id = ChatbotRepository(db).get(subject, chatbot_id).id
     since, until = day_start(start), day_start(end + timedelta(days=1))
     usage = UsageRepository(db)
-    per_day = usage.by_day(subject, since, until)
+    per_day = usage.by_day(subject, since, until, chatbot_id)
     days = [start + timedelta(days=k) for k in range((end - start).days + 1)]
     totals = [sum(counts[k] for counts in per_day.values()) for k in range(3)]
     return UsageReport(
@@ -265,7 +275,7 @@ def usage_report(db: Session, subject: AuthSubject, start: date, end: date) -> U
                 chatbot_name=row.chatbot_name,
                 **_counts(row.input_tokens, row.output_tokens, row.queries),
             )
-            for row in usage.by_chatbot(subject, since, until)
+            for row in usage.by_chatbot(subject, since, until, chatbot_id)
         ],
     )
 

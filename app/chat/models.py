@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, Uuid
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.database import Base, UTCDateTime, UUIDPrimaryKey, utcnow
@@ -51,4 +51,23 @@ class ChatMessage(UUIDPrimaryKey, TenantOwned, Base):
     input_tokens: Mapped[int] = mapped_column(Integer, default=0)
     output_tokens: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+class Feedback(UUIDPrimaryKey, TenantOwned, Base):
+    """A thumbs up or down on one answer; one per answer (the unique message_id). It lives with
+    the messages because a transcript shows it; analytics aggregates it."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (CheckConstraint("rating IN ('up', 'down')", name="rating"),)
+
+    chatbot_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("chatbots.id", ondelete="CASCADE"), index=True
+    )
+    # deleted with the answer when chat history expires
+    message_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("chat_messages.id", ondelete="CASCADE"), unique=True
+    )
+    rating: Mapped[str] = mapped_column(String(8))
+    comment: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

@@ -5,9 +5,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, exists, func, select
+from sqlalchemy import and_, delete, exists, func, select
 
-from app.chat.models import ChatMessage, ChatSession
+from app.chat.models import ChatMessage, ChatSession, Feedback
 from app.core.errors import NotFound
 from app.core.repository import TenantRepository
 from app.core.subjects import AuthSubject
@@ -95,10 +95,20 @@ class ChatMessageRepository(TenantRepository[ChatMessage]):
     model = ChatMessage
     label = "Message"
 
-    def of_session(self, subject: AuthSubject, session_id: uuid.UUID) -> Sequence[ChatMessage]:
-        return self.list(
-            subject, ChatMessage.session_id == session_id, order_by=ChatMessage.created_at
+    def transcript(
+        self, subject: AuthSubject, session_id: uuid.UUID
+    ) -> list[tuple[ChatMessage, Feedback | None]]:
+        """The session's messages, oldest first, each with its rating, in one statement."""
+        rated = and_(
+            Feedback.message_id == ChatMessage.id, Feedback.customer_id == ChatMessage.customer_id
         )
+        stmt = (
+            select(ChatMessage, Feedback)
+            .outerjoin(Feedback, rated)
+            .where(*self.scope(subject), ChatMessage.session_id == session_id)
+            .order_by(ChatMessage.created_at)
+        )
+        return [(message, feedback) for message, feedback in self.db.execute(stmt)]
 
     def latest(
         self, subject: AuthSubject, session_id: uuid.UUID, limit: int

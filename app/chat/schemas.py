@@ -66,6 +66,14 @@ class SessionOut(BaseModel):
     message_count: int = Field(0, description="Questions and answers in the conversation")
 
 
+class MessageFeedbackOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    rating: str = Field(description="up or down")
+    comment: str | None
+    created_at: datetime
+
+
 class MessageOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -81,3 +89,4 @@ class MessageOut(BaseModel):
     output_tokens: int
     error: str | None
     created_at: datetime
+    feedback: MessageFeedbackOut | None = Field(None, description="The answer's rating, if any")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Generator, Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -33,7 +33,14 @@ from app.chat.prompt import (
     source_label,
 )
 from app.chat.repository import ChatMessageRepository, ChatSessionRepository
-from app.chat.schemas import MAX_QUESTION_CHARS, MAX_QUESTION_TOKENS, AnswerOut, SessionOut
+from app.chat.schemas import (
+    MAX_QUESTION_CHARS,
+    MAX_QUESTION_TOKENS,
+    AnswerOut,
+    MessageFeedbackOut,
+    MessageOut,
+    SessionOut,
+)
 from app.chatbots.models import Chatbot
 from app.chatbots.repository import ApiKeyRepository, ChatbotRepository
 from app.core.config import Settings
@@ -498,8 +505,12 @@ def list_sessions(
     ]
 
 
-def list_messages(
-    db: Session, subject: AuthSubject, session_id: uuid.UUID
-) -> Sequence[ChatMessage]:
+def list_messages(db: Session, subject: AuthSubject, session_id: uuid.UUID) -> list[MessageOut]:
+    """The transcript, each answer with its rating and comment."""
     session = ChatSessionRepository(db).get(subject, session_id)
-    return ChatMessageRepository(db).of_session(subject, session.id)
+    return [
+        MessageOut.model_validate(message).model_copy(
+            update={"feedback": MessageFeedbackOut.model_validate(feedback) if feedback else None}
+        )
+        for message, feedback in ChatMessageRepository(db).transcript(subject, session.id)
+    ]

@@ -15,15 +15,31 @@ from app.chatbots.models import Chatbot
 from app.core.config import Settings
 from app.core.security import visitor_token_chatbot
 
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
 
 def origin_of(url: str | None) -> str | None:
-    """`scheme://host[:port]` of a URL or Origin header, lower-cased; None when it has none."""
+    """`scheme://host[:port]` of a URL or Origin header, as a browser sends it in `Origin`:
+    lower-cased, without user info or a default port; None when it has none."""
     if not url:
         return None
     parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
         return None
-    return f"{parts.scheme}://{parts.netloc.lower()}"
+    try:
+        port = parts.port
+    except ValueError:  # not a number, or out of range
+        return None
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    shown = f":{port}" if port is not None and port != DEFAULT_PORTS[parts.scheme] else ""
+    return f"{parts.scheme}://{host}{shown}"
+
+
+def website_origin(address: str) -> str | None:
+    """The origin of a website address as people type it: `shop.example.com/page` is taken
+    as https."""
+    address = address.strip()
+    return origin_of(address if "://" in address else f"https://{address}")
 
 
 def origin_allowed(chatbot: Chatbot, origin: str | None) -> bool:

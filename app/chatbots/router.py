@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Query, Request, status
 
 from app.auth.deps import CurrentUser, StaffUser
 from app.chatbots import service
@@ -11,6 +12,7 @@ from app.chatbots.schemas import (
     ChatbotCreated,
     ChatbotOut,
     ChatbotUpdate,
+    OriginCheckOut,
     RotatedKeyOut,
     RotateKeyIn,
 )
@@ -56,3 +58,23 @@ def rotate_key(
     chatbot = service.get_chatbot(db, user, chatbot_id)
     key, raw = service.rotate_key(db, chatbot, kind)
     return RotatedKeyOut(kind=kind, key=raw, prefix=key.prefix)
+
+
+@router.get("/{chatbot_id}/origin-check", response_model=OriginCheckOut)
+def check_origin(
+    chatbot_id: uuid.UUID,
+    user: CurrentUser,
+    db: DB,
+    url: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=2048,
+            description="A page of the website; without a scheme, https is assumed",
+            examples=["https://shop.example.com/page"],
+        ),
+    ],
+) -> OriginCheckOut:
+    """Whether the widget answers on this website, by the same normalisation and list the
+    widget's origin check uses."""
+    return service.check_origin(db, user, chatbot_id, url)

@@ -7,6 +7,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from app.chatbots.origins import origin_of
+
 
 class WidgetSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -45,7 +47,10 @@ def _origin(value: str) -> str:
         raise ValueError(f"{value!r} is not an origin like https://example.com")
     if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
         raise ValueError(f"{value!r} must be an origin only (scheme, host and port, no path)")
-    return f"{parts.scheme}://{parts.netloc.lower()}"
+    origin = origin_of(value)
+    if origin is None:
+        raise ValueError(f"{value!r} has a port that is not a number from 0 to 65535")
+    return origin
 
 
 class _ChatbotFields(BaseModel):
@@ -114,3 +119,8 @@ class RotatedKeyOut(BaseModel):
     kind: str
     key: str = Field(description="Shown once.")
     prefix: str
+
+
+class OriginCheckOut(BaseModel):
+    origin: str = Field(description="The website's origin, normalised as the widget check does")
+    allowed: bool = Field(description="Whether the widget answers on pages of this origin")

@@ -7,10 +7,18 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.chatbots.models import KEY_KINDS, ApiKey, Chatbot
+from app.chatbots.origins import origin_allowed, website_origin
 from app.chatbots.repository import ChatbotRepository
-from app.chatbots.schemas import ChatbotCreate, ChatbotCreated, ChatbotOut, ChatbotUpdate
+from app.chatbots.schemas import (
+    ChatbotCreate,
+    ChatbotCreated,
+    ChatbotOut,
+    ChatbotUpdate,
+    OriginCheckOut,
+)
 from app.core.config import Settings
 from app.core.database import after_commit, utcnow
+from app.core.errors import Unprocessable
 from app.core.security import VISIBLE_PREFIX_LEN, generate_api_key, hash_api_key
 from app.core.storage import remove_chatbot_files
 from app.core.subjects import AuthSubject
@@ -23,6 +31,16 @@ def list_chatbots(db: Session, subject: AuthSubject) -> Sequence[Chatbot]:
 
 def get_chatbot(db: Session, subject: AuthSubject, chatbot_id: uuid.UUID) -> Chatbot:
     return ChatbotRepository(db).get_with_keys(subject, chatbot_id)
+
+
+def check_origin(
+    db: Session, subject: AuthSubject, chatbot_id: uuid.UUID, address: str
+) -> OriginCheckOut:
+    chatbot = ChatbotRepository(db).get(subject, chatbot_id)
+    origin = website_origin(address)
+    if origin is None:
+        raise Unprocessable("That is not a website address. Try one like https://shop.example.com")
+    return OriginCheckOut(origin=origin, allowed=origin_allowed(chatbot, origin))
 
 
 def _new_key(chatbot: Chatbot, kind: str) -> tuple[ApiKey, str]:

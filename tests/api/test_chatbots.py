@@ -88,3 +88,58 @@ def test_timestamps_are_utc_on_every_database(tenant):
     for stamp in (created["created_at"], read_back["created_at"], read_back["updated_at"]):
         assert stamp.endswith(("Z", "+00:00")), stamp
     assert created["created_at"] == read_back["created_at"]
+
+
+def test_a_default_port_is_dropped_from_allowed_websites_as_browsers_drop_it(tenant):
+    bot = tenant.create_chatbot(
+        allowed_origins=["https://shop.example.com:443", "http://[::1]:80", "http://x.example:8080"]
+    )
+    assert bot["allowed_origins"] == [
+        "http://[::1]",
+        "http://x.example:8080",
+        "https://shop.example.com",
+    ]
+    r = tenant.patch(
+        f"/api/chatbots/{bot['id']}", json={"allowed_origins": ["https://x.com:99999"]}
+    )
+    assert r.status_code == 422
+
+
+def test_origin_check_answers_as_the_widget_check_does(tenant, client):
+    bot = tenant.create_chatbot(
+        allowed_origins=["https://shop.example.com", "http://localhost:3000"]
+    )
+    url = f"/api/chatbots/{bot['id']}/origin-check"
+    cases = {
+        "https://Shop.Example.com/teapots?colour=red#top": ("https://shop.example.com", True),
+        "shop.example.com/returns": ("https://shop.example.com", True),
+        "https://shop.example.com:443": ("https://shop.example.com", True),
+        "http://shop.example.com": ("http://shop.example.com", False),
+        "http://localhost:3000/": ("http://localhost:3000", True),
+        "http://localhost:3001/": ("http://localhost:3001", False),
+        "https://evil.example/https://shop.example.com": ("https://evil.example", False),
+    }
+    for address, (origin, allowed) in cases.items():
+        r = tenant.get(url, params={"url": address})
+        assert r.status_code == 200, (address, r.text)
+        assert r.json() == {"origin": origin, "allowed": allowed}, address
+        # the widget's own check, through the browser's Origin header, agrees
+        config = client.get(
+            f"/widget/config/{bot['id']}",
+            params={"key": bot["widget_key"]},
+            headers={"Origin": origin},
+        ).json()
+        assert config["origin_allowed"] is allowed, origin
+    for address in ("ftp://shop.example.com", "https://", "https://x:port", "   "):
+        r = tenant.get(url, params={"url": address})
+        assert r.status_code == 422, address
+        assert "not a website address" in r.json()["error"]["message"]
+    assert tenant.get(url).status_code == 422
+
+
+def test_every_role_may_check_a_website(tenant):
+    bot = tenant.create_chatbot(allowed_origins=["https://shop.example.com"])
+    member = tenant.add_user("member")
+    r = member.get(f"/api/chatbots/{bot['id']}/origin-check", params={"url": "shop.example.com"})
+    assert r.json() == {"origin": "https://shop.example.com", "allowed": True}
+    assert tenant.client.get(f"/api/chatbots/{bot['id']}/origin-check?url=x").status_code == 401

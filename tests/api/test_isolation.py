@@ -45,7 +45,13 @@ ROUTES: list[tuple[str, str, dict]] = [
     ("GET", "/api/billing/invoices/{invoice_id}", {}),
     ("GET", "/api/billing/invoices/{invoice_id}", {"params": {"format": "html"}}),
     ("GET", "/api/chatbots/{chatbot_id}/analytics", {}),
+    (
+        "POST",
+        "/api/chatbots/{chatbot_id}/feedback",
+        {"json": {"message_id": "7c9e6679-7425-40de-944b-e07fc1f90ae7", "rating": "down"}},
+    ),
     ("GET", "/api/chatbots/{chatbot_id}/snippet", {}),
+    ("GET", "/api/chatbots/{chatbot_id}/origin-check", {"params": {"url": "https://x.example"}}),
 ]
 
 # routes authenticated by a chatbot key; see test_key_of_another_chatbot_is_refused
@@ -154,6 +160,16 @@ def test_every_id_route_is_covered(app):
         assert route in covered, f"no isolation case for {route}"
 
 
+def test_usage_of_another_customers_chatbot_is_404(tenant, other_tenant, victim_ids):
+    """`chatbot_id` is a query parameter, so test_every_id_route_is_covered cannot see it."""
+    r = other_tenant.get("/api/usage", params={"chatbot_id": victim_ids["chatbot_id"]})
+    assert r.status_code == 404
+    assert r.json()["error"]["code"] == "not_found"
+    assert "1200" not in r.text and "1500" not in r.text and "Private" not in r.text
+    own = tenant.get("/api/usage", params={"chatbot_id": victim_ids["chatbot_id"]}).json()
+    assert own["totals"]["total_tokens"] >= 1500
+
+
 def test_dashboard_query_with_own_customer_id_and_foreign_chatbot_is_404(
     tenant, other_tenant, victim_ids
 ):
@@ -202,6 +218,17 @@ def test_feedback_only_with_the_answers_own_chatbot_key(tenant, other_tenant, vi
         json=rating,
         headers={"X-API-Key": victim_ids["secret_key"]},
     )
+    assert ok.status_code == 201, ok.text
+
+
+def test_staff_rate_only_their_own_customers_answers(tenant, other_tenant, victim_ids):
+    own = other_tenant.create_chatbot(name="Theirs")
+    rating = {"message_id": victim_ids["message_id"], "rating": "down"}
+    r = other_tenant.post(f"/api/chatbots/{victim_ids['chatbot_id']}/feedback", json=rating)
+    assert r.status_code == 404
+    r = other_tenant.post(f"/api/chatbots/{own['id']}/feedback", json=rating)
+    assert r.status_code == 404, "an answer of another customer must not be rated"
+    ok = tenant.post(f"/api/chatbots/{victim_ids['chatbot_id']}/feedback", json=rating)
     assert ok.status_code == 201, ok.text
 
 

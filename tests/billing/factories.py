@@ -32,8 +32,9 @@ def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
 
 
-def db_of(tenant):
-    return session_scope(tenant.client.app.state.sessionmaker)
+def db_of(tenant, app=None):
+    """A session on the tenant's app: its TestClient's, or `app` for a live server's tenant."""
+    return session_scope((app or tenant.client.app).state.sessionmaker)
 
 
 def add_plan(tenant, name: str, price_in: str, price_out: str, **values: object) -> None:
@@ -58,8 +59,15 @@ def set_plan(tenant, name: str) -> None:
         )
 
 
-def add_usage(tenant, bot: dict, input_tokens: int, output_tokens: int, at: datetime | None = None):
-    with db_of(tenant) as db:
+def add_usage(
+    tenant,
+    bot: dict,
+    input_tokens: int,
+    output_tokens: int,
+    at: datetime | None = None,
+    app=None,
+):
+    with db_of(tenant, app) as db:
         record_usage(
             db,
             customer_id=uuid.UUID(tenant.customer_id),

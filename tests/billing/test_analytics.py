@@ -4,6 +4,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
 
 from app.core.database import utcnow
 from tests.billing.conftest import ROLES
@@ -117,3 +118,81 @@ def test_every_role_of_the_customer_reads_analytics(tenant, as_role, role):
     bot = tenant.create_chatbot(name="Shop")
     r = as_role(role).get(f"/api/chatbots/{bot['id']}/analytics")
     assert r.status_code == (404 if role == "other" else 200)
+
+
+def _statements_of(tenant, path: str) -> tuple[list, int]:
+    """The response body of a GET and how many SQL statements answering it took."""
+    engine = tenant.client.app.state.engine
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        r = tenant.get(path)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert r.status_code == 200, r.text
+    return r.json(), len(seen)
+
+
+def test_a_transcript_shows_each_answers_rating_and_comment_in_one_read(client, tenant, ready_bot):
+    url = f"/api/{tenant.customer_id}/{ready_bot['id']}/query"
+    short = tenant.post(url, json={"question": "How long do I have to return an item?"}).json()
+    long = tenant.post(url, json={"question": "Is shipping free?"}).json()
+    answers = [long["message_id"]]
+    for question in ("Do you ship abroad?", "Can I pay by card?", "Returns?", "Warranty?"):
+        asked = {"question": question, "session_id": long["session_id"]}
+        answers.append(tenant.post(url, json=asked).json()["message_id"])
+    for message_id in (short["message_id"], *answers[:3]):
+        rated = client.post(
+            f"/api/public/{ready_bot['id']}/feedback",
+            json={"message_id": message_id, "rating": "down", "comment": f"about {message_id}"},
+            headers={"X-API-Key": ready_bot["secret_key"]},
+        )
+        assert rated.status_code == 201, rated.text
+    assert rate(client, ready_bot, answers[3], "up").status_code == 201
+
+    one, reads_for_one = _statements_of(tenant, f"/api/sessions/{short['session_id']}/messages")
+    many, reads_for_many = _statements_of(tenant, f"/api/sessions/{long['session_id']}/messages")
+
+    assert one[0]["feedback"] is None, "a question carries no rating"
+    assert one[1]["feedback"]["rating"] == "down"
+    assert one[1]["feedback"]["comment"] == f"about {short['message_id']}"
+    assert set(one[1]["feedback"]) == {"rating", "comment", "created_at"}
+    ratings = [(m["id"], m["feedback"]) for m in many if m["role"] == "assistant"]
+    assert [message_id for message_id, _ in ratings] == answers
+    assert [f["rating"] for _, f in ratings[:4]] == ["down", "down", "down", "up"]
+    assert [f["comment"] for _, f in ratings[:4]] == [f"about {a}" for a in answers[:3]] + [None]
+    assert ratings[4][1] is None, "an answer nobody rated"
+    assert all(m["feedback"] is None for m in many if m["role"] == "user")
+    assert reads_for_many == reads_for_one, "ratings are read with the messages, not one by one"
+
+
+def test_staff_rate_playground_answers_and_analytics_count_them(tenant, as_role, ready_bot):
+    url = f"/api/{tenant.customer_id}/{ready_bot['id']}/query"
+    answer = tenant.post(url, json={"question": "How long do I have to return an item?"}).json()
+    other = tenant.post(url, json={"question": "Is shipping free?"}).json()
+    rate_url = f"/api/chatbots/{ready_bot['id']}/feedback"
+
+    r = tenant.post(rate_url, json={"message_id": answer["message_id"], "rating": "up"})
+    assert r.status_code == 201, r.text
+    assert r.json()["rating"] == "up" and r.json()["message_id"] == answer["message_id"]
+    again = tenant.post(rate_url, json={"message_id": answer["message_id"], "rating": "down"})
+    assert again.status_code == 409
+    admin = as_role("admin").post(
+        rate_url, json={"message_id": other["message_id"], "rating": "down", "comment": "vague"}
+    )
+    assert admin.status_code == 201, admin.text
+    up = {"message_id": other["message_id"], "rating": "up"}
+    assert as_role("member").post(rate_url, json=up).status_code == 403
+    question_id = tenant.get(f"/api/sessions/{answer['session_id']}/messages").json()[0]["id"]
+    question = {"message_id": question_id, "rating": "up"}
+    assert tenant.post(rate_url, json=question).status_code == 404
+    assert tenant.post(rate_url, json={"message_id": "x", "rating": "up"}).status_code == 422
+
+    stats = tenant.get(f"/api/chatbots/{ready_bot['id']}/analytics").json()
+    assert (stats["feedback"]["up"], stats["feedback"]["down"]) == (1, 1)
+    [_, rated] = tenant.get(f"/api/sessions/{other['session_id']}/messages").json()
+    assert (rated["feedback"]["rating"], rated["feedback"]["comment"]) == ("down", "vague")

@@ -11,9 +11,8 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 
-from app.analytics.models import Feedback
 from app.billing.service import current_period
-from app.chat.models import ChatMessage, ChatSession
+from app.chat.models import ChatMessage, ChatSession, Feedback
 from app.core.database import utcnow
 from tests.billing.factories import (
     add_exchange,

@@ -57,6 +57,41 @@ def test_usage_by_day_and_by_chatbot_adds_up_to_the_records(tenant):
     assert tenant.get("/api/usage", params={"end": "2026-03-04"}).json() == report
 
 
+def test_usage_of_one_chatbot_counts_only_its_records(tenant):
+    shop, docs = tenant.create_chatbot(name="Shop"), tenant.create_chatbot(name="Docs")
+    add_usage(tenant, shop, 1_001, 77, at=utc(2026, 3, 1, 9))
+    add_usage(tenant, docs, 4_567, 891, at=utc(2026, 3, 1, 10))
+    add_usage(tenant, shop, 12, 3, at=utc(2026, 3, 3, 8))
+    add_usage(tenant, shop, 999, 999, at=utc(2026, 3, 5))  # after the range
+    span = {"start": "2026-03-01", "end": "2026-03-04"}
+
+    report = tenant.get("/api/usage", params={**span, "chatbot_id": shop["id"]}).json()
+
+    assert [d["total_tokens"] for d in report["by_day"]] == [1_001 + 77, 0, 12 + 3, 0]
+    assert [d["queries"] for d in report["by_day"]] == [1, 0, 1, 0]
+    assert report["totals"] == {
+        "input_tokens": 1_013,
+        "output_tokens": 80,
+        "total_tokens": 1_093,
+        "queries": 2,
+    }
+    assert [(b["chatbot_name"], b["total_tokens"]) for b in report["by_chatbot"]] == [
+        ("Shop", 1_093)
+    ]
+    idle = tenant.create_chatbot(name="Idle")
+    quiet = tenant.get("/api/usage", params={**span, "chatbot_id": idle["id"]}).json()
+    assert quiet["totals"]["total_tokens"] == 0 and quiet["by_chatbot"] == []
+    everything = tenant.get("/api/usage", params=span).json()
+    assert everything["totals"]["total_tokens"] == 1_093 + 4_567 + 891
+
+
+def test_usage_of_an_unknown_chatbot_is_404(tenant):
+    r = tenant.get("/api/usage", params={"chatbot_id": "7c9e6679-7425-40de-944b-e07fc1f90ae7"})
+    assert r.status_code == 404
+    assert r.json()["error"]["message"] == "Chatbot not found"
+    assert tenant.get("/api/usage", params={"chatbot_id": "shop"}).status_code == 422
+
+
 def _aware(record):
     # SQLite returns naive UTC timestamps, PostgreSQL aware ones
     at = record.created_at

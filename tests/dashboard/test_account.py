@@ -1,5 +1,6 @@
 """Usage (every role), billing with invoices and their printable page (owners only), and the
-team: owners and admins add and remove people; nobody sees a button the API would refuse."""
+team: owners and admins add and remove people, owners change roles; nobody sees a button the API
+would refuse."""
 
 from __future__ import annotations
 
@@ -118,6 +119,7 @@ def test_admins_and_members_see_only_what_they_may_do(dashboard, live_api):
     expect(page.get_by_role("button", name=f"Remove {member.email}")).to_be_visible()
     for untouchable in (owner.email, other_admin.email, admin.email):
         expect(page.get_by_role("button", name=f"Remove {untouchable}")).to_have_count(0)
+    expect(page.get_by_role("button", name=re.compile("^Make "))).to_have_count(0)
     expect(page.get_by_role("radio", name=re.compile("^Admin:"))).to_have_count(0)
     page.goto("/dashboard/billing")
     expect(page).to_have_url(re.compile("/dashboard/usage$"))
@@ -127,3 +129,31 @@ def test_admins_and_members_see_only_what_they_may_do(dashboard, live_api):
     nav = page.get_by_role("navigation", name="Main")
     expect(nav.get_by_role("link", name="Usage")).to_be_visible()
     expect(nav.get_by_role("link", name="Team")).to_have_count(0)
+
+
+def test_owner_changes_roles_and_hears_why_a_change_failed(dashboard, live_api):
+    owner = live_api.owner
+    member = owner.add_user("member")
+    gone = owner.add_user("member")
+    page = dashboard.open("/dashboard/team", tenant=owner)
+    people = page.get_by_role("list", name="People")
+    row = people.get_by_role("listitem", name=member.email)
+    expect(row).to_contain_text("member")
+    own = people.get_by_role("listitem", name=owner.email)
+    expect(own.get_by_role("button")).to_have_count(0)
+
+    row.get_by_role("button", name=f"Make admin: {member.email}").click()
+    expect(page.get_by_role("status")).to_have_text(f"{member.email} is now an admin.")
+    expect(row.get_by_text("admin", exact=True)).to_be_visible()
+    assert {u["email"]: u["role"] for u in owner.get("/api/users").json()}[member.email] == "admin"
+    dashboard.check(page, "team-roles")
+
+    row.get_by_role("button", name=f"Make member: {member.email}").click()
+    expect(page.get_by_role("status")).to_have_text(f"{member.email} is now a member.")
+    expect(row.get_by_role("button", name=f"Make admin: {member.email}")).to_be_visible()
+
+    dashboard.allow_console("status of 404")
+    assert owner.delete(f"/api/users/{gone.user_id}").status_code == 204
+    people.get_by_role("button", name=f"Make admin: {gone.email}").click()
+    expect(page.get_by_role("alert")).to_have_text(f"{gone.email} is no longer in this account.")
+    expect(people.get_by_role("listitem", name=gone.email)).to_have_count(0)

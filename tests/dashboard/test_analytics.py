@@ -8,6 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.billing.factories import add_usage
 from tests.dashboard.test_playground import ready_bot
 
 pytestmark = pytest.mark.browser
@@ -22,7 +23,11 @@ def test_analytics_show_questions_tokens_gaps_and_ratings(dashboard, live_api):
         owner.client.post(url, json={"question": question}, headers=key).json()
         for question in ("Is shipping free?", "Is shipping free?", "How long do I have to return?")
     ]
-    owner.client.post(url, json={"question": "Do you sell bicycles?"}, headers=key)
+    asked_unanswered = owner.client.post(
+        url, json={"question": "Do you sell bicycles?"}, headers=key
+    ).json()
+    add_usage(owner, bot, 900, 100, app=live_api.app)  # the extractive answers cost nothing
+    add_usage(owner, owner.create_chatbot(name="Other shop"), 4_000, 1_000, app=live_api.app)
     for answer, rating in zip(asked, ("up", "up", "down"), strict=True):
         r = owner.client.post(
             f"/api/public/{bot['id']}/feedback",
@@ -37,8 +42,10 @@ def test_analytics_show_questions_tokens_gaps_and_ratings(dashboard, live_api):
     expect(stats).to_contain_text("Unanswered1")
     questions = page.get_by_role("img", name=re.compile(r"^Questions per day: "))
     expect(questions).to_have_attribute("aria-label", re.compile("4 questions over 30 days"))
-    tokens = sum(a["usage"]["total_tokens"] for a in asked)
-    chart = page.get_by_role("img", name=re.compile(r"^Tokens per day, all chatbots: "))
+    usage = owner.get("/api/usage", params={"chatbot_id": bot["id"]}).json()
+    tokens = usage["totals"]["total_tokens"]
+    assert tokens == 1_000 + sum(a["usage"]["total_tokens"] for a in asked + [asked_unanswered])
+    chart = page.get_by_role("img", name=re.compile(r"^Tokens per day: "))
     expect(chart).to_have_attribute("aria-label", re.compile(f": {tokens:,} tokens"))
     top = page.get_by_role("region", name="Most frequent questions")
     expect(top.get_by_role("listitem").first).to_contain_text("is shipping free")

@@ -1,5 +1,5 @@
 """Playground: streamed answers with their sources (score and quoted text), follow-ups in one
-session, and a new chat that starts another."""
+session, a new chat that starts another, and thumbs for owners and admins."""
 
 from __future__ import annotations
 
@@ -90,8 +90,37 @@ def test_a_refused_question_shows_the_servers_reason_in_the_chat(dashboard, live
     ask(page, "How long do I have to return an item?")
 
     refused = log.get_by_role("article", name="How long do I have to return an item?")
+    expect(page.get_by_role("group", name="Rate this answer")).to_have_count(0)  # a member
     expect(refused.get_by_role("alert")).to_have_text(
         "The free plan's demo allows 1 messages per user and chatbot, and they are used up. "
         "Ask an owner to upgrade the plan."
     )
     expect(page.get_by_label("Your question")).to_be_enabled()
+
+
+def test_staff_rate_answers_with_thumbs_and_the_transcript_shows_it(dashboard, live_api):
+    owner = live_api.owner
+    bot = ready_bot(owner)
+    page = dashboard.open(f"/dashboard/chatbots/{bot['id']}/playground", tenant=owner)
+    log = page.get_by_role("log", name="Conversation")
+
+    ask(page, "How long do I have to return an item?")
+    first = log.get_by_role("article", name="How long do I have to return an item?")
+    with page.expect_response(re.compile(r"/api/chatbots/[^/]+/feedback$")) as rated:
+        first.get_by_role("button", name="Helpful", exact=True).click()
+    assert rated.value.status == 201
+    expect(first).to_contain_text("Rated helpful")
+    expect(first.get_by_role("group", name="Rate this answer")).to_have_count(0)
+    ask(page, "Is shipping free?")
+    second = log.get_by_role("article", name="Is shipping free?")
+    second.get_by_role("button", name="Not helpful").click()
+    expect(second).to_contain_text("Rated not helpful")
+    dashboard.check(page, "playground-rated")
+
+    stats = owner.get(f"/api/chatbots/{bot['id']}/analytics").json()["feedback"]
+    assert (stats["up"], stats["down"]) == (1, 1)
+    [session] = owner.get(f"/api/chatbots/{bot['id']}/sessions").json()
+    page.goto(f"/dashboard/chatbots/{bot['id']}/conversations/{session['id']}")
+    answers = page.get_by_role("region", name="Transcript").locator(".bubble-bot")
+    expect(answers.nth(0)).to_contain_text("Rated helpful")
+    expect(answers.nth(1)).to_contain_text("Rated not helpful")

@@ -136,3 +136,39 @@ def test_progress_of_a_long_document_updates_live(dashboard, live_api):
     expect(row.get_by_role("progressbar", name="Processing catalogue.txt")).to_be_visible()
     expect(row.get_by_text("Ready", exact=True)).to_be_visible(timeout=READY_TIMEOUT)
     expect(row).to_contain_text("120 passages")
+
+
+def test_opening_a_document_shows_its_passages_a_page_at_a_time(dashboard, live_api):
+    owner = live_api.owner
+    bot = owner.create_chatbot(name="Shop help", settings={"chunk_size": 100, "chunk_overlap": 0})
+    sections = {"Returns": range(0, 24), "Shipping": range(24, 60)}
+    manual = "\n\n".join(
+        f"# {heading}\n\n"
+        + "\n\n".join(f"Rule {n}: parcels of type P{n} take {n % 4 + 1} days." for n in rules)
+        for heading, rules in sections.items()
+    )
+    doc = upload(owner, bot["id"], "rules.md", manual.encode()).json()[0]
+    assert wait_until_done(owner, doc["id"])["status"] == "ready"
+    chunks = owner.get(f"/api/documents/{doc['id']}/chunks", params={"limit": 200}).json()
+    total = chunks["total"]
+    assert total > 20, "the test needs more than one page of passages"
+    member = owner.add_user("member")
+    page = dashboard.open(f"/dashboard/chatbots/{bot['id']}/sources", tenant=member)
+
+    documents(page).get_by_role("button", name="rules.md", exact=True).click()
+    passages = page.get_by_role("region", name="Passages of rules.md")
+    expect(passages.get_by_role("heading")).to_have_text(f"Passages 1–20 of {total}")
+    items = passages.get_by_role("listitem")
+    expect(items).to_have_count(20)
+    first = chunks["items"][0]
+    assert first["heading"] == "Returns"
+    expect(items.first).to_contain_text(f"Passage 1 · Returns{first['text']}")
+    dashboard.check(page, "sources-passages")
+
+    passages.get_by_role("button", name=f"Show {min(total - 20, 20)} more passages").click()
+    expect(items).to_have_count(min(total, 40))
+    shown = chunks["items"][20]
+    expect(items.nth(20)).to_contain_text(f"Passage 21 · {shown['heading']}{shown['text']}")
+    if total <= 40:
+        expect(passages.get_by_role("heading")).to_have_text(f"{total} passages")
+        expect(passages.get_by_role("button")).to_have_count(0)

@@ -161,6 +161,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/chatbots/{chatbot_id}/feedback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rate As Staff
+         * @description Rate one of the chatbot's answers up or down, once, as an owner or admin (the
+         *     dashboard's playground); the same ratings as visitors', counted in analytics alike.
+         */
+        post: operations["rate_as_staff_api_chatbots__chatbot_id__feedback_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/chatbots/{chatbot_id}/origin-check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Check Origin
+         * @description Whether the widget answers on this website, by the same normalisation and list the
+         *     widget's origin check uses.
+         */
+        get: operations["check_origin_api_chatbots__chatbot_id__origin_check_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/chatbots/{chatbot_id}/reindex": {
         parameters: {
             query?: never;
@@ -1273,7 +1315,10 @@ export interface components {
              * Format: uuid
              */
             message_id: string;
-            /** Rating */
+            /**
+             * Rating
+             * @description up or down
+             */
             rating: string;
         };
         /** FeedbackStats */
@@ -1399,6 +1444,21 @@ export interface components {
             /** Role */
             role: string;
         };
+        /** MessageFeedbackOut */
+        MessageFeedbackOut: {
+            /** Comment */
+            comment: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Rating
+             * @description up or down
+             */
+            rating: string;
+        };
         /** MessageOut */
         MessageOut: {
             /** Content */
@@ -1410,6 +1470,8 @@ export interface components {
             created_at: string;
             /** Error */
             error: string | null;
+            /** @description The answer's rating, if any */
+            feedback?: components["schemas"]["MessageFeedbackOut"] | null;
             /**
              * Id
              * Format: uuid
@@ -1467,6 +1529,19 @@ export interface components {
             object?: "model";
             /** Owned By */
             owned_by: string;
+        };
+        /** OriginCheckOut */
+        OriginCheckOut: {
+            /**
+             * Allowed
+             * @description Whether the widget answers on pages of this origin
+             */
+            allowed: boolean;
+            /**
+             * Origin
+             * @description The website's origin, normalised as the widget check does
+             */
+            origin: string;
         };
         /** PageIssue */
         PageIssue: {
@@ -2398,6 +2473,75 @@ export interface operations {
             };
         };
     };
+    rate_as_staff_api_chatbots__chatbot_id__feedback_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                chatbot_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FeedbackIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedbackOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    check_origin_api_chatbots__chatbot_id__origin_check_get: {
+        parameters: {
+            query: {
+                /** @description A page of the website; without a scheme, https is assumed */
+                url: string;
+            };
+            header?: never;
+            path: {
+                chatbot_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OriginCheckOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     reindex_chatbot_api_chatbots__chatbot_id__reindex_post: {
         parameters: {
             query?: never;
@@ -3098,6 +3242,8 @@ export interface operations {
                 start?: string | null;
                 /** @description Last day (UTC), included; default: today */
                 end?: string | null;
+                /** @description Only this chatbot's usage (404 if not yours) */
+                chatbot_id?: string | null;
             };
             header?: never;
             path?: never;

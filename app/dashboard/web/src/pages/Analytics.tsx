@@ -26,7 +26,11 @@ export function Analytics() {
           params: { path: { chatbot_id: bot.id }, query: { days } },
         }),
       ),
-      call(api.GET("/api/usage", { params: { query: { start: isoDay(start), end: isoDay(end) } } })),
+      call(
+        api.GET("/api/usage", {
+          params: { query: { start: isoDay(start), end: isoDay(end), chatbot_id: bot.id } },
+        }),
+      ),
     ]);
     return { analytics, usage };
   }, [bot.id, days]);
@@ -94,7 +98,7 @@ function AnalyticsBody({
         </Card>
         <Card>
           <BarChart
-            title="Tokens per day, all chatbots"
+            title="Tokens per day"
             unit="tokens"
             bars={usage.by_day.map((d) => ({ date: d.date, value: d.total_tokens }))}
           />

@@ -1,48 +1,43 @@
+import { useState } from "react";
 import { Link, useParams } from "react-router";
 import { api, call, type Schemas, type Source } from "../api/client";
+import { Rating } from "../components/Rating";
 import { SourceList } from "../components/SourceList";
 import { formatDate, formatNumber, pluralize } from "../lib/format";
-import { useLoad, useTitle } from "../lib/hooks";
-import { Badge, Empty, ErrorNote, Loading, PageHeader } from "../ui";
+import { useAction, useLoad, useTitle } from "../lib/hooks";
+import { Badge, Button, Empty, ErrorNote, Loading, PageHeader } from "../ui";
 import { useBot } from "./ChatbotLayout";
 
 type Session = Schemas["SessionOut"];
-type Message = Schemas["MessageOut"];
-// The API has no sessions list with previews yet (app/dashboard/API_GAPS.md): the newest
-// sessions' messages are read one request each, so only that many get a preview.
-const PREVIEWED = 30;
+// sessions read per page; "Show older conversations" reads the next page
+const PAGE = 50;
 
-interface SessionRow extends Session {
-  preview: string | null;
-  count: number | null;
-}
+const CHANNEL: Record<string, string> = { dashboard: "Playground", widget: "Widget", api: "API", openai: "OpenAI API" };
 
-const CHANNEL: Record<string, string> = { dashboard: "Playground", widget: "Widget", api: "API" };
-
-async function messagesOf(sessionId: string): Promise<Message[]> {
-  return call(api.GET("/api/sessions/{session_id}/messages", { params: { path: { session_id: sessionId } } }));
+async function sessionsOf(chatbotId: string, before?: string): Promise<Session[]> {
+  return call(
+    api.GET("/api/chatbots/{chatbot_id}/sessions", {
+      params: { path: { chatbot_id: chatbotId }, query: { limit: PAGE, before } },
+    }),
+  );
 }
 
 export function Conversations() {
   useTitle("Conversations");
   const { bot } = useBot();
   const { sessionId } = useParams();
-  const sessions = useLoad(async (): Promise<SessionRow[]> => {
-    const list = await call(
-      api.GET("/api/chatbots/{chatbot_id}/sessions", { params: { path: { chatbot_id: bot.id } } }),
-    );
-    const previews = await Promise.all(
-      list.slice(0, PREVIEWED).map((s) => messagesOf(s.id).catch(() => null)),
-    );
-    return list.map((s, i) => {
-      const messages = previews[i];
-      return {
-        ...s,
-        preview: messages?.find((m) => m.role === "user")?.content ?? null,
-        count: messages ? messages.length : null,
-      };
-    });
+  const [older, setOlder] = useState(true);
+  const sessions = useLoad(async () => {
+    const page = await sessionsOf(bot.id);
+    setOlder(page.length === PAGE);
+    return page;
   }, [bot.id]);
+  const more = useAction(async () => {
+    const shown = sessions.data ?? [];
+    const page = await sessionsOf(bot.id, shown[shown.length - 1]?.last_message_at);
+    setOlder(page.length === PAGE);
+    sessions.setData([...shown, ...page]);
+  });
 
   return (
     <>
@@ -56,25 +51,32 @@ export function Conversations() {
         </Empty>
       ) : (
         <div className={`conversations ${sessionId ? "has-transcript" : ""}`}>
-          <ul className="session-list" aria-label="Conversations">
-            {sessions.data.map((s) => (
-              <li key={s.id}>
-                <Link
-                  to={`../conversations/${s.id}`}
-                  relative="path"
-                  className={`session ${s.id === sessionId ? "selected" : ""}`}
-                  aria-current={s.id === sessionId ? "page" : undefined}
-                >
-                  <span className="session-preview">{s.preview ?? "Conversation"}</span>
-                  <span className="meta">
-                    <Badge tone="neutral">{CHANNEL[s.channel] ?? s.channel}</Badge>{" "}
-                    {s.count !== null && `${pluralize(s.count, "message")} · `}
-                    {formatDate(s.last_message_at)}
-                  </span>
-                </Link>
-              </li>
-            ))}
-          </ul>
+          <div className="session-column">
+            <ul className="session-list" aria-label="Conversations">
+              {sessions.data.map((s) => (
+                <li key={s.id}>
+                  <Link
+                    to={`../conversations/${s.id}`}
+                    relative="path"
+                    className={`session ${s.id === sessionId ? "selected" : ""}`}
+                    aria-current={s.id === sessionId ? "page" : undefined}
+                  >
+                    <span className="session-preview">{s.first_question ?? "Conversation"}</span>
+                    <span className="meta">
+                      <Badge tone="neutral">{CHANNEL[s.channel] ?? s.channel}</Badge>{" "}
+                      {pluralize(s.message_count ?? 0, "message")} · {formatDate(s.last_message_at)}
+                    </span>
+                  </Link>
+                </li>
+              ))}
+            </ul>
+            <ErrorNote>{more.error}</ErrorNote>
+            {older && (
+              <Button className="load-more" busy={more.busy} onClick={() => void more.run()}>
+                Show older conversations
+              </Button>
+            )}
+          </div>
           {sessionId ? (
             <Transcript key={sessionId} sessionId={sessionId} />
           ) : (
@@ -87,7 +89,10 @@ export function Conversations() {
 }
 
 function Transcript({ sessionId }: { sessionId: string }) {
-  const messages = useLoad(() => messagesOf(sessionId), [sessionId]);
+  const messages = useLoad(
+    () => call(api.GET("/api/sessions/{session_id}/messages", { params: { path: { session_id: sessionId } } })),
+    [sessionId],
+  );
   if (messages.loading) return <Loading label="Loading the conversation…" />;
   if (!messages.data) return <ErrorNote>{messages.error}</ErrorNote>;
   return (
@@ -103,6 +108,7 @@ function Transcript({ sessionId }: { sessionId: string }) {
               {m.status === "failed" && <p className="bubble-error">Failed: {m.error ?? "the model did not answer"}</p>}
               {m.unanswered && <Badge tone="neutral">No document answered this</Badge>}
               <SourceList sources={(m.sources ?? []) as Source[]} />
+              {m.feedback && <Rating feedback={m.feedback} />}
               <p className="meta">
                 {formatDate(m.created_at)}
                 {m.input_tokens + m.output_tokens > 0 &&

@@ -1,12 +1,11 @@
 import { useState } from "react";
 import type { FormEvent } from "react";
 import { Link } from "react-router";
-import { api, call } from "../api/client";
+import { api, call, type Schemas } from "../api/client";
 import { useAuth } from "../auth";
 import { useAction, useLoad, useTitle } from "../lib/hooks";
 import { Button, Card, CodeBlock, ErrorNote, Field, Loading, Note, PageHeader } from "../ui";
 import { useBot } from "./ChatbotLayout";
-import { originOf } from "./Settings";
 
 export function Embed() {
   useTitle("Embed");
@@ -17,12 +16,22 @@ export function Embed() {
     [bot.id, bot.allowed_origins.join(" ")],
   );
   const [site, setSite] = useState("");
-  const [checked, setChecked] = useState<{ origin: string | null; allowed: boolean } | null>(null);
+  const [checked, setChecked] = useState<Schemas["OriginCheckOut"] | null>(null);
+  // the server's own normalisation and list, so this can never disagree with the widget
+  const verify = useAction(async () => {
+    setChecked(
+      await call(
+        api.GET("/api/chatbots/{chatbot_id}/origin-check", {
+          params: { path: { chatbot_id: bot.id }, query: { url: site } },
+        }),
+      ),
+    );
+  });
 
   function check(e: FormEvent) {
     e.preventDefault();
-    const origin = originOf(site);
-    setChecked({ origin, allowed: origin !== null && bot.allowed_origins.includes(origin) });
+    setChecked(null);
+    void verify.run();
   }
 
   const allow = useAction(async (origin: string) => {
@@ -77,21 +86,26 @@ export function Embed() {
         <form className="add-row" onSubmit={check}>
           <Field
             label="Website address"
+            required
             placeholder="https://shop.example.com/page"
             value={site}
             onChange={(e) => {
               setSite(e.target.value);
               setChecked(null);
+              verify.setError(null);
             }}
           />
-          <Button type="submit">Check</Button>
+          <Button type="submit" busy={verify.busy}>
+            Check
+          </Button>
         </form>
+        {verify.error && (
+          <p className="check check-bad" role="status">
+            {verify.error}
+          </p>
+        )}
         {checked &&
-          (checked.origin === null ? (
-            <p className="check check-bad" role="status">
-              That is not a website address. Try one like https://shop.example.com.
-            </p>
-          ) : checked.allowed ? (
+          (checked.allowed ? (
             <p className="check check-ok" role="status">
               ✓ The widget answers on <strong>{checked.origin}</strong>.
             </p>
@@ -102,7 +116,7 @@ export function Embed() {
                 enabled.
               </p>
               {can("manage") ? (
-                <Button busy={allow.busy} onClick={() => void allow.run(checked.origin!)}>
+                <Button busy={allow.busy} onClick={() => void allow.run(checked.origin)}>
                   Allow {checked.origin}
                 </Button>
               ) : (

@@ -1,10 +1,22 @@
 import { useEffect, useRef, useState } from "react";
 import type { FormEvent } from "react";
-import { ApiError, authHeaders, errorMessage, NETWORK_ERROR, toApiError, type Schemas, type Source } from "../api/client";
+import {
+  ApiError,
+  api,
+  authHeaders,
+  call,
+  errorMessage,
+  NETWORK_ERROR,
+  toApiError,
+  type Schemas,
+  type Source,
+} from "../api/client";
 import { useAuth } from "../auth";
+import { Rating } from "../components/Rating";
 import { SourceList } from "../components/SourceList";
+import { Thumb } from "../components/Thumb";
 import { formatNumber } from "../lib/format";
-import { useTitle } from "../lib/hooks";
+import { useAction, useTitle } from "../lib/hooks";
 import { readEvents } from "../lib/sse";
 import { Badge, Button, PageHeader } from "../ui";
 import { useBot } from "./ChatbotLayout";
@@ -19,10 +31,12 @@ interface Turn {
   usage?: Schemas["UsageOut"];
   model?: string;
   unanswered?: boolean;
+  messageId?: string;
 }
 
 interface Done {
   session_id: string;
+  message_id: string;
   usage: Schemas["UsageOut"];
   model: string;
   unanswered: boolean;
@@ -31,7 +45,7 @@ interface Done {
 export function Playground() {
   useTitle("Playground");
   const { bot } = useBot();
-  const { me } = useAuth();
+  const { me, can } = useAuth();
   const [turns, setTurns] = useState<Turn[]>([]);
   const [sessionId, setSessionId] = useState<string | null>(null);
   const [question, setQuestion] = useState("");
@@ -76,7 +90,13 @@ export function Playground() {
         } else if (event === "done") {
           const done = data as Done;
           setSessionId(done.session_id);
-          update(id, { done: true, usage: done.usage, model: done.model, unanswered: done.unanswered });
+          update(id, {
+            done: true,
+            usage: done.usage,
+            model: done.model,
+            unanswered: done.unanswered,
+            messageId: done.message_id,
+          });
         } else if (event === "error") {
           const err = (data as { error: { message: string } }).error;
           update(id, { done: true, error: err.message });
@@ -133,6 +153,7 @@ export function Playground() {
                     {formatNumber(turn.usage.total_tokens)} tokens · {turn.model}
                   </p>
                 )}
+                {turn.messageId && can("manage") && <RateAnswer chatbotId={bot.id} messageId={turn.messageId} />}
               </div>
             </article>
           ))}
@@ -163,5 +184,32 @@ export function Playground() {
         </form>
       </div>
     </>
+  );
+}
+
+/** Thumbs under an answer, for owners and admins trying the chatbot; counted in Analytics. */
+function RateAnswer({ chatbotId, messageId }: { chatbotId: string; messageId: string }) {
+  const [rated, setRated] = useState<Schemas["FeedbackOut"] | null>(null);
+  const rate = useAction(async (rating: "up" | "down") => {
+    setRated(
+      await call(
+        api.POST("/api/chatbots/{chatbot_id}/feedback", {
+          params: { path: { chatbot_id: chatbotId } },
+          body: { message_id: messageId, rating },
+        }),
+      ),
+    );
+  });
+  if (rated) return <Rating feedback={rated} />;
+  return (
+    <div className="rating" role="group" aria-label="Rate this answer">
+      <Button className="btn-small" busy={rate.busy} onClick={() => void rate.run("up")}>
+        <Thumb rating="up" /> Helpful
+      </Button>
+      <Button className="btn-small" busy={rate.busy} onClick={() => void rate.run("down")}>
+        <Thumb rating="down" /> Not helpful
+      </Button>
+      {rate.error && <p className="bubble-error">{rate.error}</p>}
+    </div>
   );
 }

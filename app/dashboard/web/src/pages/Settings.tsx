@@ -57,7 +57,7 @@ function formOf(bot: Chatbot): Form {
 }
 
 /** `https://shop.example.com` from whatever was typed, or null when it is not a web address. */
-export function originOf(text: string): string | null {
+function originOf(text: string): string | null {
   const value = text.trim();
   if (!value) return null;
   try {

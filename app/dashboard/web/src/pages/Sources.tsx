@@ -1,6 +1,6 @@
 import { useRef, useState } from "react";
 import type { DragEvent } from "react";
-import { api, call, errorMessage, type Document } from "../api/client";
+import { api, call, errorMessage, type Document, type Schemas } from "../api/client";
 import { useAuth } from "../auth";
 import { formatBytes, formatDate, pluralize } from "../lib/format";
 import { useAction, useInterval, useLoad, useTitle } from "../lib/hooks";
@@ -289,19 +289,87 @@ function DocumentRow({
         </div>
       )}
       {open && (
-        <dl className="facts doc-details">
-          <dt>Passages</dt>
-          <dd>{doc.chunk_count}</dd>
-          <dt>Processed</dt>
-          <dd>{formatDate(doc.processed_at)}</dd>
-          <dt>Embedding model</dt>
-          <dd>{doc.embedding_model ?? "—"}</dd>
-          <dt>SHA-256</dt>
-          <dd>
-            <code>{doc.sha256}</code>
-          </dd>
-        </dl>
+        <div className="doc-details">
+          <dl className="facts">
+            <dt>Passages</dt>
+            <dd>{doc.chunk_count}</dd>
+            <dt>Processed</dt>
+            <dd>{formatDate(doc.processed_at)}</dd>
+            <dt>Embedding model</dt>
+            <dd>{doc.embedding_model ?? "—"}</dd>
+            <dt>SHA-256</dt>
+            <dd>
+              <code>{doc.sha256}</code>
+            </dd>
+          </dl>
+          {doc.status === "ready" ? (
+            <Passages key={doc.processed_at} doc={doc} />
+          ) : (
+            <p className="meta">Its passages can be read here once it is ready.</p>
+          )}
+        </div>
       )}
+    </li>
+  );
+}
+
+type Chunk = Schemas["ChunkOut"];
+// passages read per request; "Show more passages" reads the next ones
+const PASSAGES = 20;
+
+/** The document as retrieval sees it: its passages in order, with their page and heading. */
+function Passages({ doc }: { doc: Document }) {
+  const [total, setTotal] = useState(0);
+  const read = async (offset: number) => {
+    const page = await call(
+      api.GET("/api/documents/{document_id}/chunks", {
+        params: { path: { document_id: doc.id }, query: { offset, limit: PASSAGES } },
+      }),
+    );
+    setTotal(page.total);
+    return page.items;
+  };
+  const chunks = useLoad(() => read(0), [doc.id]);
+  const more = useAction(async () => {
+    const shown = chunks.data ?? [];
+    chunks.setData([...shown, ...(await read(shown.length))]);
+  });
+  if (chunks.loading) return <Loading label="Loading passages…" />;
+  if (!chunks.data) return <ErrorNote>{chunks.error}</ErrorNote>;
+  const left = total - chunks.data.length;
+  return (
+    <section className="passages" aria-label={`Passages of ${doc.filename}`}>
+      <h3 className="section-title">
+        {chunks.data.length < total ? `Passages 1–${chunks.data.length} of ${total}` : pluralize(total, "passage")}
+      </h3>
+      {chunks.data.length === 0 ? (
+        <p className="meta">No text was found in this document.</p>
+      ) : (
+        <ol className="passage-list">
+          {chunks.data.map((chunk) => (
+            <PassageItem key={chunk.index} chunk={chunk} />
+          ))}
+        </ol>
+      )}
+      <ErrorNote>{more.error}</ErrorNote>
+      {left > 0 && (
+        <Button className="btn-small" busy={more.busy} onClick={() => void more.run()}>
+          Show {Math.min(left, PASSAGES)} more passages
+        </Button>
+      )}
+    </section>
+  );
+}
+
+function PassageItem({ chunk }: { chunk: Chunk }) {
+  return (
+    <li className="passage">
+      <p className="meta">
+        <span className="passage-n">Passage {chunk.index + 1}</span>
+        {chunk.page != null && ` · page ${chunk.page}`}
+        {chunk.heading && ` · ${chunk.heading}`}
+      </p>
+      <p className="passage-text">{chunk.text}</p>
     </li>
   );
 }

@@ -1,7 +1,7 @@
 import { useState } from "react";
 import type { FormEvent } from "react";
 import { Navigate } from "react-router";
-import { api, call, type Schemas } from "../api/client";
+import { ApiError, api, call, type Schemas } from "../api/client";
 import { useAuth } from "../auth";
 import { formatDate } from "../lib/format";
 import { useAction, useLoad, useTitle } from "../lib/hooks";
@@ -29,8 +29,23 @@ function TeamScreen({ me }: { me: Schemas["MeOut"] }) {
     setRemoving(null);
     await users.reload();
   });
+  const [changed, setChanged] = useState<string | null>(null);
+  const changeRole = useAction(async (user: User, role: "admin" | "member") => {
+    setChanged(null);
+    try {
+      await call(api.PATCH("/api/users/{user_id}", { params: { path: { user_id: user.id } }, body: { role } }));
+      setChanged(`${user.email} is now ${role === "admin" ? "an admin" : "a member"}.`);
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404) throw new Error(`${user.email} is no longer in this account.`);
+      throw e;
+    } finally {
+      await users.reload();
+    }
+  });
   // What the API allows: nobody removes themselves or an owner; only owners remove admins.
   const removable = (u: User) => u.id !== me.id && u.role !== "owner" && (u.role === "member" || me.role === "owner");
+  // and only owners change roles (between member and admin), never their own or an owner's
+  const promotable = (u: User) => me.role === "owner" && u.id !== me.id && u.role !== "owner";
 
   return (
     <>
@@ -49,16 +64,32 @@ function TeamScreen({ me }: { me: Schemas["MeOut"] }) {
                   <p className="meta">Added {formatDate(u.created_at)}</p>
                 </div>
                 <Badge tone={u.role}>{u.role}</Badge>
-                {removable(u) ? (
-                  <Button className="btn-small" variant="danger" onClick={() => setRemoving(u)} aria-label={`Remove ${u.email}`}>
-                    Remove
-                  </Button>
-                ) : (
-                  <span />
-                )}
+                <div className="row person-actions">
+                  {promotable(u) && (
+                    <Button
+                      className="btn-small"
+                      busy={changeRole.busy}
+                      onClick={() => void changeRole.run(u, u.role === "admin" ? "member" : "admin")}
+                      aria-label={`${u.role === "admin" ? "Make member" : "Make admin"}: ${u.email}`}
+                    >
+                      {u.role === "admin" ? "Make member" : "Make admin"}
+                    </Button>
+                  )}
+                  {removable(u) && (
+                    <Button className="btn-small" variant="danger" onClick={() => setRemoving(u)} aria-label={`Remove ${u.email}`}>
+                      Remove
+                    </Button>
+                  )}
+                </div>
               </li>
             ))}
           </ul>
+        )}
+        <ErrorNote>{changeRole.error}</ErrorNote>
+        {changed && (
+          <p className="note note-success" role="status">
+            {changed}
+          </p>
         )}
       </Card>
       <AddPerson isOwner={me.role === "owner"} onAdded={() => void users.reload()} />
