@@ -43,7 +43,8 @@ def test_thirty_concurrent_questions_with_200_tokens_left_pass_by_one_reservatio
     bot = make_ready_bot(tenant)
     _capped_plan(tenant, bot, tokens_left=200)
     # every answer takes a while, so all thirty questions are in flight together
-    fake_llm.delay_next(0.5, times=30)
+    # (long enough for a loaded machine: an answer settled early frees room for one more)
+    fake_llm.delay_next(2.0, times=30)
     with serve(client.app) as url:
 
         def ask(_: int) -> httpx.Response:
