@@ -62,9 +62,9 @@ FRAGMENT = 0.7
 # Long passages share words with any question: one twice the average length counts 1/1.5.
 LENGTH_PENALTY = 0.5
 # A second passage is quoted when it adds question terms and scores this share of the first,
-# or, when it is the sentence that follows the first, this smaller share.
+# or, when it is the sentence before or after the first, this share.
 SECOND_SHARE = 0.8
-FOLLOWING_SHARE = 0.5
+BESIDE_SHARE = 0.75
 _FINAL_PUNCTUATION = re.compile(r"([.!?。！？…]+[\"'”»)\]]*)$")
 
 
@@ -117,23 +117,25 @@ def extractive_answer(question: str, context: list[ContextChunk]) -> str:
         return NOT_FOUND
     scorer = _Scorer(question, candidates)
     scored = sorted(
-        ((scorer.score(c), c) for c in candidates if scorer.relevance(c) > 0),
+        ((scorer.score(c), c) for c in candidates if scorer.answers(c)),
         key=lambda pair: pair[0],
         reverse=True,
     )
     if not scored:
-        # Retrieval judged these chunks relevant (a question in another script shares no word):
-        # the best chunk's opening passage serves the user better than "not found".
-        return _cite(candidates[0], scorer)
+        # Quoting the best chunk's opening instead would answer something else than was asked.
+        return NOT_FOUND
     top, best = scored[0]
     chosen = [best]
     # An option line, a table row or an FAQ's answer is whole; a sentence may need its neighbour.
     seconds = scored[1:] if best.passage.kind == "sentence" else []
     covered = scorer.covered(best)
     for score, candidate in seconds:
-        follows = candidate.source == best.source and candidate.position == best.position + 1
-        if score >= (FOLLOWING_SHARE if follows else SECOND_SHARE) * top and (
-            scorer.covered(candidate) - covered
+        beside = candidate.source == best.source and abs(candidate.position - best.position) == 1
+        if (
+            beside
+            and score >= BESIDE_SHARE * top
+            or score >= SECOND_SHARE * top
+            and scorer.covered(candidate) - covered
         ):
             chosen.append(candidate)
             break
@@ -252,6 +254,13 @@ class _Scorer:
         if self._asks_option and candidate.passage.kind == "option":
             score *= OPTION
         return score + RANK_WEIGHT / candidate.source
+
+    def answers(self, candidate: _Candidate) -> bool:
+        """Whether the passage can answer at all: it shares a content term with the question,
+        and a table row has the number or code the question names (20.04 is not 20.10)."""
+        if candidate.passage.kind == "record" and self.question.exact:
+            return bool(self.question.exact & self._terms[id(candidate)].exact)
+        return bool(self.covered(candidate))
 
     def covered(self, candidate: _Candidate) -> set[str]:
         """The question's content terms the passage has."""

@@ -76,6 +76,7 @@ _OPTION_WORD = re.compile(r"-{1,2}[^\W_][\w.#@?+-]*(?:[=\[][^\s,]*)?,?")
 _OPTION_ARGUMENT = re.compile(r"(?:\[[^\s\]]+\]|<[^\s>]+>|[A-Z][A-Z0-9_.=|-]*|=\S+),?")
 _BULLET = re.compile(r"^(?:[-*•·+]\s|\d+[.)]\s|#)")
 _NUMBERING = re.compile(r"^\(?(?:\d+(?:\.\d+)*|[a-zA-Z]|[ivxIVX]+)[.)]$")
+_RUNNING_HEADER = re.compile(r"^(\S+\(\w+\)) .*\1$")
 _SENTENCE_END = re.compile(r"[.!?。！？…][\"'”»)\]]*$")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 # An option line never says that it is one; the question does ("Which tar option lists…").
@@ -126,7 +127,13 @@ def passages(text: str, language: str) -> list[Passage]:
         else:
             found.extend(_block(lines, language))
     close_pair()
-    if found and found[0].kind == "sentence" and found[0].shown[:1].islower():
+    opening = text.lstrip()[:1]
+    if (
+        found
+        and found[0].kind == "sentence"
+        and opening.islower()
+        and found[0].shown[:1] == opening
+    ):
         found[0] = _cut(found[0])
     if found and found[-1].kind == "sentence" and not _SENTENCE_END.search(found[-1].shown):
         found[-1] = _cut(found[-1])
@@ -338,7 +345,10 @@ def _starts_anew(previous: str, line: str) -> bool:
 
 
 def _substantive(sentence: str) -> bool:
-    """Whether a sentence can answer anything: not a lone heading ("DESCRIPTION") or label."""
+    """Whether a sentence can answer anything: not a lone heading ("DESCRIPTION"), a label or a
+    man page's running header ("FREE(1)  Commandes de l'utilisateur  FREE(1)")."""
+    if _RUNNING_HEADER.match(sentence):
+        return False
     if _CJK.search(sentence):
         return len(sentence) >= 4
     return len(re.findall(r"\w+", sentence)) >= 3 or bool(_SENTENCE_END.search(sentence))
