@@ -151,6 +151,7 @@ def answerer_at(revision: str) -> Answerer:
         check=True,
     ).stdout
     module = types.ModuleType(f"extractive_at_{revision}")
+    sys.modules[module.__name__] = module  # its dataclasses look their module up
     exec(compile(source, f"{revision}:app/llm/extractive.py", "exec"), module.__dict__)  # noqa: S102
     return module.extractive_answer  # type: ignore[no-any-return]
 

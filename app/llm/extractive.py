@@ -31,7 +31,14 @@ from app.llm.base import (
     Usage,
 )
 from app.llm.function_words import FUNCTION_WORDS
-from app.llm.passages import OPTION_WORDS, Passage, closest_language, language_of, passages
+from app.llm.passages import (
+    OPTION_WORDS,
+    Passage,
+    closest_language,
+    language_of,
+    passages,
+    warm_up,
+)
 from app.llm.registry import register
 
 NOT_FOUND = "I couldn't find this in the documents."
@@ -93,6 +100,7 @@ class ExtractiveProvider(LLMProvider):
 
     def __init__(self, count_tokens: TokenCounter) -> None:
         self._count_tokens = count_tokens
+        warm_up()  # the language model loads in about a second: at start-up, not in an answer
 
     def complete(self, request: LLMRequest) -> Completion:
         text = extractive_answer(request.question, request.context)
