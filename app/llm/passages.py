@@ -72,8 +72,11 @@ def closest_language(text: str, languages: Iterable[str]) -> str:
 # groff hyphenates at line ends with U+2010; a soft hyphen may come from HTML or PDF text.
 _HYPHENATED = re.compile(r"(\w)[\u2010\u00ad]\n[ \t]*(\w)")
 _BLANK_LINES = re.compile(r"\n(?:[ \t]*\n)+")
-_QUESTION_MARK = re.compile(r"^(?:Q|F|Question|Frage|Pregunta|Domanda)\s?[.:)]\s+", re.I)
-_ANSWER_MARK = re.compile(r"^(?:A|R|Answer|Réponse|Reponse|Antwort|Respuesta|Risposta)\s?[.:)]\s+")
+# "Q:", "Q.", German "F:", "Question :"; one letter only in capitals ("F. Scott" asks nothing).
+_QUESTION_MARK = re.compile(r"^(?:Q\s?[.:)]|F\s?:|(?i:question|frage|pregunta|domanda)\s?:)\s+")
+_ANSWER_MARK = re.compile(
+    r"^(?:A\s?[.:)]|R\s?:|(?i:answer|r[ée]ponse|antwort|respuesta|risposta)\s?:)\s+"
+)
 _KEY_VALUE = re.compile(r"^\s*([^\s:][^:\n]{0,39}?)\s?:\s+(\S.*?)\s*$")
 _FIELD_SEPARATOR = re.compile(r"\s+\|\s+|;\s+")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}")

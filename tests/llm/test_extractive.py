@@ -297,6 +297,15 @@ def test_sentence_repeated_by_overlapping_chunks_is_quoted_once() -> None:
     )
 
 
+def test_option_repeated_by_overlapping_chunks_is_quoted_once() -> None:
+    context = [ContextChunk(t, "xz.1", 0.8) for t in chunks(XZ["fr"]) if "-k, --keep\n" in t]
+    assert len(context) == 2, "the splitter's overlap repeats the option"
+
+    text = answer("Quelle option de xz conserve les fichiers d'entrée ?", context)
+
+    assert text == "-k, --keep: Ne pas effacer les fichiers d'entrée [1]."
+
+
 def test_html_term_repeated_by_overlapping_chunks_is_quoted_once() -> None:
     texts = chunks(USERS_AND_GROUPS, "html")
     context = [
