@@ -192,10 +192,11 @@ class _Scorer:
         self._asked = {id(c): _terms(c.passage.asked) for c in candidates if c.passage.asked}
         self._topic = {id(c): _terms(c.passage.topic) for c in candidates if c.passage.topic}
         self._label = {id(c): _terms(c.label) for c in candidates}
+        self._shown = {id(c): _terms(c.passage.shown) for c in candidates}
         self._asks_option = any(_similarity(w, "option") for w in self.question.words) or bool(
             self.question.words & OPTION_WORDS
         )
-        every = [self._terms, self._asked, self._topic, self._label]
+        every = [self._terms, self._asked, self._topic, self._label, self._shown]
         vocabulary = set().union(*(t.words for terms in every for t in terms.values()))
         # how well each context word stands for each question word (1 alike, 0.5 a stem away)
         self._similar = {
@@ -235,10 +236,16 @@ class _Scorer:
     def relevance(self, candidate: _Candidate) -> float:
         """How much of the question the passage covers, by term weight (0 to 1 and a little)."""
         key = id(candidate)
-        terms, label = self._terms[key], self._label[key]
+        label = self._label[key]
+        # What the answer quotes counts as much as the rest of the passage (an option's whole
+        # description, an FAQ answer's later sentences): half the match is in the quoted part.
         coverage = (
             sum(
-                weight * max(self._strength(t, terms), LABEL * self._strength(t, label))
+                weight
+                * max(
+                    (self._strength(t, self._terms[key]) + self._strength(t, self._shown[key])) / 2,
+                    LABEL * self._strength(t, label),
+                )
                 for t, weight in self._weight.items()
             )
             / self._total
@@ -302,6 +309,8 @@ def _cite(candidate: _Candidate, scorer: _Scorer) -> str:
         text = "; ".join(f"{key}: {value}" for key, value in scorer.fields(passage))
     marker = f"[{candidate.source}]"
     match = _FINAL_PUNCTUATION.search(text)
+    if match and text[: match.start()].endswith(" "):
+        match = None  # the dot is a word: "do not ignore entries starting with ."
     body, end = (text[: match.start()], match.group(1)) if match else (text, "")
     cjk = bool(_CJK_RUN.search(body[-1:]))
     return f"{body}{'' if cjk else ' '}{marker}{end or ('。' if cjk else '.')}"

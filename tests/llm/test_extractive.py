@@ -209,6 +209,27 @@ def test_wrapped_and_hyphenated_man_page_lines_are_joined() -> None:
     )
 
 
+def test_a_dot_that_is_a_word_keeps_its_place_before_the_citation() -> None:
+    context = [chunk_with(f"{MAN}/man1/ls.1.gz", "-a, --all")]
+
+    text = answer("Which ls option does not ignore entries starting with a dot?", context)
+
+    assert text == "-a, --all: do not ignore entries starting with . [1]."
+
+
+def test_the_option_whose_quoted_line_matches_wins_over_one_whose_later_text_does() -> None:
+    # -c's description goes on about "several input files"; -k's quoted line keeps input files
+    gzip = f"{MAN}/man1/gzip.1.gz"
+    context = [chunk_with(gzip, "-c --stdout"), chunk_with(gzip, "-k --keep")]
+
+    text = answer("Which gzip option keeps the input files?", context)
+
+    assert (
+        text
+        == "-k --keep: Keep (don't delete) input files during compression or decompression [2]."
+    )
+
+
 # --- other kinds of documents -----------------------------------------------------------------
 
 
