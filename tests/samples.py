@@ -1,8 +1,13 @@
-"""Real sample documents built in memory, for the ingestion and API tests."""
+"""Real sample documents: built in memory, or read from what Debian ships on this machine."""
 
 from __future__ import annotations
 
+import gzip
 import io
+import os
+import re
+import subprocess
+from pathlib import Path
 
 from docx import Document as DocxDocument
 from pypdf import PdfReader, PdfWriter
@@ -66,3 +71,16 @@ def make_docx(sections: list[tuple[str, str]], table: list[list[str]] | None = N
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()
+
+
+def man_page(path: str | Path) -> bytes:
+    """A man page as a user saves it as text: `man -l`, 80 columns, without overstrike."""
+    env = {**os.environ, "MANWIDTH": "80", "MAN_KEEP_FORMATTING": ""}
+    out = subprocess.run(["man", "-l", str(path)], capture_output=True, env=env, check=True)
+    return re.sub(rb".\x08", b"", out.stdout)
+
+
+def shipped_file(path: str | Path) -> bytes:
+    """A file Debian ships (licences, package docs), gunzipped if it is compressed."""
+    data = Path(path).read_bytes()
+    return gzip.decompress(data) if str(path).endswith(".gz") else data

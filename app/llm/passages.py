@@ -1,0 +1,370 @@
+"""Cutting retrieved chunks into the passages an extractive answer can quote, and telling their
+language.
+
+A passage is what answers a question on its own: a sentence of prose, a man page's option line
+with its description, a table row, the answer of a question/answer pair. Chunks arrive as the
+loaders wrote them: man pages and licences as wrapped, indented text, HTML as one line per block,
+CSV rows as `name: value` lines, FAQs as `Q:` / `A:` paragraphs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import re
+from collections.abc import Iterable, Iterator, Sequence
+
+import sentencex
+from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+
+@dataclasses.dataclass(frozen=True)
+class Passage:
+    kind: str  # "sentence", "option", "record" or "answer"
+    shown: str  # what the answer quotes (a record's shown fields are chosen per question)
+    matched: str  # what the question is compared with
+    asked: str = ""  # for an answer: the question it answers
+    topic: str = ""  # the heading or defined term the passage is under
+    fields: tuple[tuple[str, str], ...] = ()  # for a record
+    fragment: bool = False  # a sentence the chunk's start or end cut off
+
+
+# --- language ------------------------------------------------------------------------------
+
+
+# The probability py3langid gives its best guess, above which a passage's own language is taken.
+SURE = 0.5
+
+
+@functools.cache
+def _identifier() -> LanguageIdentifier:
+    # The model ships inside the wheel; loading it takes about a second and 140 MB, once per
+    # process, and only where the extractive answerer runs.
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def warm_up() -> None:
+    _identifier()
+
+
+def language_of(text: str, default: str = "") -> str:
+    """The ISO 639 code of the text's most likely language, or `default` when it is unsure.
+
+    Translated man pages keep untranslated paragraphs, so a chunk's language is not always its
+    sentences' language.
+    """
+    language, confidence = _identifier().classify(text[:2000])
+    return str(language) if confidence >= SURE or not default else default
+
+
+def closest_language(text: str, languages: Iterable[str]) -> str:
+    """Which of `languages` a short text (a question) is most likely written in.
+
+    Choosing among the languages the documents have is far more reliable on a few words than
+    naming the language outright ("Codename of Ubuntu 20.04?" is Xhosa to the open question).
+    """
+    likelihood = dict(_identifier().rank(text))
+    return max(languages, key=lambda language: likelihood.get(language, 0.0))
+
+
+# --- passages ------------------------------------------------------------------------------
+
+# groff hyphenates at line ends with U+2010; a soft hyphen may come from HTML or PDF text.
+_HYPHENATED = re.compile(r"(\w)[\u2010\u00ad]\n[ \t]*(\w)")
+_BLANK_LINES = re.compile(r"\n(?:[ \t]*\n)+")
+# "Q:", "Q.", German "F:", "Question :"; one letter only in capitals ("F. Scott" asks nothing).
+_QUESTION_MARK = re.compile(r"^(?:Q\s?[.:)]|F\s?:|(?i:question|frage|pregunta|domanda)\s?:)\s+")
+_ANSWER_MARK = re.compile(
+    r"^(?:A\s?[.:)]|R\s?:|(?i:answer|r[ée]ponse|antwort|respuesta|risposta)\s?:)\s+"
+)
+_KEY_VALUE = re.compile(r"^\s*([^\s:][^:\n]{0,39}?)\s?:\s+(\S.*?)\s*$")
+_FIELD_SEPARATOR = re.compile(r"\s+\|\s+|;\s+")
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}")
+_OPTION_WORD = re.compile(r"-{1,2}[^\W_][\w.#@?+-]*(?:[=\[][^\s,]*)?,?")
+_OPTION_ARGUMENT = re.compile(r"(?:\[[^\s\]]+\]|<[^\s>]+>|[A-Z][A-Z0-9_.=|-]*|=\S+),?")
+_BULLET = re.compile(r"^(?:[-*•·+]\s|\d+[.)]\s|#)")
+_NUMBERING = re.compile(r"^\(?(?:\d+(?:\.\d+)*|[a-zA-Z]|[ivxIVX]+)[.)]$")
+_RUNNING_HEADER = re.compile(r"^(\S+\(\w+\)) .*\1$")
+_SENTENCE_END = re.compile(r"[.!?。！？…][\"'”»)\]]*$")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+# An option line never says that it is one; the question does ("Which tar option lists…").
+OPTION_WORDS = frozenset(
+    "option opcion opzione opcao optie flag switch parameter parametre オプション 选项 옵션".split()
+)
+# Lines shorter than this are headings, terms or labels when what follows starts anew.
+_SHORT_LINE = 40
+# An answer of a question/answer pair is quoted up to this many characters (one sentence at least).
+ANSWER_CHARS = 240
+
+
+def passages(text: str, language: str) -> list[Passage]:
+    """The chunk's passages in reading order."""
+    text = _HYPHENATED.sub(r"\1\2", text.replace("\r\n", "\n").expandtabs(8))
+    blocks = [block.split("\n") for block in _BLANK_LINES.split(text) if block.strip()]
+    found: list[Passage] = []
+    question: str | None = None
+    marked = False  # whether the pair has "Q:" / "A:" marks (else its answer is one paragraph)
+    answer: list[str] = []
+
+    def close_pair() -> None:
+        nonlocal question
+        if question is not None:
+            found.extend([_answer(question, answer, language)] if answer else [])
+            found.extend([] if answer else _prose([question], language))
+        question = None
+        answer.clear()
+
+    for lines in blocks:
+        if _QUESTION_MARK.match(lines[0].strip()):
+            split_at = next(
+                (i for i, line in enumerate(lines) if _ANSWER_MARK.match(line.strip())), len(lines)
+            )
+            asked = _QUESTION_MARK.sub("", _join(lines[:split_at]))
+            if question is not None and not answer:
+                question = f"{question} {asked}"  # two questions, one answer
+            else:
+                close_pair()
+                question, marked = asked, True
+            answer.extend(_unmarked(lines[split_at:]))
+        elif not marked and question is None and _is_question_paragraph(lines):
+            question = _join(lines)
+        elif question is not None:
+            answer.extend(["", *_unmarked(lines)])
+            if not marked:
+                close_pair()
+        else:
+            found.extend(_block(lines, language))
+    close_pair()
+    opening = text.lstrip()[:1]
+    if (
+        found
+        and found[0].kind == "sentence"
+        and opening.islower()
+        and found[0].shown[:1] == opening
+    ):
+        found[0] = _cut(found[0])
+    if found and found[-1].kind == "sentence" and not _SENTENCE_END.search(found[-1].shown):
+        found[-1] = _cut(found[-1])
+    return found
+
+
+def _unmarked(lines: list[str]) -> list[str]:
+    return [_ANSWER_MARK.sub("", lines[0].strip()), *lines[1:]] if lines else []
+
+
+def _cut(passage: Passage) -> Passage:
+    return dataclasses.replace(passage, fragment=True)
+
+
+def _is_question_paragraph(lines: list[str]) -> bool:
+    """An FAQ without marks: a short paragraph that is a question ("1. Is zlib Y2K-compliant?")."""
+    joined = _join(lines)
+    return len(joined) <= ANSWER_CHARS and joined.endswith(("?", "？")) and not _option(lines[0])
+
+
+def _answer(question: str, lines: list[str], language: str) -> Passage:
+    sentences = [p.shown for p in _prose(lines, language)]
+    shown = sentences[:1]
+    for sentence in sentences[1:]:
+        if len(" ".join([*shown, sentence])) > ANSWER_CHARS:
+            break
+        shown.append(sentence)
+    return Passage("answer", " ".join(shown), " ".join(sentences), asked=question)
+
+
+def _block(lines: list[str], language: str) -> Iterator[Passage]:
+    if record := _record(lines):
+        yield record
+        return
+    if table := _table(lines):
+        yield from table
+        return
+    prose: list[str] = []
+    index = 0
+    while index < len(lines):
+        spec = _option(lines[index])
+        if spec and prose and _continues(prose[-1], lines[index]):
+            spec = None  # "…only done with" over "--force." is one sentence
+        if spec is None:
+            prose.append(lines[index])
+            index += 1
+            continue
+        yield from _prose(prose, language)
+        prose = []
+        index, passage = _option_passage(lines, index, spec, language)
+        yield passage
+    yield from _prose(prose, language)
+
+
+def _continues(previous: str, line: str) -> bool:
+    return _indent(previous) == _indent(line) and not previous.rstrip().endswith((".", ":"))
+
+
+def _option(line: str) -> tuple[str, str] | None:
+    """(the option line's flags, a description on the same line) if the line is a man page's
+    or a --help text's option line: `-t, --list`, `-l, --list [signal]`, `-k   Keep files.`"""
+    stripped = line.strip()
+    if not stripped.startswith("-"):
+        return None
+    spec, _, description = stripped.partition("  ")
+    words = spec.split()
+    if not words or not _OPTION_WORD.fullmatch(words[0]) or len(words) > 6 or spec[-1] == ".":
+        return None
+    if not all(_OPTION_WORD.fullmatch(w) or _OPTION_ARGUMENT.fullmatch(w) for w in words[1:]):
+        return None
+    return spec.rstrip(","), description.strip()
+
+
+def _option_passage(
+    lines: list[str], index: int, spec: tuple[str, str], language: str
+) -> tuple[int, Passage]:
+    """The option line (and option lines stacked under it), with its indented description."""
+    indent = _indent(lines[index])
+    flags, description = [spec[0]], [spec[1]] if spec[1] else []
+    index += 1
+    while index < len(lines) and not description and (more := _option(lines[index])):
+        flags.append(more[0])
+        description += [more[1]] if more[1] else []
+        index += 1
+    # Described by what is indented deeper (a chunk's first line has lost its indentation).
+    while index < len(lines) and (_indent(lines[index]) > indent or indent == 0 and description):
+        if _indent(lines[index]) <= indent:
+            break
+        description.append(lines[index])
+        index += 1
+    sentences = [p.shown for p in _prose(description, language)]
+    spec_text = ", ".join(flags)
+    shown = f"{spec_text}: {sentences[0]}" if sentences else spec_text
+    matched = f"{spec_text} {' '.join(sorted(OPTION_WORDS))} {' '.join(sentences)}"
+    return index, Passage("option", shown, matched)
+
+
+def _record(lines: list[str]) -> Passage | None:
+    """A table row as the CSV loader writes it (`name: value` a line), or on one line with the
+    fields separated by `|` or `;`."""
+    if len(lines) == 1:
+        parts = _FIELD_SEPARATOR.split(lines[0].strip())
+    else:
+        parts = [line.strip() for line in lines if line.strip()]
+    pairs = [_KEY_VALUE.match(part) for part in parts]
+    if len(pairs) < 2 or not all(pairs):
+        return None
+    fields = tuple((m.group(1).strip(), m.group(2)) for m in pairs if m)
+    if any(len(key.split()) > 4 or _SENTENCE_END.search(key) for key, _ in fields):
+        return None
+    shown = "; ".join(f"{key}: {value}" for key, value in fields)
+    return Passage("record", shown, shown, fields=fields)
+
+
+def _table(lines: list[str]) -> list[Passage] | None:
+    """A Markdown table: each row a record under the header's names, when the chunk has it."""
+    rows = [line.strip() for line in lines]
+    if len(rows) < 2 or not all(row.startswith("|") for row in rows):
+        return None
+    header: list[str] | None = None
+    if _TABLE_RULE.match(rows[1]):
+        header, rows = _cells(rows[0]), rows[2:]
+    found = []
+    for row in rows:
+        cells = _cells(row)
+        if header and len(header) == len(cells):
+            fields = tuple((k, v) for k, v in zip(header, cells, strict=True) if v)
+            shown = "; ".join(f"{key}: {value}" for key, value in fields)
+            found.append(Passage("record", shown, shown, fields=fields))
+        else:
+            shown = " | ".join(cells)
+            found.append(Passage("sentence", shown, shown))
+    return found
+
+
+def _cells(row: str) -> list[str]:
+    return [cell.strip() for cell in row.strip().strip("|").split("|")]
+
+
+def _prose(lines: Sequence[str], language: str) -> list[Passage]:
+    """Sentences; a heading or a defined term alone on its line ("nobody, nogroup" over what
+    the nobody user is for) is no answer, but says what the sentences after it are about."""
+    found = []
+    topic = ""
+    for paragraph in _paragraphs(lines):
+        merged: list[str] = []
+        for piece in sentencex.segment(language, paragraph):
+            if merged and _continued(merged[-1], piece):
+                merged[-1] += piece
+            elif piece.strip():
+                merged.append(piece)
+        merged = [piece.strip() for piece in merged]
+        if not _substantive(merged[-1]):
+            topic = merged.pop()
+        found += [
+            Passage("sentence", s, f"{topic} {s}".strip(), topic=topic)
+            for s in merged
+            if _substantive(s)
+        ]
+    return found
+
+
+def _continued(previous: str, piece: str) -> bool:
+    """Whether the segmenter cut a sentence that goes on in `piece`.
+
+    It leaves a numbering alone ("1.7." before '"Larger Work" means …'), and abbreviations
+    outside its lists: French "c.-à-d." is cut after "c.", but no sentence starts with "-à-d.".
+    """
+    if _NUMBERING.match(previous.strip()):
+        return True
+    last = previous.rstrip()
+    word = re.split(r"[\s.-]", last.rstrip("."))[-1]
+    start = piece[:1]
+    return last.endswith(".") and len(word) <= 3 and (start.islower() or start == "-")
+
+
+def _paragraphs(lines: Sequence[str]) -> Iterator[str]:
+    """Wrapped lines joined into paragraphs; a heading, a term or a list item stands alone.
+
+    A line break wraps a sentence unless the line is short and the next one starts anew
+    ("root" over "Root is (typically) the superuser."), or the next one is a list item.
+    """
+    current = previous = ""
+    for raw in lines:
+        line = " ".join(raw.split())
+        if current and (not line or _starts_anew(previous, line)):
+            yield current.lstrip("# ").strip()
+            current = ""
+        elif current:
+            # CJK is written without spaces, so its wrapped lines join without one.
+            current += "" if _CJK.match(line) and _CJK.search(current[-1]) else " "
+        current += line
+        previous = line
+    if current:
+        yield current.lstrip("# ").strip()
+
+
+def _starts_anew(previous: str, line: str) -> bool:
+    if _BULLET.match(line) or previous.startswith("#"):
+        return True
+    if _CJK.search(previous[-1:]):
+        return len(previous) < _SHORT_LINE // 2  # a CJK character is two columns wide
+    if len(previous) < _SHORT_LINE and previous.isupper():
+        return True  # a man page's section: "SYNOPSIS" over "free [options]"
+    if len(line) < _SHORT_LINE and _SENTENCE_END.search(previous):
+        return True  # a term after a sentence: "…on the server." over "messagebus"
+    short = len(previous) < _SHORT_LINE and not previous.endswith((",", "-", "(", "and", "or"))
+    return short and not line[:1].islower()
+
+
+def _substantive(sentence: str) -> bool:
+    """Whether a sentence can answer anything: not a lone heading ("DESCRIPTION"), a label or a
+    man page's running header ("FREE(1)  Commandes de l'utilisateur  FREE(1)")."""
+    if _RUNNING_HEADER.match(sentence):
+        return False
+    if _CJK.search(sentence):
+        return len(sentence) >= 4
+    return len(re.findall(r"\w+", sentence)) >= 3 or bool(_SENTENCE_END.search(sentence))
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _join(lines: Sequence[str]) -> str:
+    return " ".join(" ".join(lines).split())
