@@ -28,6 +28,13 @@ from ingestion.embedders import Embedder
 from ingestion.errors import EmbeddingModelMismatch
 from ingestion.splitter import Chunk
 
+# Write a collection's HNSW index to disk after every write, not after Chroma's default of 1000
+# vectors: in chromadb 1.5 an index that was never written to disk cannot be loaded again once
+# the index pool evicts it ("Error creating hnsw segment reader: Nothing found on disk" until the
+# process restarts), which with a bounded pool, or more chatbots than RLIMIT_NOFILE / 5, is every
+# chatbot of fewer than 1000 chunks. Costs about 10% of the store's write time (not the model's).
+SYNC_THRESHOLD = 1
+
 
 @dataclass(frozen=True)
 class Hit:
@@ -227,12 +234,15 @@ class VectorStore:
     ) -> Collection:
         collection = self._client.get_or_create_collection(
             self.collection_name(chatbot_id),
-            configuration={"hnsw": {"space": "cosine"}},
+            configuration={"hnsw": {"space": "cosine", "sync_threshold": SYNC_THRESHOLD}},
             metadata={"embedding_model": embedder.name, "embedding_dim": embedder.dim},
             # Vectors are always computed by our embedders; Chroma's default would download a model.
             embedding_function=None,
         )
         _check_model(collection, embedder)
+        hnsw = (collection.configuration_json or {}).get("hnsw") or {}
+        if hnsw.get("sync_threshold") != SYNC_THRESHOLD:  # created before the setting existed
+            collection.modify(configuration={"hnsw": {"sync_threshold": SYNC_THRESHOLD}})
         return collection
 
 

