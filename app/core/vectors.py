@@ -29,6 +29,9 @@ def vector_store_for(settings: Settings) -> VectorStore:
                 client = make_client(host=settings.chroma_host, port=settings.chroma_port)
             else:
                 settings.vectorstore_dir.mkdir(parents=True, exist_ok=True)
-                client = make_client(path=settings.vectorstore_dir)
+                client = make_client(
+                    path=settings.vectorstore_dir,
+                    cache_collections=settings.chroma_cache_collections or None,
+                )
             store = _stores[key] = VectorStore(client)
         return store

