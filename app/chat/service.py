@@ -77,6 +77,16 @@ class Source:
     text: str
 
 
+@dataclass(frozen=True)
+class Retrieval:
+    """What retrieval found for a question, best first, and whether the question is refused
+    (answered "not found" without calling the LLM)."""
+
+    sources: list[Source]
+    refused: bool
+    reason: str | None = None
+
+
 @dataclass
 class Prepared:
     customer_id: uuid.UUID
@@ -178,7 +188,8 @@ class RagService:
         )
         embedder = self.embedder
         query = retrieval_query(question, turns, embedder.count_tokens, embedder.max_tokens)
-        sources = self.retrieve(chatbot, query)
+        retrieval = self.retrieve(chatbot, query)
+        sources = [] if retrieval.refused else retrieval.sources
         request = None
         if sources:
             context = [
@@ -215,7 +226,7 @@ class RagService:
             request=request,
         )
 
-    def retrieve(self, chatbot: Chatbot, query: str) -> list[Source]:
+    def retrieve(self, chatbot: Chatbot, query: str) -> Retrieval:
         options = chatbot.settings or {}
         top_k = options.get("top_k", self.settings.retrieval_top_k)
         threshold = options.get("score_threshold", self.settings.retrieval_score_threshold)
@@ -223,7 +234,7 @@ class RagService:
         hits = vector_store_for(self.settings).query(
             str(chatbot.id), embedder, embedder.embed_query(query, str(chatbot.customer_id)), top_k
         )
-        return [
+        sources = [
             Source(
                 document_id=hit.metadata.get("document_id", ""),
                 filename=hit.metadata.get("filename", ""),
@@ -234,8 +245,11 @@ class RagService:
                 text=hit.text,
             )
             for hit in hits
-            if hit.score >= threshold
         ]
+        passing = [s for s in sources if s.score >= threshold]
+        if not passing:
+            return Retrieval(sources, refused=True, reason="no chunk above the score threshold")
+        return Retrieval(passing, refused=False)
 
     def _check_length(self, question: str) -> None:
         """Every door's question has the same ceiling, in characters (checked first: counting
