@@ -481,7 +481,13 @@ def _csv_record(header: list[str], row: list[str]) -> str:
 
 
 def _load_text(data: bytes) -> list[Section]:
-    text = _decode_text(data).strip()
+    from ingestion.manpages import man_page_sections  # it builds on Section, defined here
+
+    text = _decode_text(data)
+    sections = man_page_sections(text)
+    if sections is not None:
+        return sections
+    text = text.strip()
     return [Section(text, {})] if text else []
 
 

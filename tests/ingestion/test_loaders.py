@@ -6,7 +6,7 @@ import zipfile
 
 import pytest
 
-from ingestion import InvalidDocument, UnsupportedDocument, detect_kind, load, validate
+from ingestion import InvalidDocument, Section, UnsupportedDocument, detect_kind, load, validate
 from ingestion.archives import MAX_ZIP_MEMBERS
 from tests.ingestion.documents import (
     CSV,
@@ -249,3 +249,47 @@ def test_text_with_nul_bytes_is_refused(data: bytes) -> None:
 
 def test_text_that_merely_starts_with_mz_is_text() -> None:
     assert validate(b"MZ-200 pump manual: replace the filter every month.", "notes.txt") == "txt"
+
+
+RENDERED_MAN_PAGE = """\
+PACK(1)                        User Commands                       PACK(1)
+
+NAME
+       pack - put files into an archive
+
+OPTIONS
+   Operation mode
+       -c, --create
+              Create a new archive.  Directories are archived
+              recursively.
+
+       -t, --list
+              List the contents of an archive.
+
+   Compression
+       -z, --gzip
+              Filter the archive through gzip.
+              -z1 ... -z9 set the level.
+
+SEE ALSO
+       tar(1)
+
+pack 1.0                          2024-01-01                       PACK(1)
+"""
+
+
+def test_rendered_man_page_is_one_section_per_option_under_its_heading():
+    sections = load(RENDERED_MAN_PAGE.encode(), "txt")
+    by_start = {s.text.split("\n")[0]: s for s in sections}
+    assert by_start["-t, --list"].text == "-t, --list\n       List the contents of an archive."
+    assert by_start["-t, --list"].metadata == {"heading": "OPTIONS / Operation mode"}
+    assert by_start["-z, --gzip"].metadata == {"heading": "OPTIONS / Compression"}
+    assert "-z1 ... -z9" in by_start["-z, --gzip"].text  # deeper lines stay with their option
+    assert by_start["pack - put files into an archive"].metadata == {"heading": "NAME"}
+    assert by_start["tar(1)"].metadata == {"heading": "SEE ALSO"}
+    assert len(sections) == 5
+
+
+def test_plain_text_that_is_not_a_man_page_stays_one_section():
+    text = "OPTIONS\n       -t, --list\n              not a manual without its header line\n"
+    assert load(text.encode(), "txt") == [Section(text.strip(), {})]
