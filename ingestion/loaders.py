@@ -467,7 +467,9 @@ def _load_csv(data: bytes) -> list[Section]:
     header, records = [name.strip() for name in rows[0]], rows[1:]
     if not records:
         return [Section(", ".join(header), {})]
-    return [Section("\n\n".join(_csv_record(header, row) for row in records), {})]
+    # A row is what people ask about ("the codename of 20.04?"): each is a chunk of its own,
+    # so a question retrieves its row, not the neighbours packed with it.
+    return [Section(_csv_record(header, row), {}) for row in records]
 
 
 def _csv_record(header: list[str], row: list[str]) -> str:

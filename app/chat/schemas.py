@@ -106,7 +106,7 @@ class RetrievedChunk(BaseModel):
         "of the question in the chunk, or not in its top"
     )
     lexical_rank: int | None
-    fused_score: float = Field(description="Reciprocal rank fusion: sum of 1 / (60 + rank)")
+    fused_score: float = Field(description="Weighted reciprocal rank fusion (README)")
     score: float = Field(description="The fused score on 0..1, as answers' sources show it")
 
 

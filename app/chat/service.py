@@ -33,7 +33,7 @@ from app.chat.prompt import (
     source_label,
 )
 from app.chat.repository import ChatMessageRepository, ChatSessionRepository
-from app.chat.retrieval import POOL, Candidate, decide, fuse
+from app.chat.retrieval import POOL, Candidate, calibration_for, decide, fuse
 from app.chat.schemas import (
     MAX_QUESTION_CHARS,
     MAX_QUESTION_TOKENS,
@@ -96,6 +96,8 @@ class Retrieval:
     candidates: list[Candidate]
     refused: bool
     reason: str | None = None
+    # every chunk either search found, fused, best first (the sources are its top_k)
+    pool: list[Candidate] | None = None
 
 
 @dataclass
@@ -276,13 +278,10 @@ class RagService:
             str(chatbot.id), embedder, embedder.embed_query(query, str(chatbot.customer_id)), pool
         )
         lexical = ChunkRepository(db).search(subject, chatbot.id, query, pool)
-        candidates = fuse(vector, lexical)[:top_k]
-        refusal = decide(
-            candidates,
-            vector,
-            lexical,
-            options.get("score_threshold", self.settings.retrieval_score_threshold),
-        )
+        found = fuse(vector, lexical)
+        candidates = found[:top_k]
+        threshold = options.get("score_threshold", self.settings.retrieval_score_threshold)
+        refusal = decide(candidates, vector, calibration_for(embedder.name, threshold))
         sources = [
             Source(
                 document_id=c.document_id,
@@ -295,7 +294,9 @@ class RagService:
             )
             for c in candidates
         ]
-        return Retrieval(sources, candidates, refused=refusal is not None, reason=refusal)
+        return Retrieval(
+            sources, candidates, refused=refusal is not None, reason=refusal, pool=found
+        )
 
     def playground(
         self,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import random
+
 from sqlalchemy import func, select
 
 from app.billing.models import UsageRecord
 from app.chat.models import ChatMessage
 from app.chat.prompt import NOT_FOUND_ANSWER
+from tests.api.test_documents import upload, wait_until_done
 from tests.chat.test_query import ask
 
 
@@ -69,3 +72,31 @@ def test_a_chatbot_without_documents_refuses(tenant):
     empty = tenant.create_chatbot(name="Empty")
     body = retrieve(tenant, empty, "returns?").json()
     assert body["refused"] is True and body["chunks"] == []
+
+
+def parts_catalogue() -> tuple[bytes, list[str]]:
+    """Forty parts that differ by their number: what embeddings blur and words do not."""
+    rng = random.Random(3)
+    items = ["hex bolt", "wing nut", "washer", "wood screw", "hinge", "bracket", "spring"]
+    rows, numbers = ["part,item,size,pack"], []
+    for _ in range(40):
+        number = f"{rng.randint(10000, 99999)}-{rng.choice('ABCDEFGH')}"
+        numbers.append(number)
+        size, pack = rng.choice(["M4", "M6", "M8"]), rng.choice([10, 25, 50])
+        rows.append(f"{number},{rng.choice(items)},{size},{pack}")
+    return "\n".join(rows).encode(), numbers
+
+
+def test_hybrid_ranking_finds_exact_terms_that_vector_search_misses(tenant):
+    bot = tenant.create_chatbot(name="Parts")
+    data, numbers = parts_catalogue()
+    doc = upload(tenant, bot["id"], "parts.csv", data).json()[0]
+    assert wait_until_done(tenant, doc["id"])["chunk_count"] == 40  # a chunk per row
+    hybrid_first = vector_first = 0
+    for number in numbers[:20]:
+        chunks = retrieve(tenant, bot, f"What is part {number}?", top_k=40).json()["chunks"]
+        [right] = [c for c in chunks if f"part: {number}\n" in c["text"]]
+        hybrid_first += right["rank"] == 1
+        vector_first += right["vector_rank"] == 1
+    assert hybrid_first == 20
+    assert vector_first < 20  # multilingual-e5 alone puts another part first for some
