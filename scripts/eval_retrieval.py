@@ -386,8 +386,8 @@ def bare_vector_search(embedder: Embedder, corpus: dict[str, bytes]) -> Callable
     splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=150)
     chunks: list[Ranked] = []
     for filename, data in corpus.items():
-        for section in load(data, validate(data, filename)):
-            chunks.extend(Ranked(filename, text) for text in splitter.split_text(section.text))
+        text = plain_text(filename, data)
+        chunks.extend(Ranked(filename, piece) for piece in splitter.split_text(text))
     vectors = []
     batch = 16
     for start in tqdm(range(0, len(chunks), batch), desc=f"embed (bare {embedder.name[-20:]})"):
@@ -402,6 +402,17 @@ def bare_vector_search(embedder: Embedder, corpus: dict[str, bytes]) -> Callable
         )
 
     return ask
+
+
+def plain_text(filename: str, data: bytes) -> str:
+    """A document's text in one piece, as a tutorial's loader gives it: no section per manual
+    option or per table row."""
+    structured = manpages.man_page_sections
+    manpages.man_page_sections = lambda text: None
+    try:
+        return "\n\n".join(section.text for section in load(data, validate(data, filename)))
+    finally:
+        manpages.man_page_sections = structured
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:

@@ -82,22 +82,24 @@ class Calibration:
 
     `threshold`: the best chunk's cosine similarity at which a question is answered on vector
     evidence alone. `margin`: how far below it the question is still answered when the lexical
-    index agrees (most of the chunks kept were found by both engines). Measured with
-    scripts/eval_retrieval.py (docs/BENCHMARKS.md); each model has a scale of its own.
+    index agrees, that is when at least `agreement` of the chunks kept were found by both
+    searches. Measured with scripts/eval_retrieval.py (docs/BENCHMARKS.md); each model has a
+    scale of its own.
     """
 
     threshold: float
     margin: float
+    agreement: float
 
 
-# by a substring of the model's name, first match wins; e5 models compress similarities into
-# 0.75-0.95, MiniLM spreads them much wider
+# by a substring of the model's name, first match wins. e5 compresses similarities into
+# 0.75-0.95; all-MiniLM spreads English over 0.15-0.8, but scores every non-English text
+# 0.4-0.5 whatever it says (it is an English model), so it leans on the lexical evidence more.
 CALIBRATIONS: tuple[tuple[str, Calibration], ...] = (
-    ("minilm", Calibration(threshold=0.45, margin=0.05)),
-    ("e5", Calibration(threshold=0.85, margin=0.015)),
+    ("minilm", Calibration(threshold=0.495, margin=0.135, agreement=0.4)),
+    ("e5", Calibration(threshold=0.85, margin=0.015, agreement=0.8)),
 )
 DEFAULT_CALIBRATION = CALIBRATIONS[-1][1]
-AGREEMENT = 0.8  # share of the kept chunks that both engines found
 
 
 def calibration_for(model: str, threshold: float | None) -> Calibration:
@@ -105,7 +107,9 @@ def calibration_for(model: str, threshold: float | None) -> Calibration:
     threshold (the margin stays the model's)."""
     name = model.lower()
     found = next((c for key, c in CALIBRATIONS if key in name), DEFAULT_CALIBRATION)
-    return found if threshold is None else Calibration(threshold, found.margin)
+    if threshold is None:
+        return found
+    return Calibration(threshold, found.margin, found.agreement)
 
 
 def decide(
@@ -120,7 +124,7 @@ def decide(
         return None
     floor = calibration.threshold - calibration.margin
     both = sum(c.vector_rank is not None and c.lexical_rank is not None for c in candidates)
-    agreed = both >= AGREEMENT * len(candidates)
+    agreed = both >= calibration.agreement * len(candidates)
     if best >= floor and agreed:
         return None
     if best >= floor:
