@@ -15,9 +15,8 @@ holding every word of the question (a part number, an option name) keeps the ful
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from app.documents.repository import LexicalHit
@@ -42,7 +41,6 @@ class Candidate:
     lexical_rank: int | None = None
     matched: int = 0  # question words the chunk holds
     fused: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def relevance(self) -> float:
@@ -61,7 +59,7 @@ def fuse(vector: Sequence[Hit], lexical: Sequence[LexicalHit]) -> list[Candidate
         candidate.fused += 1 / (RRF_K + rank)
     most = max((hit.matched for hit in lexical), default=1) or 1
     for rank, lexical_hit in enumerate(lexical, 1):
-        key = (_id(lexical_hit.document_id), lexical_hit.chunk_index)
+        key = (str(lexical_hit.document_id), lexical_hit.chunk_index)
         candidate = found.setdefault(
             key, Candidate(key[0], key[1], lexical_hit.text, lexical_hit.meta)
         )
@@ -70,10 +68,6 @@ def fuse(vector: Sequence[Hit], lexical: Sequence[LexicalHit]) -> list[Candidate
         weight = LEXICAL_WEIGHT * (lexical_hit.matched / most) ** COVERAGE_POWER
         candidate.fused += weight / (RRF_K + rank)
     return sorted(found.values(), key=lambda c: c.fused, reverse=True)
-
-
-def _id(value: uuid.UUID | str) -> str:
-    return str(value)
 
 
 @dataclass(frozen=True)
