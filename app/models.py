@@ -14,7 +14,7 @@ from app.chat.models import ChatMessage, ChatSession, Feedback
 from app.chatbots.models import ApiKey, Chatbot
 from app.core.database import Base
 from app.customers.models import Customer
-from app.documents.models import Document
+from app.documents.models import Document, DocumentChunk
 from app.sources.models import WebsiteSource
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "Customer",
     "DemoUsage",
     "Document",
+    "DocumentChunk",
     "Feedback",
     "Invoice",
     "InvoiceCounter",

@@ -17,9 +17,9 @@ from ingestion.errors import (
     UnsupportedDocument,
 )
 from ingestion.loaders import KINDS, Section, detect_kind, load, validate
-from ingestion.pipeline import ingest
+from ingestion.pipeline import in_context, ingest
 from ingestion.splitter import Chunk, split
-from ingestion.vectorstore import Hit, VectorStore, make_client
+from ingestion.vectorstore import Hit, VectorStore, chunk_metadata, make_client
 
 __all__ = [
     "BACKENDS",
@@ -35,8 +35,10 @@ __all__ = [
     "Section",
     "UnsupportedDocument",
     "VectorStore",
+    "chunk_metadata",
     "detect_kind",
     "get_embedder",
+    "in_context",
     "ingest",
     "load",
     "make_client",

@@ -471,7 +471,9 @@ def _load_csv(data: bytes) -> list[Section]:
     header, records = [name.strip() for name in rows[0]], rows[1:]
     if not records:
         return [Section(", ".join(header), {})]
-    return [Section("\n\n".join(_csv_record(header, row) for row in records), {})]
+    # A row is what people ask about ("the codename of 20.04?"): each is a chunk of its own,
+    # so a question retrieves its row, not the neighbours packed with it.
+    return [Section(_csv_record(header, row), {}) for row in records]
 
 
 def _csv_record(header: list[str], row: list[str]) -> str:
@@ -507,7 +509,13 @@ def _load_qa(data: bytes) -> list[Section]:
 
 
 def _load_text(data: bytes) -> list[Section]:
-    text = _decode_text(data).strip()
+    from ingestion.manpages import man_page_sections  # it builds on Section, defined here
+
+    text = _decode_text(data)
+    sections = man_page_sections(text)
+    if sections is not None:
+        return sections
+    text = text.strip()
     return [Section(text, {})] if text else []
 
 

@@ -11,7 +11,7 @@ import numpy as np
 from ingestion.embedders import Embedder
 from ingestion.errors import IngestionCancelled
 from ingestion.loaders import load
-from ingestion.splitter import split
+from ingestion.splitter import Chunk, split
 from ingestion.vectorstore import VectorStore
 
 
@@ -29,6 +29,7 @@ def ingest(
     extra_metadata: dict[str, Any] | None = None,
     batch_size: int = 64,
     should_stop: Callable[[], bool] | None = None,
+    on_written: Callable[[list[Chunk]], None] | None = None,
 ) -> int:
     """Index a document for a chatbot, replacing its previous chunks; return the chunk count.
 
@@ -38,6 +39,11 @@ def ingest(
 
     should_stop() is asked before each batch; when it answers True, `IngestionCancelled` is raised
     and nothing is written. A batch is therefore how long a caller waits for ingestion to stop.
+
+    Each chunk is embedded with its document's title and its heading before its text (see
+    `in_context`), so "the -t option" of tar's manual is found by a question about tar; the text
+    stored and quoted stays the chunk's own. on_written(chunks) is called once they are stored,
+    for a caller that keeps them elsewhere too (the application's lexical index).
     """
     # Embedding is the slow step; refuse a model mismatch before spending it.
     store.check_embedder(chatbot_id, embedder)
@@ -56,8 +62,29 @@ def ingest(
         if should_stop is not None and should_stop():
             raise IngestionCancelled(f"stopped after {start} of {total} chunks")
         end = min(start + batch_size, total)
-        embeddings[start:end] = embedder.embed_passages([chunk.text for chunk in chunks[start:end]])
+        embeddings[start:end] = embedder.embed_passages(
+            [in_context(chunk, extra_metadata) for chunk in chunks[start:end]]
+        )
         if on_progress is not None:
             on_progress(end, total)
     store.replace_document(chatbot_id, embedder, document_id, chunks, embeddings, extra_metadata)
+    if on_written is not None:
+        on_written(chunks)
     return total
+
+
+def title_of(chunk: Chunk, extra_metadata: dict[str, Any] | None = None) -> str:
+    """The chunk's title (a web page's), else its document's, else the file name's stem."""
+    extra = extra_metadata or {}
+    title = chunk.metadata.get("title") or extra.get("title")
+    if title:
+        return str(title)
+    filename = str(extra.get("filename") or "")
+    return filename.rsplit(".", 1)[0] if "." in filename else filename
+
+
+def in_context(chunk: Chunk, extra_metadata: dict[str, Any] | None = None) -> str:
+    """A chunk as the models read it: its title and heading, then its text. Embedded and
+    indexed, never quoted."""
+    parts = [title_of(chunk, extra_metadata), chunk.metadata.get("heading"), chunk.text]
+    return "\n".join(str(part) for part in parts if part)

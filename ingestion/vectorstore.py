@@ -218,7 +218,7 @@ class VectorStore:
                 ids=[f"{document_id}:{chunk.index}" for chunk in part],
                 embeddings=embeddings[start : start + batch],
                 documents=[chunk.text for chunk in part],
-                metadatas=[_chunk_metadata(chunk, document_id, extra_metadata) for chunk in part],
+                metadatas=[chunk_metadata(chunk, document_id, extra_metadata) for chunk in part],
             )
 
     def _existing_collection(self, chatbot_id: str | uuid.UUID) -> Collection | None:
@@ -258,9 +258,10 @@ def _check_model(collection: Collection, embedder: Embedder) -> None:
         )
 
 
-def _chunk_metadata(
+def chunk_metadata(
     chunk: Chunk, document_id: str, extra_metadata: dict[str, Any] | None
 ) -> dict[str, str | int | float | bool]:
+    """A chunk's metadata as it is stored with its vector."""
     metadata = {
         **(extra_metadata or {}),
         **chunk.metadata,

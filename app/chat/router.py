@@ -11,7 +11,14 @@ from fastapi.responses import StreamingResponse
 
 from app.auth.deps import CurrentUser
 from app.chat import service
-from app.chat.schemas import AnswerOut, MessageOut, QueryIn, SessionOut
+from app.chat.schemas import (
+    AnswerOut,
+    MessageOut,
+    QueryIn,
+    RetrieveIn,
+    RetrieveOut,
+    SessionOut,
+)
 from app.chat.service import Asker, RagService
 from app.chatbots.deps import ChatbotKey
 from app.chatbots.service import get_chatbot
@@ -67,6 +74,18 @@ def dashboard_query(
         raise NotFound("Chatbot not found")
     chatbot = get_chatbot(db, user, chatbot_id)
     return _ask(request, db, Asker(user, chatbot, "dashboard"), body)
+
+
+@router.post("/api/chatbots/{chatbot_id}/retrieve", response_model=RetrieveOut)
+def retrieve(
+    chatbot_id: uuid.UUID, body: RetrieveIn, request: Request, user: CurrentUser, db: DB
+) -> RetrieveOut:
+    """The retrieval playground: the chunks a question retrieves, ranked, with their vector,
+    lexical and fused scores, and whether (and why) it would be refused. No LLM is called and
+    nothing is recorded or billed."""
+    chatbot = get_chatbot(db, user, chatbot_id)
+    rag: RagService = request.app.state.rag
+    return rag.playground(db, user, chatbot, body.question, body.top_k)
 
 
 @router.get("/api/chatbots/{chatbot_id}/sessions", response_model=list[SessionOut])

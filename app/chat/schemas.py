@@ -90,3 +90,39 @@ class MessageOut(BaseModel):
     error: str | None
     created_at: datetime
     feedback: MessageFeedbackOut | None = Field(None, description="The answer's rating, if any")
+
+
+class RetrieveIn(BaseModel):
+    question: str = Field(
+        min_length=1,
+        max_length=MAX_QUESTION_CHARS,
+        description=f"At most {MAX_QUESTION_CHARS} characters and {MAX_QUESTION_TOKENS} tokens",
+    )
+    top_k: int | None = Field(None, ge=1, le=50, description="Default: the chatbot's top_k")
+
+
+class RetrievedChunk(BaseModel):
+    rank: int
+    document_id: str
+    filename: str
+    page: int | None
+    heading: str | None
+    chunk_index: int
+    text: str
+    url: str | None = Field(None, description="A web page's address, for website sources")
+    vector_score: float | None = Field(description="Cosine similarity; null: not in its top")
+    vector_rank: int | None
+    lexical_score: float | None = Field(
+        description="Full-text relevance (bm25 on SQLite, ts_rank on PostgreSQL); null: no word "
+        "of the question in the chunk, or not in its top"
+    )
+    lexical_rank: int | None
+    fused_score: float = Field(description="Weighted reciprocal rank fusion (README)")
+    score: float = Field(description="The fused score on 0..1, as answers' sources show it")
+
+
+class RetrieveOut(BaseModel):
+    question: str
+    refused: bool = Field(description="Whether a question would be answered 'not found'")
+    reason: str | None = Field(description="Why it would be refused")
+    chunks: list[RetrievedChunk]

@@ -33,12 +33,15 @@ from app.chat.prompt import (
     source_label,
 )
 from app.chat.repository import ChatMessageRepository, ChatSessionRepository
+from app.chat.retrieval import POOL, Candidate, calibration_for, decide, fuse
 from app.chat.schemas import (
     MAX_QUESTION_CHARS,
     MAX_QUESTION_TOKENS,
     AnswerOut,
     MessageFeedbackOut,
     MessageOut,
+    RetrievedChunk,
+    RetrieveOut,
     SessionOut,
 )
 from app.chatbots.models import Chatbot
@@ -50,6 +53,7 @@ from app.core.metrics import QUERIES
 from app.core.subjects import AuthSubject, KeySubject, UserSubject
 from app.core.vectors import embedder_for, vector_store_for
 from app.customers.repository import CustomerRepository
+from app.documents.repository import ChunkRepository
 from app.llm import (
     Completion,
     ContextChunk,
@@ -83,6 +87,20 @@ class Source:
     score: float
     text: str
     url: str | None = None  # a web page's address: the citation links to it
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """What retrieval found for a question, best first, and whether the question is refused
+    (answered "not found" without calling the LLM); `candidates` carry each chunk's vector,
+    lexical and fused scores."""
+
+    sources: list[Source]
+    candidates: list[Candidate]
+    refused: bool
+    reason: str | None = None
+    # every chunk either search found, fused, best first (the sources are its top_k)
+    pool: list[Candidate] | None = None
 
 
 @dataclass
@@ -131,6 +149,27 @@ class Answer:
                 "unanswered": self.unanswered,
             }
         )
+
+
+def retrieve_out(question: str, retrieval: Retrieval) -> RetrieveOut:
+    chunks = [
+        RetrievedChunk(
+            rank=rank,
+            **{k: v for k, v in asdict(source).items() if k != "score"},
+            vector_score=c.vector_score,
+            vector_rank=c.vector_rank,
+            lexical_score=c.lexical_score,
+            lexical_rank=c.lexical_rank,
+            fused_score=c.fused,
+            score=source.score,
+        )
+        for rank, (source, c) in enumerate(
+            zip(retrieval.sources, retrieval.candidates, strict=True), 1
+        )
+    ]
+    return RetrieveOut(
+        question=question, refused=retrieval.refused, reason=retrieval.reason, chunks=chunks
+    )
 
 
 def usage_payload(usage: Usage) -> dict[str, int]:
@@ -186,7 +225,8 @@ class RagService:
         )
         embedder = self.embedder
         query = retrieval_query(question, turns, embedder.count_tokens, embedder.max_tokens)
-        sources = self.retrieve(chatbot, query)
+        retrieval = self.retrieve(db, subject, chatbot, query)
+        sources = [] if retrieval.refused else retrieval.sources
         request = None
         if sources:
             context = [
@@ -223,28 +263,57 @@ class RagService:
             request=request,
         )
 
-    def retrieve(self, chatbot: Chatbot, query: str) -> list[Source]:
+    def retrieve(
+        self,
+        db: Session,
+        subject: AuthSubject,
+        chatbot: Chatbot,
+        query: str,
+        top_k: int | None = None,
+    ) -> Retrieval:
+        """The chatbot's best chunks for the query by hybrid search, and whether to refuse:
+        one Chroma query and one full-text query (`app/chat/retrieval.py`)."""
         options = chatbot.settings or {}
-        top_k = options.get("top_k", self.settings.retrieval_top_k)
-        threshold = options.get("score_threshold", self.settings.retrieval_score_threshold)
+        top_k = top_k or options.get("top_k", self.settings.retrieval_top_k)
         embedder = self.embedder
-        hits = vector_store_for(self.settings).query(
-            str(chatbot.id), embedder, embedder.embed_query(query, str(chatbot.customer_id)), top_k
+        pool = max(POOL, top_k)
+        vector = vector_store_for(self.settings).query(
+            str(chatbot.id), embedder, embedder.embed_query(query, str(chatbot.customer_id)), pool
         )
-        return [
+        lexical = ChunkRepository(db).search(subject, chatbot.id, query, pool)
+        found = fuse(vector, lexical)
+        candidates = found[:top_k]
+        threshold = options.get("score_threshold", self.settings.retrieval_score_threshold)
+        refusal = decide(candidates, vector, calibration_for(embedder.name, threshold))
+        sources = [
             Source(
-                document_id=hit.metadata.get("document_id", ""),
-                filename=hit.metadata.get("filename", ""),
-                page=hit.metadata.get("page"),
-                heading=hit.metadata.get("heading"),
-                chunk_index=int(hit.metadata.get("chunk_index", 0)),
-                score=round(hit.score, 4),
-                text=hit.text,
-                url=hit.metadata.get("url"),
+                document_id=c.document_id,
+                filename=c.metadata.get("filename", ""),
+                page=c.metadata.get("page"),
+                heading=c.metadata.get("heading"),
+                chunk_index=c.chunk_index,
+                score=round(c.relevance, 4),
+                text=c.text,
+                url=c.metadata.get("url"),
             )
-            for hit in hits
-            if hit.score >= threshold
+            for c in candidates
         ]
+        return Retrieval(
+            sources, candidates, refused=refusal is not None, reason=refusal, pool=found
+        )
+
+    def playground(
+        self,
+        db: Session,
+        subject: AuthSubject,
+        chatbot: Chatbot,
+        question: str,
+        top_k: int | None = None,
+    ) -> RetrieveOut:
+        """What retrieval does with a question, and nothing else: no LLM, no record, no bill."""
+        self._check_length(question)
+        retrieval = self.retrieve(db, subject, chatbot, question, top_k)
+        return retrieve_out(question, retrieval)
 
     def _check_length(self, question: str) -> None:
         """Every door's question has the same ceiling, in characters (checked first: counting

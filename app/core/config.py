@@ -91,7 +91,8 @@ class Settings(BaseSettings):
 
     # retrieval
     retrieval_top_k: int = 4
-    retrieval_score_threshold: float = 0.80
+    # None: the embedding model's calibrated value (app/chat/retrieval.py)
+    retrieval_score_threshold: float | None = None
     history_token_budget: int = 1500
 
     # plans and limits

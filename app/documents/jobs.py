@@ -37,9 +37,9 @@ from app.core.subjects import OperatorSubject
 from app.core.vectors import embedder_for, vector_store_for
 from app.documents import storage
 from app.documents.models import Document
-from app.documents.repository import DocumentRepository
+from app.documents.repository import ChunkRepository, DocumentRepository
 from app.documents.scheduling import FairQueue
-from ingestion import IngestionError, InvalidDocument, ingest
+from ingestion import Chunk, IngestionError, InvalidDocument, chunk_metadata, in_context, ingest
 from ingestion.engine import PASSAGE_SLICE
 from ingestion.errors import IngestionCancelled
 
@@ -140,6 +140,7 @@ def _ingest_document(
     chunk_size = options.get("chunk_size", settings.chunk_size)
     last = 0.0
     embedded = 0
+    written: list[Chunk] = []
 
     def report(done: int, total: int) -> None:
         nonlocal last, embedded
@@ -174,6 +175,7 @@ def _ingest_document(
             extra_metadata=meta,
             batch_size=GPU_BATCH if settings.embedding_device.startswith("cuda") else CPU_BATCH,
             should_stop=should_stop,
+            on_written=written.extend,
         )
     except IngestionCancelled as exc:
         _set(factory, document_id, status="queued", chunks_done=0)
@@ -206,15 +208,23 @@ def _ingest_document(
         )
         return "failed"
 
-    updated = _set(
-        factory,
-        document_id,
-        status="ready",
-        chunks_done=chunks,
-        chunks_total=chunks,
-        embedding_model=embedder.name,
-        processed_at=utcnow(),
-    )
+    # The lexical index gets the chunks in the transaction that makes the document ready, so
+    # it holds what Chroma holds; a document deleted meanwhile gets neither.
+    with session_scope(factory) as db:
+        updated = db.execute(
+            update(Document)
+            .where(Document.id == document_id)
+            .values(
+                status="ready",
+                chunks_done=chunks,
+                chunks_total=chunks,
+                embedding_model=embedder.name,
+                processed_at=utcnow(),
+            )
+        ).rowcount  # type: ignore[attr-defined]
+        if updated:
+            rows = [_chunk_row(chunk, document_id, chatbot_id, meta) for chunk in written]
+            ChunkRepository(db).replace(document_id, rows)
     seconds = time.monotonic() - started
     if not updated:  # deleted while we worked: take its vectors away again
         store.delete_document(chatbot_id, str(document_id))
@@ -233,6 +243,20 @@ def _ingest_document(
         extra=_fields(document_id, chunks=chunks, seconds=round(seconds, 2)),
     )
     return "ready"
+
+
+def _chunk_row(
+    chunk: Chunk, document_id: uuid.UUID, chatbot_id: str, meta: dict[str, str]
+) -> dict[str, object]:
+    return {
+        "customer_id": uuid.UUID(meta["customer_id"]),
+        "chatbot_id": uuid.UUID(chatbot_id),
+        "document_id": document_id,
+        "chunk_index": chunk.index,
+        "text": chunk.text,
+        "search_text": in_context(chunk, meta),
+        "meta": chunk_metadata(chunk, str(document_id), meta),
+    }
 
 
 def pending_documents(factory: sessionmaker[Session]) -> list[tuple[uuid.UUID, uuid.UUID]]:

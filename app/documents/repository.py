@@ -1,14 +1,17 @@
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, delete, func, insert, literal_column, select, table
 
 from app.chatbots.models import Chatbot
 from app.core.repository import TenantRepository
 from app.core.subjects import AuthSubject
-from app.documents.models import Document
+from app.documents.models import Document, DocumentChunk
 
 UNFINISHED = ("queued", "processing")
 
@@ -78,3 +81,89 @@ class DocumentRepository(TenantRepository[Document]):
         counts = {status: 0 for status in UNFINISHED}
         counts.update({status: count for status, count in self.db.execute(stmt)})
         return counts
+
+
+# Words as both full-text engines split them (letters and digits; "--list" is "list"), lower case.
+_WORD = re.compile(r"[^\W_]+")
+MAX_QUERY_TERMS = 32
+
+
+def search_terms(text: str) -> list[str]:
+    """The distinct words of a question, in order, at most MAX_QUERY_TERMS."""
+    return list(dict.fromkeys(_WORD.findall(text.casefold())))[:MAX_QUERY_TERMS]
+
+
+@dataclass(frozen=True)
+class LexicalHit:
+    document_id: uuid.UUID
+    chunk_index: int
+    text: str
+    meta: dict[str, Any]
+    # the engine's relevance, higher is better: -bm25() on SQLite, ts_rank() on PostgreSQL
+    score: float
+    # how many of the question's words the chunk holds
+    matched: int
+
+
+class ChunkRepository(TenantRepository[DocumentChunk]):
+    """The chunks of documents and the lexical half of retrieval (migration 0008's index)."""
+
+    model = DocumentChunk
+    label = "Chunk"
+
+    def replace(self, document_id: uuid.UUID, rows: list[dict[str, Any]]) -> None:
+        """Make these rows the document's only chunks (the ingestion job, for any customer)."""
+        self.db.execute(delete(DocumentChunk).where(DocumentChunk.document_id == document_id))
+        if rows:
+            self.db.execute(insert(DocumentChunk), rows)
+
+    def count(self, subject: AuthSubject, chatbot_id: uuid.UUID) -> int:
+        stmt = select(func.count()).where(
+            *self.scope(subject), DocumentChunk.chatbot_id == chatbot_id
+        )
+        return int(self.db.scalar(stmt) or 0)
+
+    def search(
+        self, subject: AuthSubject, chatbot_id: uuid.UUID, question: str, limit: int
+    ) -> list[LexicalHit]:
+        """The chatbot's chunks holding any word of the question, best first (one query)."""
+        terms = search_terms(question)
+        if not terms:
+            return []
+        if self.db.get_bind().dialect.name == "sqlite":
+            fts = table("document_chunks_fts", literal_column("rowid"))
+            index: ColumnElement[Any] = literal_column("document_chunks_fts")
+            rank = func.bm25(index)
+            relevance: ColumnElement[Any] = -rank
+            # each term quoted: FTS5 query syntax (AND, NEAR, *, ...) in a question means nothing
+            matches = index.op("MATCH")(" OR ".join(f'"{term}"' for term in terms))
+            stmt = (
+                select(DocumentChunk, relevance)
+                .join(fts, literal_column("document_chunks_fts.rowid") == DocumentChunk.id)
+                .where(matches)
+                .order_by(rank)
+            )
+        else:
+            vector: ColumnElement[Any] = literal_column("document_chunks.search_vector")
+            query = func.to_tsquery(literal_column("'simple'::regconfig"), " | ".join(terms))
+            relevance = func.ts_rank(vector, query)
+            stmt = (
+                select(DocumentChunk, relevance)
+                .where(vector.op("@@")(query))
+                .order_by(relevance.desc())
+            )
+        stmt = stmt.where(*self.scope(subject), DocumentChunk.chatbot_id == chatbot_id).limit(limit)
+        hits = []
+        for chunk, score in self.db.execute(stmt):
+            words = set(search_terms(chunk.search_text))
+            hits.append(
+                LexicalHit(
+                    document_id=chunk.document_id,
+                    chunk_index=chunk.chunk_index,
+                    text=chunk.text,
+                    meta=dict(chunk.meta or {}),
+                    score=float(score),
+                    matched=sum(term in words for term in terms),
+                )
+            )
+        return hits

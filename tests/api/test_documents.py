@@ -2,11 +2,14 @@ from __future__ import annotations
 
 import io
 import time
+import uuid
 import zipfile
 
 import pytest
 
+from app.core.subjects import OperatorSubject
 from app.core.vectors import vector_store_for
+from app.documents.repository import ChunkRepository
 from tests.samples import encrypted_pdf, make_docx, make_pdf
 
 TEXT = (
@@ -33,6 +36,16 @@ def upload(tenant, bot_id: str, name: str, data: bytes, field: str = "file"):
 def vector_count(settings, bot_id: str, doc_id: str | None = None) -> int:
     store = vector_store_for(settings)
     return store.count(bot_id) if doc_id is None else store.count(bot_id, document_id=doc_id)
+
+
+def lexical(app, tenant, bot_id: str, question: str) -> list[tuple[str, int]]:
+    """(document id, chunk index) of what the full-text index finds for the question."""
+    subject = OperatorSubject(uuid.UUID(tenant.customer_id))
+    with app.state.sessionmaker() as db:
+        hits = ChunkRepository(db).search(subject, uuid.UUID(bot_id), question, 100)
+        rows = ChunkRepository(db).count(subject, uuid.UUID(bot_id))
+    assert rows >= len(hits)
+    return [(str(hit.document_id), hit.chunk_index) for hit in hits]
 
 
 @pytest.fixture
@@ -171,21 +184,28 @@ def test_failed_document_does_not_touch_the_others(tenant, bot, settings):
     assert vector_count(settings, bot["id"], good["id"]) == good_vectors
 
 
-def test_delete_document_removes_file_row_and_every_vector(tenant, bot, settings):
+def test_delete_document_removes_file_row_every_vector_and_its_lexical_index(
+    app, tenant, bot, settings
+):
     keep = upload(tenant, bot["id"], "keep.txt", TEXT.encode()).json()[0]
     gone = upload(tenant, bot["id"], "gone.txt", ("Warranty lasts two years. " * 80).encode())
     gone = gone.json()[0]
     wait_until_done(tenant, keep["id"])
-    assert wait_until_done(tenant, gone["id"])["chunk_count"] > 1
+    chunks = wait_until_done(tenant, gone["id"])["chunk_count"]
+    assert chunks > 1
+    found = lexical(app, tenant, bot["id"], "warranty or refunds")
+    assert {doc for doc, _ in found} == {keep["id"], gone["id"]}
+    assert len(found) == chunks + 1
     assert tenant.delete(f"/api/documents/{gone['id']}").status_code == 204
     assert tenant.get(f"/api/documents/{gone['id']}").status_code == 404
     assert vector_count(settings, bot["id"], gone["id"]) == 0
     assert vector_count(settings, bot["id"], keep["id"]) > 0
+    assert lexical(app, tenant, bot["id"], "warranty or refunds") == [(keep["id"], 0)]
     folder = settings.upload_dir / tenant.customer_id / bot["id"]
     assert [p.name for p in folder.iterdir()] == [f"{keep['id']}.txt"]
 
 
-def test_reindex_overwrites_instead_of_duplicating(tenant, bot, settings):
+def test_reindex_overwrites_instead_of_duplicating(app, tenant, bot, settings):
     doc = upload(tenant, bot["id"], "a.txt", TEXT.encode()).json()[0]
     first = wait_until_done(tenant, doc["id"])
     r = tenant.post(f"/api/documents/{doc['id']}/reindex")
@@ -193,22 +213,28 @@ def test_reindex_overwrites_instead_of_duplicating(tenant, bot, settings):
     again = wait_until_done(tenant, doc["id"])
     assert again["status"] == "ready"
     assert vector_count(settings, bot["id"]) == first["chunk_count"] == again["chunk_count"]
+    assert lexical(app, tenant, bot["id"], "refunds") == [(doc["id"], 0)]
 
 
-def test_reindex_chatbot_rebuilds_its_collection(tenant, bot, settings):
+def test_reindex_chatbot_rebuilds_its_collection(app, tenant, bot, settings):
     doc = upload(tenant, bot["id"], "a.txt", TEXT.encode()).json()[0]
     wait_until_done(tenant, doc["id"])
     r = tenant.post(f"/api/chatbots/{bot['id']}/reindex")
     assert r.status_code == 202 and [d["id"] for d in r.json()] == [doc["id"]]
     assert wait_until_done(tenant, doc["id"])["status"] == "ready"
     assert vector_count(settings, bot["id"]) > 0
+    assert lexical(app, tenant, bot["id"], "express delivery") == [(doc["id"], 0)]
 
 
-def test_deleting_a_chatbot_deletes_its_collection_and_files(tenant, bot, settings):
+def test_deleting_a_chatbot_deletes_its_collection_files_and_lexical_index(
+    app, tenant, bot, settings
+):
     doc = upload(tenant, bot["id"], "a.txt", TEXT.encode()).json()[0]
     wait_until_done(tenant, doc["id"])
+    assert lexical(app, tenant, bot["id"], "refunds") == [(doc["id"], 0)]
     assert tenant.delete(f"/api/chatbots/{bot['id']}").status_code == 204
     assert vector_count(settings, bot["id"]) == 0
+    assert lexical(app, tenant, bot["id"], "refunds") == []
     assert not (settings.upload_dir / tenant.customer_id / bot["id"]).exists()
 
 

@@ -41,6 +41,7 @@ ROUTES: list[tuple[str, str, dict]] = [
     ("DELETE", "/api/sources/{source_id}", {}),
     ("POST", "/api/{customer_id}/{chatbot_id}/query", {"json": {"question": "prices?"}}),
     ("GET", "/api/chatbots/{chatbot_id}/sessions", {}),
+    ("POST", "/api/chatbots/{chatbot_id}/retrieve", {"json": {"question": "returns?"}}),
     ("GET", "/api/sessions/{session_id}/messages", {}),
     ("GET", "/api/billing/invoices/{invoice_id}", {}),
     ("GET", "/api/billing/invoices/{invoice_id}", {"params": {"format": "html"}}),

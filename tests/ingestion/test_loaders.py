@@ -6,7 +6,7 @@ import zipfile
 
 import pytest
 
-from ingestion import InvalidDocument, UnsupportedDocument, detect_kind, load, validate
+from ingestion import InvalidDocument, Section, UnsupportedDocument, detect_kind, load, validate
 from ingestion.archives import MAX_ZIP_MEMBERS
 from tests.ingestion.documents import (
     CSV,
@@ -158,9 +158,8 @@ def test_html_drops_scripts_and_styles_and_splits_at_h1_to_h3() -> None:
     assert "Stays under Returns." in sections[2].text
 
 
-def test_csv_rows_are_rendered_with_their_column_names() -> None:
-    [section] = load(CSV.encode(), "csv")
-    assert section.text.split("\n\n") == [
+def test_csv_rows_are_sections_of_their_own_with_their_column_names() -> None:
+    assert [section.text for section in load(CSV.encode(), "csv")] == [
         "name: Alice\ncity: Berlin\nplan: pro",
         "name: Bob\ncity: Paris\nplan: free",
         "name: Carol\nplan: enterprise",
@@ -168,8 +167,8 @@ def test_csv_rows_are_rendered_with_their_column_names() -> None:
 
 
 def test_semicolon_csv_is_sniffed() -> None:
-    [section] = load(b"product;price\nTea;3,50\nCoffee;4,20\n", "csv")
-    assert "product: Tea\nprice: 3,50" in section.text
+    first, _ = load(b"product;price\nTea;3,50\nCoffee;4,20\n", "csv")
+    assert first.text == "product: Tea\nprice: 3,50"
 
 
 @pytest.mark.parametrize(
@@ -249,3 +248,54 @@ def test_text_with_nul_bytes_is_refused(data: bytes) -> None:
 
 def test_text_that_merely_starts_with_mz_is_text() -> None:
     assert validate(b"MZ-200 pump manual: replace the filter every month.", "notes.txt") == "txt"
+
+
+RENDERED_MAN_PAGE = """\
+PACK(1)                        User Commands                       PACK(1)
+
+NAME
+       pack - put files into an archive
+
+OPTIONS
+   Operation mode
+       -c, --create
+              Create a new archive.  Directories are archived
+              recursively.
+
+       -t, --list
+              List the contents of an archive.
+
+       -L port:host
+       -L socket:host
+              Forward a port or a socket.
+
+   Compression
+       -z, --gzip
+              Filter the archive through gzip.
+              -z1 ... -z9 set the level.
+
+SEE ALSO
+       tar(1)
+
+pack 1.0                          2024-01-01                       PACK(1)
+"""
+
+
+def test_rendered_man_page_is_one_section_per_option_under_its_heading():
+    sections = load(RENDERED_MAN_PAGE.encode(), "txt")
+    by_start = {s.text.split("\n")[0]: s for s in sections}
+    assert by_start["-t, --list"].text == "-t, --list\n       List the contents of an archive."
+    assert by_start["-t, --list"].metadata == {"heading": "OPTIONS / Operation mode"}
+    assert by_start["-z, --gzip"].metadata == {"heading": "OPTIONS / Compression"}
+    assert "-z1 ... -z9" in by_start["-z, --gzip"].text  # deeper lines stay with their option
+    assert by_start["pack - put files into an archive"].metadata == {"heading": "NAME"}
+    assert by_start["tar(1)"].metadata == {"heading": "SEE ALSO"}
+    assert by_start["-L port:host"].text.endswith(
+        "-L socket:host\n       Forward a port or a socket."
+    )
+    assert len(sections) == 6
+
+
+def test_plain_text_that_is_not_a_man_page_stays_one_section():
+    text = "OPTIONS\n       -t, --list\n              not a manual without its header line\n"
+    assert load(text.encode(), "txt") == [Section(text.strip(), {})]

@@ -223,6 +223,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/chatbots/{chatbot_id}/retrieve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retrieve
+         * @description The retrieval playground: the chunks a question retrieves, ranked, with their vector,
+         *     lexical and fused scores, and whether (and why) it would be refused. No LLM is called and
+         *     nothing is recorded or billed.
+         */
+        post: operations["retrieve_api_chatbots__chatbot_id__retrieve_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/chatbots/{chatbot_id}/rotate_key": {
         parameters: {
             query?: never;
@@ -1628,6 +1650,82 @@ export interface components {
             /** Password */
             password: string;
         };
+        /** RetrieveIn */
+        RetrieveIn: {
+            /**
+             * Question
+             * @description At most 4000 characters and 1024 tokens
+             */
+            question: string;
+            /**
+             * Top K
+             * @description Default: the chatbot's top_k
+             */
+            top_k?: number | null;
+        };
+        /** RetrieveOut */
+        RetrieveOut: {
+            /** Chunks */
+            chunks: components["schemas"]["RetrievedChunk"][];
+            /** Question */
+            question: string;
+            /**
+             * Reason
+             * @description Why it would be refused
+             */
+            reason: string | null;
+            /**
+             * Refused
+             * @description Whether a question would be answered 'not found'
+             */
+            refused: boolean;
+        };
+        /** RetrievedChunk */
+        RetrievedChunk: {
+            /** Chunk Index */
+            chunk_index: number;
+            /** Document Id */
+            document_id: string;
+            /** Filename */
+            filename: string;
+            /**
+             * Fused Score
+             * @description Weighted reciprocal rank fusion (README)
+             */
+            fused_score: number;
+            /** Heading */
+            heading: string | null;
+            /** Lexical Rank */
+            lexical_rank: number | null;
+            /**
+             * Lexical Score
+             * @description Full-text relevance (bm25 on SQLite, ts_rank on PostgreSQL); null: no word of the question in the chunk, or not in its top
+             */
+            lexical_score: number | null;
+            /** Page */
+            page: number | null;
+            /** Rank */
+            rank: number;
+            /**
+             * Score
+             * @description The fused score on 0..1, as answers' sources show it
+             */
+            score: number;
+            /** Text */
+            text: string;
+            /**
+             * Url
+             * @description A web page's address, for website sources
+             */
+            url?: string | null;
+            /** Vector Rank */
+            vector_rank: number | null;
+            /**
+             * Vector Score
+             * @description Cosine similarity; null: not in its top
+             */
+            vector_score: number | null;
+        };
         /** RoleChange */
         RoleChange: {
             /**
@@ -2560,6 +2658,41 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DocumentOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    retrieve_api_chatbots__chatbot_id__retrieve_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                chatbot_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RetrieveIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetrieveOut"];
                 };
             };
             /** @description Validation Error */

@@ -1,0 +1,129 @@
+"""Hybrid retrieval: the vector and the lexical ranking fused, and the decision to refuse.
+
+Vector search (multilingual-e5 in Chroma) finds paraphrases and other languages; the lexical
+index (FTS5 bm25 / PostgreSQL ts_rank, `ChunkRepository.search`) finds exact terms such as
+`--list` or "Focal Fossa" that embeddings blur. Each returns its best POOL chunks; weighted
+reciprocal rank fusion (Cormack et al., 2009) adds weight / (RRF_K + rank) over the rankings a
+chunk appears in, so neither engine's scores, on scales of their own, need to be compared.
+
+The weights are measured (scripts/eval_retrieval.py, docs/BENCHMARKS.md). A lexical match
+counts half a vector one, and less the fewer of the question's words it holds than the best
+lexical match does: a French question over English manuals matches French chunks by "le", "de"
+and "les" only, and those matches must not push the vector search's right answer out. A chunk
+holding every word of the question (a part number, an option name) keeps the full half weight.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from app.documents.repository import LexicalHit
+from ingestion import Hit
+
+RRF_K = 10
+LEXICAL_WEIGHT = 0.5  # the vector ranking's weight is 1
+COVERAGE_POWER = 2
+POOL = 20  # chunks asked of each engine
+BEST_FUSED = (1 + LEXICAL_WEIGHT) / (RRF_K + 1)  # first in both rankings
+
+
+@dataclass
+class Candidate:
+    document_id: str
+    chunk_index: int
+    text: str
+    metadata: dict[str, Any]
+    vector_score: float | None = None  # cosine similarity
+    vector_rank: int | None = None
+    lexical_score: float | None = None  # the engine's own relevance
+    lexical_rank: int | None = None
+    matched: int = 0  # question words the chunk holds
+    fused: float = 0.0
+
+    @property
+    def relevance(self) -> float:
+        """The fused score on 0..1: 1 is first in both rankings."""
+        return self.fused / BEST_FUSED
+
+
+def fuse(vector: Sequence[Hit], lexical: Sequence[LexicalHit]) -> list[Candidate]:
+    """Every chunk either engine found, best fused score first."""
+    found: dict[tuple[str, int], Candidate] = {}
+    for rank, hit in enumerate(vector, 1):
+        index = int(hit.metadata.get("chunk_index", 0))
+        key = (str(hit.metadata.get("document_id", "")), index)
+        candidate = found.setdefault(key, Candidate(key[0], index, hit.text, hit.metadata))
+        candidate.vector_score, candidate.vector_rank = hit.score, rank
+        candidate.fused += 1 / (RRF_K + rank)
+    most = max((hit.matched for hit in lexical), default=1) or 1
+    for rank, lexical_hit in enumerate(lexical, 1):
+        key = (str(lexical_hit.document_id), lexical_hit.chunk_index)
+        candidate = found.setdefault(
+            key, Candidate(key[0], key[1], lexical_hit.text, lexical_hit.meta)
+        )
+        candidate.lexical_score, candidate.lexical_rank = lexical_hit.score, rank
+        candidate.matched = lexical_hit.matched
+        weight = LEXICAL_WEIGHT * (lexical_hit.matched / most) ** COVERAGE_POWER
+        candidate.fused += weight / (RRF_K + rank)
+    return sorted(found.values(), key=lambda c: c.fused, reverse=True)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Where a model's similarities say "this is about the documents".
+
+    `threshold`: the best chunk's cosine similarity at which a question is answered on vector
+    evidence alone. `margin`: how far below it the question is still answered when the lexical
+    index agrees, that is when at least `agreement` of the chunks kept were found by both
+    searches. Measured with scripts/eval_retrieval.py (docs/BENCHMARKS.md); each model has a
+    scale of its own.
+    """
+
+    threshold: float
+    margin: float
+    agreement: float
+
+
+# by a substring of the model's name, first match wins. e5 compresses similarities into
+# 0.75-0.95; all-MiniLM spreads English over 0.15-0.8, but scores every non-English text
+# 0.4-0.5 whatever it says (it is an English model), so it leans on the lexical evidence more.
+CALIBRATIONS: tuple[tuple[str, Calibration], ...] = (
+    ("minilm", Calibration(threshold=0.495, margin=0.135, agreement=0.4)),
+    ("e5", Calibration(threshold=0.85, margin=0.015, agreement=0.8)),
+)
+DEFAULT_CALIBRATION = CALIBRATIONS[-1][1]
+
+
+def calibration_for(model: str, threshold: float | None) -> Calibration:
+    """The model's calibration; a chatbot's or the server's `score_threshold` replaces its
+    threshold (the margin stays the model's)."""
+    name = model.lower()
+    found = next((c for key, c in CALIBRATIONS if key in name), DEFAULT_CALIBRATION)
+    if threshold is None:
+        return found
+    return Calibration(threshold, found.margin, found.agreement)
+
+
+def decide(
+    candidates: Sequence[Candidate], vector: Sequence[Hit], calibration: Calibration
+) -> str | None:
+    """Why the question is refused, or None to answer it. Decided before any LLM call, so a
+    refused question costs no tokens."""
+    if not candidates:
+        return "the chatbot has no indexed chunk yet"
+    best = max((hit.score for hit in vector), default=0.0)
+    if best >= calibration.threshold:
+        return None
+    floor = calibration.threshold - calibration.margin
+    both = sum(c.vector_rank is not None and c.lexical_rank is not None for c in candidates)
+    agreed = both >= calibration.agreement * len(candidates)
+    if best >= floor and agreed:
+        return None
+    if best >= floor:
+        return (
+            f"the best chunk's similarity {best:.3f} is below {calibration.threshold:.3f} and "
+            f"the full-text index found only {both} of the {len(candidates)} chunks"
+        )
+    return f"no chunk is similar enough: the best similarity {best:.3f} is below {floor:.3f}"
