@@ -113,7 +113,7 @@ export function Sources() {
     <>
       <PageHeader
         title="Sources"
-        description="The documents this chatbot answers from. Each is split into passages, which are searched for every question."
+        description="The documents, websites, texts and Q&A pairs this chatbot answers from. Each is split into passages, which are searched for every question."
         actions={
           can("manage") &&
           list.length > 0 && <Button onClick={() => setReindexingAll(true)}>Reindex all</Button>
