@@ -6,10 +6,15 @@ are added and edited; a refused URL shows the server's reason; members see no bu
 from __future__ import annotations
 
 import re
+import uuid
+from decimal import Decimal
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from app.billing.models import Plan
+from app.core.database import session_scope
+from app.customers.models import Customer
 from tests.api.test_documents import wait_until_done
 from tests.sources.site import serve_site
 
@@ -24,6 +29,15 @@ def websites(page: Page):
 
 def documents(page: Page):
     return page.get_by_role("list", name="Documents")
+
+
+def add_qa(page: Page, question: str, answer: str):
+    page.get_by_role("button", name="Q&A pair", exact=True).click()
+    form = page.get_by_role("form", name="Add a Q&A pair")
+    form.get_by_label("Question").fill(question)
+    form.get_by_label("Answer").fill(answer)
+    form.get_by_role("button", name="Add Q&A pair").click()
+    return form
 
 
 @pytest.fixture
@@ -44,6 +58,10 @@ def test_website_added_is_crawled_live_until_ready_with_its_pages(
     bot = owner.create_chatbot(name="Shop help")
     dashboard.allow_console("status of 429")  # the re-crawl asked too soon
     with serve_site() as site:
+        # a second between pages, so that the crawl is seen under way
+        site.robots = (
+            f"User-agent: *\nCrawl-delay: 1\nDisallow: /private/\nSitemap: {site.url}/sitemap.xml\n"
+        )
         page = dashboard.open(f"/dashboard/chatbots/{bot['id']}/sources", tenant=owner)
         form = page.get_by_role("form", name="Add a Website")
         form.get_by_label("Website address").fill(f"{site.url}/")
@@ -51,6 +69,12 @@ def test_website_added_is_crawled_live_until_ready_with_its_pages(
 
         row = websites(page).get_by_role("listitem").first
         expect(row).to_contain_text(site.url)
+        expect(row.get_by_text("Crawling", exact=True)).to_be_visible(timeout=READY_TIMEOUT)
+        expect(row.get_by_role("progressbar", name=re.compile("^Crawling"))).to_be_visible()
+        expect(row.get_by_test_id("crawl-counts")).to_contain_text(
+            re.compile(r"[1-9]\d* done"), timeout=READY_TIMEOUT
+        )
+        dashboard.check(page, "sources-website-crawling")
         expect(row.get_by_text("Ready", exact=True)).to_be_visible(timeout=READY_TIMEOUT)
         [source] = owner.get(f"/api/chatbots/{bot['id']}/sources/url").json()
         assert source["status"] == "ready" and source["pages_done"] >= 4
@@ -70,6 +94,15 @@ def test_website_added_is_crawled_live_until_ready_with_its_pages(
         # the pages are listed under their website, not among the documents
         expect(documents(page)).to_have_count(0)
         dashboard.check(page, "sources-website")
+
+        member = dashboard.open(
+            f"/dashboard/chatbots/{bot['id']}/sources", tenant=owner.add_user("member")
+        )
+        expect(websites(member).get_by_role("listitem")).to_contain_text(site.url)
+        expect(
+            websites(member).get_by_role("button", name=re.compile("^(Re-crawl|Delete)"))
+        ).to_have_count(0)
+        expect(member.get_by_role("form", name=re.compile("^Add a"))).to_have_count(0)
 
         row.get_by_role("button", name=re.compile("^Re-crawl")).click()
         expect(row.get_by_role("alert")).to_contain_text("crawled moments ago; recrawl it in")
@@ -97,11 +130,7 @@ def test_text_and_qa_pair_added_and_edited(dashboard, live_api):
     expect(text_row.get_by_text("Ready", exact=True)).to_be_visible(timeout=READY_TIMEOUT)
     expect(text_row).to_contain_text("Text ·")
 
-    page.get_by_role("button", name="Q&A pair", exact=True).click()
-    form = page.get_by_role("form", name="Add a Q&A pair")
-    form.get_by_label("Question").fill("Do you ship to Iceland?")
-    form.get_by_label("Answer").fill("Yes, in seven business days.")
-    form.get_by_role("button", name="Add Q&A pair").click()
+    form = add_qa(page, "Do you ship to Iceland?", "Yes, in seven business days.")
     qa_row = documents(page).get_by_role("listitem", name="Do you ship to Iceland?")
     expect(qa_row.get_by_text("Ready", exact=True)).to_be_visible(timeout=READY_TIMEOUT)
     expect(qa_row).to_contain_text("Q&A pair ·")
@@ -172,3 +201,31 @@ def test_member_sees_a_text_source_without_add_edit_or_delete(dashboard, live_ap
     expect(page.get_by_role("form", name=re.compile("^Add a"))).to_have_count(0)
     for name in ("Edit Opening hours", "Delete Opening hours", "Add website"):
         expect(page.get_by_role("button", name=name)).to_have_count(0)
+
+
+def test_a_source_past_the_plans_document_cap_shows_the_402_reason(dashboard, live_api):
+    owner = live_api.owner
+    bot = owner.create_chatbot(name="Shop help")
+    dashboard.allow_console("status of 402")
+    with session_scope(live_api.app.state.sessionmaker) as db:
+        db.merge(
+            Plan(
+                name="one-document",
+                monthly_tokens=10**9,
+                price_per_1k_input=Decimal("0"),
+                price_per_1k_output=Decimal("0"),
+                max_documents=1,
+            )
+        )
+        db.flush()
+        db.get(Customer, uuid.UUID(owner.customer_id)).plan = "one-document"
+    added = owner.post(
+        f"/api/chatbots/{bot['id']}/sources/text", json={"title": "Opening hours", "text": "9-18."}
+    )
+    assert added.status_code == 202
+    page = dashboard.open(f"/dashboard/chatbots/{bot['id']}/sources", tenant=owner)
+
+    form = add_qa(page, "Do you ship to Iceland?", "Yes, in seven business days.")
+
+    expect(form.get_by_role("alert")).to_contain_text("plan stores at most 1 documents")
+    expect(documents(page).get_by_role("listitem")).to_have_count(1)
