@@ -113,7 +113,9 @@ def test_member_sees_documents_without_upload_or_delete(dashboard, live_api):
     page = dashboard.open(f"/dashboard/chatbots/{bot['id']}/sources", tenant=member)
 
     expect(documents(page).get_by_role("listitem", name="policy.txt")).to_be_visible()
-    expect(page.get_by_text("Only owners and admins can add or remove documents.")).to_be_visible()
+    expect(
+        page.get_by_text("Only owners and admins can add, edit or remove sources.")
+    ).to_be_visible()
     for name in ("Choose files", "Delete policy.txt", "Reindex policy.txt", "Reindex all"):
         expect(page.get_by_role("button", name=name)).to_have_count(0)
 

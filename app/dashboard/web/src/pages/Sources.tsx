@@ -5,8 +5,10 @@ import { useAuth } from "../auth";
 import { formatBytes, formatDate, pluralize } from "../lib/format";
 import { useAction, useInterval, useLoad, useTitle } from "../lib/hooks";
 import { uploadFile } from "../lib/upload";
-import { Badge, Button, ConfirmDialog, Empty, ErrorNote, Loading, Note, PageHeader } from "../ui";
+import { Badge, Button, ConfirmDialog, Empty, ErrorNote, Field, Loading, Note, PageHeader, TextArea } from "../ui";
+import { AddSource } from "./AddSource";
 import { useBot } from "./ChatbotLayout";
+import { Websites, crawling } from "./Websites";
 
 const ACCEPT = ".pdf,.docx,.txt,.md,.markdown,.html,.htm,.csv";
 const CONCURRENT_UPLOADS = 2;
@@ -34,6 +36,10 @@ export function Sources() {
     () => call(api.GET("/api/chatbots/{chatbot_id}/documents", { params: { path: { chatbot_id: bot.id } } })),
     [bot.id],
   );
+  const sites = useLoad(
+    () => call(api.GET("/api/chatbots/{chatbot_id}/sources/url", { params: { path: { chatbot_id: bot.id } } })),
+    [bot.id],
+  );
   const [uploads, setUploads] = useState<Upload[]>([]);
   const [dragging, setDragging] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
@@ -44,6 +50,7 @@ export function Sources() {
 
   const working = docs.data?.some((d) => d.status === "queued" || d.status === "processing") ?? false;
   useInterval(() => void docs.reload(), 1000, working || uploads.some((u) => !u.error));
+  useInterval(() => void sites.reload(), 1000, sites.data?.some(crawling) ?? false);
 
   function patch(key: number, change: Partial<Upload>) {
     setUploads((all) => all.map((u) => (u.key === key ? { ...u, ...change } : u)));
@@ -99,13 +106,14 @@ export function Sources() {
     await docs.reload();
   });
 
-  const list = docs.data ?? [];
+  // a website's pages are listed under the website, not one by one among the documents
+  const list = (docs.data ?? []).filter((d) => d.origin !== "web");
   const ready = list.filter((d) => d.status === "ready");
   return (
     <>
       <PageHeader
         title="Sources"
-        description="The documents this chatbot answers from. Each is split into passages, which are searched for every question."
+        description="The documents, websites, texts and Q&A pairs this chatbot answers from. Each is split into passages, which are searched for every question."
         actions={
           can("manage") &&
           list.length > 0 && <Button onClick={() => setReindexingAll(true)}>Reindex all</Button>
@@ -142,7 +150,15 @@ export function Sources() {
           />
         </div>
       ) : (
-        <Note>Only owners and admins can add or remove documents.</Note>
+        <Note>Only owners and admins can add, edit or remove sources.</Note>
+      )}
+      {can("manage") && (
+        <AddSource
+          botId={bot.id}
+          onAdded={async (kind) => {
+            await (kind === "website" ? sites.reload() : docs.reload());
+          }}
+        />
       )}
       {notice && <Note>{notice}</Note>}
       {uploads.length > 0 && (
@@ -175,10 +191,18 @@ export function Sources() {
           ))}
         </ul>
       )}
+      <ErrorNote>{sites.error}</ErrorNote>
+      <Websites
+        sites={sites.data ?? []}
+        manage={can("manage")}
+        onChange={async () => {
+          await Promise.all([sites.reload(), docs.reload()]);
+        }}
+      />
       <ErrorNote>{docs.error}</ErrorNote>
       {docs.loading ? (
         <Loading label="Loading documents…" />
-      ) : list.length === 0 && uploads.length === 0 ? (
+      ) : list.length === 0 && uploads.length === 0 && !sites.data?.length ? (
         <Empty title="No documents yet">
           Upload the documents your customers ask about: manuals, policies, FAQs, price lists.
         </Empty>
@@ -196,6 +220,7 @@ export function Sources() {
                   manage={can("manage")}
                   onDelete={() => setDeleting(doc)}
                   onReindex={() => void reindex.run(doc)}
+                  onEdited={() => docs.reload()}
                 />
               ))}
             </ul>
@@ -212,7 +237,10 @@ export function Sources() {
         onConfirm={() => deleting && void remove.run(deleting)}
         onCancel={() => setDeleting(null)}
       >
-        <p>The file and its passages are removed: the chatbot stops answering from it at once.</p>
+        <p>
+          {deleting?.origin === "upload" ? "The file and its" : "Its"} passages are removed: the chatbot stops
+          answering from it at once.
+        </p>
       </ConfirmDialog>
       <ConfirmDialog
         open={reindexingAll}
@@ -238,13 +266,17 @@ function DocumentRow({
   manage,
   onDelete,
   onReindex,
+  onEdited,
 }: {
   doc: Document;
   manage: boolean;
   onDelete: () => void;
   onReindex: () => void;
+  onEdited: () => Promise<void>;
 }) {
   const [open, setOpen] = useState(false);
+  const [editing, setEditing] = useState(false);
+  const editable = doc.origin === "text" || doc.origin === "qa";
   const busy = doc.status === "queued" || doc.status === "processing";
   return (
     <li className="doc-row" aria-label={doc.filename}>
@@ -258,7 +290,8 @@ function DocumentRow({
           {doc.filename}
         </button>
         <span className="meta">
-          {doc.kind.toUpperCase()} · {formatBytes(doc.size_bytes)} · added {formatDate(doc.created_at)}
+          {ORIGIN_LABEL[doc.origin] ?? doc.kind.toUpperCase()} · {formatBytes(doc.size_bytes)} · added{" "}
+          {formatDate(doc.created_at)}
         </span>
       </div>
       <div className="doc-status">
@@ -283,9 +316,32 @@ function DocumentRow({
           <Button className="btn-small" disabled={busy} onClick={onReindex} aria-label={`Reindex ${doc.filename}`}>
             Reindex
           </Button>
+          {editable && (
+            <Button
+              className="btn-small"
+              disabled={busy}
+              aria-expanded={editing}
+              onClick={() => setEditing((e) => !e)}
+              aria-label={`Edit ${doc.filename}`}
+            >
+              Edit
+            </Button>
+          )}
           <Button className="btn-small" variant="danger" onClick={onDelete} aria-label={`Delete ${doc.filename}`}>
             Delete
           </Button>
+        </div>
+      )}
+      {editing && (
+        <div className="doc-details">
+          <EditContent
+            doc={doc}
+            onDone={async () => {
+              setEditing(false);
+              await onEdited();
+            }}
+            onCancel={() => setEditing(false)}
+          />
         </div>
       )}
       {open && (
@@ -371,5 +427,81 @@ function PassageItem({ chunk }: { chunk: Chunk }) {
       </p>
       <p className="passage-text">{chunk.text}</p>
     </li>
+  );
+}
+
+const ORIGIN_LABEL: Record<string, string> = { text: "Text", qa: "Q&A pair" };
+
+/** Edits a text (title, text) or a Q&A pair (question, answer); the server reindexes it. The
+ * API does not return a text's content, so an empty text keeps the current one; a pair is read
+ * back from its single passage ("question\n\nanswer"). */
+function EditContent({ doc, onDone, onCancel }: { doc: Document; onDone: () => Promise<void>; onCancel: () => void }) {
+  const qa = doc.origin === "qa";
+  const [first, setFirst] = useState(doc.filename);
+  const [second, setSecond] = useState("");
+  const current = useLoad(async () => {
+    if (!qa || doc.status !== "ready") return null;
+    const page = await call(
+      api.GET("/api/documents/{document_id}/chunks", {
+        params: { path: { document_id: doc.id }, query: { offset: 0, limit: 1 } },
+      }),
+    );
+    const text = page.items[0]?.text ?? "";
+    const split = text.indexOf("\n\n");
+    if (split < 0) return null;
+    setFirst(text.slice(0, split));
+    setSecond(text.slice(split + 2));
+    return text;
+  }, [doc.id]);
+  const save = useAction(async () => {
+    const body = qa
+      ? { question: first, answer: second || undefined }
+      : { title: first, text: second || undefined };
+    await call(api.PATCH("/api/documents/{document_id}", { params: { path: { document_id: doc.id } }, body }));
+    await onDone();
+  });
+  if (current.loading) return <Loading label="Loading…" />;
+  return (
+    <form
+      className="stack"
+      aria-label={`Edit ${doc.filename}`}
+      onSubmit={(e) => {
+        e.preventDefault();
+        void save.run();
+      }}
+    >
+      {qa ? (
+        <>
+          <Field label="Question" required maxLength={1000} value={first} onChange={(e) => setFirst(e.target.value)} />
+          <TextArea
+            label="Answer"
+            rows={4}
+            maxLength={4000}
+            required={current.data !== null}
+            hint={current.data === null ? "Leave empty to keep the current answer." : undefined}
+            value={second}
+            onChange={(e) => setSecond(e.target.value)}
+          />
+        </>
+      ) : (
+        <>
+          <Field label="Title" required maxLength={255} value={first} onChange={(e) => setFirst(e.target.value)} />
+          <TextArea
+            label="New text"
+            rows={6}
+            hint="Leave empty to keep the current text; open the source to read its passages."
+            value={second}
+            onChange={(e) => setSecond(e.target.value)}
+          />
+        </>
+      )}
+      <ErrorNote>{save.error}</ErrorNote>
+      <div className="row">
+        <Button type="submit" variant="primary" busy={save.busy}>
+          Save and reindex
+        </Button>
+        <Button onClick={onCancel}>Cancel</Button>
+      </div>
+    </form>
   );
 }
