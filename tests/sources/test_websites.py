@@ -4,6 +4,7 @@ indexed as documents and cited by URL through the public query endpoint."""
 from __future__ import annotations
 
 import contextlib
+import uuid
 
 from sqlalchemy import text
 
@@ -137,8 +138,10 @@ def test_a_site_that_is_down_fails_the_crawl_with_the_reason(web, site):
 
 @contextlib.contextmanager
 def _on_plan(tenant, **limits: int):
-    """The tenant on a plan of its own with these limits, for the test's duration."""
+    """The tenant on a plan of its own with these limits, for the test's duration (a name of its
+    own too: plans outlive tests, and other tests leave theirs)."""
     engine = tenant.client.app.state.engine
+    plan = f"crawl-{uuid.uuid4().hex[:12]}"
     columns = {"max_crawl_pages": 50, "max_crawl_depth": 3, "max_page_kb": 512, **limits}
     names = ", ".join(columns)
     values = ", ".join(f":{name}" for name in columns)
@@ -151,17 +154,21 @@ def _on_plan(tenant, **limits: int):
         conn.execute(
             text(
                 "INSERT INTO plans (name, monthly_tokens, price_per_1k_input, price_per_1k_output,"
-                f" overage_allowed, {names}) VALUES ('tiny', 1000, 0, 0, false, {values})"
+                f" overage_allowed, {names}) VALUES (:plan, 1000, 0, 0, false, {values})"
             ),
-            columns,
+            {"plan": plan, **columns},
         )
-        conn.execute(text("UPDATE customers SET plan = 'tiny' WHERE id = :id"), {"id": customer})
+        conn.execute(
+            text("UPDATE customers SET plan = :plan WHERE id = :id"), {"plan": plan, "id": customer}
+        )
     try:
         yield
     finally:
         with engine.begin() as conn:
-            conn.execute(text("UPDATE customers SET plan = 'free' WHERE plan = 'tiny'"))
-            conn.execute(text("DELETE FROM plans WHERE name = 'tiny'"))
+            conn.execute(
+                text("UPDATE customers SET plan = 'free' WHERE plan = :plan"), {"plan": plan}
+            )
+            conn.execute(text("DELETE FROM plans WHERE name = :plan"), {"plan": plan})
 
 
 def test_plan_limits_bound_pages_depth_and_size(web, site):
