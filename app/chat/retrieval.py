@@ -77,7 +77,7 @@ class Calibration:
     `threshold`: the best chunk's cosine similarity at which a question is answered on vector
     evidence alone. `margin`: how far below it the question is still answered when the lexical
     index agrees, that is when at least `agreement` of the chunks kept were found by both
-    searches. Measured with scripts/eval_retrieval.py (docs/BENCHMARKS.md); each model has a
+    searches, or both put the same chunk first. Measured with scripts/eval_retrieval.py (docs/BENCHMARKS.md); each model has a
     scale of its own.
     """
 
@@ -118,7 +118,12 @@ def decide(
         return None
     floor = calibration.threshold - calibration.margin
     both = sum(c.vector_rank is not None and c.lexical_rank is not None for c in candidates)
-    agreed = both >= calibration.agreement * len(candidates)
+    # Both searches putting the same chunk first is agreement too: in a small collection most
+    # kept chunks are there only because there is nothing else to keep.
+    top = candidates[0]
+    agreed = both >= calibration.agreement * len(candidates) or (
+        top.vector_rank == 1 and top.lexical_rank == 1
+    )
     if best >= floor and agreed:
         return None
     if best >= floor:

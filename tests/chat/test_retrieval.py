@@ -11,8 +11,10 @@ from app.billing.models import UsageRecord
 from app.chat.models import ChatMessage
 from app.chat.prompt import NOT_FOUND_ANSWER
 from app.chat.retrieval import BEST_FUSED
-from tests.api.test_documents import upload, wait_until_done
+from tests.api.test_documents import TEXT, upload, wait_until_done
 from tests.chat.test_query import ask
+
+OPENING_HOURS = b"# Opening hours\n\nThe shop opens at 9 and closes at 18, Monday to Saturday.\n"
 
 
 def retrieve(tenant, bot, question, **body):
@@ -68,6 +70,21 @@ def test_on_topic_questions_in_other_languages_are_not_refused(tenant, bot):
     for question in ("Combien pèse le mixeur Alpha 200 ?", "Wie viel wiegt der Toaster Beta 300?"):
         body = retrieve(tenant, bot, question).json()
         assert body["refused"] is False, (question, body["reason"])
+
+
+def test_a_small_collection_answers_when_both_searches_put_the_same_chunk_first(tenant):
+    """Two short documents: "Is shipping free?" is a little below e5's threshold, and only one
+    of the two kept chunks can hold its words, but both searches rank that chunk first."""
+    bot = tenant.create_chatbot(name="Shop")
+    for name, data in (("policy.txt", TEXT.encode()), ("faq.md", OPENING_HOURS)):
+        doc = upload(tenant, bot["id"], name, data).json()[0]
+        assert wait_until_done(tenant, doc["id"])["status"] == "ready"
+    body = retrieve(tenant, bot, "Is shipping free?").json()
+    top = body["chunks"][0]
+    assert top["vector_score"] < 0.85  # not answered on the vector evidence alone
+    assert top["vector_rank"] == top["lexical_rank"] == 1 and "50 euros" in top["text"]
+    assert body["refused"] is False, body["reason"]
+    assert retrieve(tenant, bot, "How do I bake sourdough bread?").json()["refused"] is True
 
 
 def test_a_chatbot_without_documents_refuses(tenant):
