@@ -77,8 +77,8 @@ class Calibration:
     `threshold`: the best chunk's cosine similarity at which a question is answered on vector
     evidence alone. `margin`: how far below it the question is still answered when the lexical
     index agrees, that is when at least `agreement` of the chunks kept were found by both
-    searches, or both put the same chunk first. Measured with scripts/eval_retrieval.py (docs/BENCHMARKS.md); each model has a
-    scale of its own.
+    searches, or both put the same chunk first. Measured with scripts/eval_retrieval.py
+    (docs/BENCHMARKS.md); each model has a scale of its own.
     """
 
     threshold: float
