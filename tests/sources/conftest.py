@@ -4,6 +4,7 @@ import time
 
 import pytest
 
+from tests.api.test_documents import wait_until_done
 from tests.sources.site import serve_site
 
 
@@ -34,14 +35,7 @@ def wait_crawled(tenant, source_id: str, timeout: float = 90) -> tuple[dict, lis
     raise AssertionError(f"website {source_id} not crawled in {timeout} s: {source}")
 
 
-def wait_document(tenant, document_id: str, timeout: float = 60) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        doc = tenant.get(f"/api/documents/{document_id}").json()
-        if doc["status"] in ("ready", "failed"):
-            return doc
-        time.sleep(0.1)
-    raise AssertionError(f"document {document_id} not ingested in {timeout} s")
+wait_document = wait_until_done
 
 
 def ask(tenant, chatbot: dict, question: str) -> dict:
