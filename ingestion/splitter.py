@@ -35,7 +35,11 @@ def split(
     count_tokens: Callable[[str], int],
     max_tokens: int,
 ) -> list[Chunk]:
-    """Split sections into chunks numbered 0..n-1 across the document, each within max_tokens."""
+    """Split sections into chunks numbered 0..n-1 across the document, each within max_tokens.
+
+    Each chunk's metadata carries `tokens`, its count as the model reads it (prefix and special
+    tokens included), so the question path need not count the chunks it quotes again.
+    """
     by_characters = RecursiveCharacterTextSplitter(
         chunk_size=chunk_size, chunk_overlap=chunk_overlap
     )
@@ -44,9 +48,10 @@ def split(
     for section in sections:
         texts = [section.text] if section.whole else by_characters.split_text(section.text)
         for text in texts:
-            for piece in fit(text):
+            for piece, tokens in fit(text):
                 if piece.strip():
-                    chunks.append(Chunk(len(chunks), piece, dict(section.metadata)))
+                    metadata = {**section.metadata, "tokens": tokens}
+                    chunks.append(Chunk(len(chunks), piece, metadata))
     return chunks
 
 
@@ -62,9 +67,11 @@ class _TokenFitter:
         if max_tokens <= self._overhead + 1:
             raise ValueError(f"max_tokens={max_tokens} leaves no room for text")
 
-    def __call__(self, text: str) -> list[str]:
-        if self._count_tokens(text) <= self._max_tokens:
-            return [text]
+    def __call__(self, text: str) -> list[tuple[str, int]]:
+        """The pieces, each with its token count."""
+        tokens = self._count_tokens(text)
+        if tokens <= self._max_tokens:
+            return [(text, tokens)]
 
         # The recursive splitter measures the same pieces several times while merging them.
         @functools.cache
@@ -80,8 +87,11 @@ class _TokenFitter:
         )
         pieces = []
         for piece in by_tokens.split_text(text):
-            fits = content_tokens(piece) + self._overhead <= self._max_tokens
-            pieces.extend([piece] if fits else self._cut(piece))
+            tokens = content_tokens(piece) + self._overhead
+            if tokens <= self._max_tokens:
+                pieces.append((piece, tokens))
+            else:
+                pieces.extend((cut, self._count_tokens(cut)) for cut in self._cut(piece))
         return pieces
 
     def _cut(self, text: str) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,8 @@ from ingestion.splitter import Chunk
 # process restarts), which with a bounded pool, or more chatbots than RLIMIT_NOFILE / 5, is every
 # chatbot of fewer than 1000 chunks. Costs about 10% of the store's write time (not the model's).
 SYNC_THRESHOLD = 1
+# collection handles a store remembers for queries (a handle is a name, an id and metadata)
+HANDLES_REMEMBERED = 4096
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,12 @@ def _bounded_system(path: Path, cache_collections: int, settings: Settings) -> S
 class VectorStore:
     def __init__(self, client: ClientAPI) -> None:
         self._client = client
+        # Queries reuse the collection's handle: asking Chroma for it holds the GIL for about a
+        # millisecond (a tenth of a loaded server's Python time). A handle of a collection that
+        # has since gone (deleted here or by another process) fails its query with NotFoundError;
+        # the query then asks for the collection again.
+        self._handles: OrderedDict[str, Collection] = OrderedDict()
+        self._handles_lock = threading.Lock()
 
     @staticmethod
     def collection_name(chatbot_id: str | uuid.UUID) -> str:
@@ -147,6 +156,7 @@ class VectorStore:
             collection.delete(where={"document_id": str(document_id)})
 
     def delete_collection(self, chatbot_id: str | uuid.UUID) -> None:
+        self._forget(chatbot_id)
         with contextlib.suppress(NotFoundError):
             self._client.delete_collection(self.collection_name(chatbot_id))
 
@@ -181,9 +191,26 @@ class VectorStore:
         self, chatbot_id: str | uuid.UUID, embedder: Embedder, query_embedding: np.ndarray, k: int
     ) -> list[Hit]:
         """The k chunks nearest the query, best first; none if the chatbot has no index yet."""
+        remembered = self._searchable(chatbot_id)
+        if remembered is not None:
+            try:
+                return self._nearest(remembered, embedder, query_embedding, k)
+            except NotFoundError:  # gone since its handle was remembered: ask Chroma again
+                self._forget(chatbot_id)
         collection = self._existing_collection(chatbot_id)
         if collection is None:
             return []
+        try:
+            hits = self._nearest(collection, embedder, query_embedding, k)
+        except NotFoundError:  # deleted between the two calls
+            return []
+        self._remember(chatbot_id, collection)
+        return hits
+
+    @staticmethod
+    def _nearest(
+        collection: Collection, embedder: Embedder, query_embedding: np.ndarray, k: int
+    ) -> list[Hit]:
         _check_model(collection, embedder)
         result = collection.query(
             query_embeddings=[query_embedding],
@@ -220,6 +247,24 @@ class VectorStore:
                 documents=[chunk.text for chunk in part],
                 metadatas=[chunk_metadata(chunk, document_id, extra_metadata) for chunk in part],
             )
+
+    def _searchable(self, chatbot_id: str | uuid.UUID) -> Collection | None:
+        with self._handles_lock:
+            name = self.collection_name(chatbot_id)
+            handle = self._handles.get(name)
+            if handle is not None:
+                self._handles.move_to_end(name)
+            return handle
+
+    def _remember(self, chatbot_id: str | uuid.UUID, collection: Collection) -> None:
+        with self._handles_lock:
+            self._handles[self.collection_name(chatbot_id)] = collection
+            while len(self._handles) > HANDLES_REMEMBERED:
+                self._handles.popitem(last=False)
+
+    def _forget(self, chatbot_id: str | uuid.UUID) -> None:
+        with self._handles_lock:
+            self._handles.pop(self.collection_name(chatbot_id), None)
 
     def _existing_collection(self, chatbot_id: str | uuid.UUID) -> Collection | None:
         try:

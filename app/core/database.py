@@ -73,11 +73,14 @@ class Timestamps:
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
+SQLITE_MMAP_BYTES = 256 * 1024 * 1024
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, pool_pre_ping=True
-        )
+        # no pre-ping: a connection to a local file cannot drop, and the ping was one more
+        # statement on every checkout (two per question)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
@@ -88,6 +91,10 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
+            # read pages through the OS page cache, shared by every connection, instead of
+            # copying them into each connection's 2 MB cache: the full-text query of a question
+            # over 2,000 chunks took 3.5 ms with the default, 2.5 ms with this
+            cur.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
             cur.close()
 
         return engine

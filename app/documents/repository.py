@@ -126,42 +126,50 @@ class ChunkRepository(TenantRepository[DocumentChunk]):
     def search(
         self, subject: AuthSubject, chatbot_id: uuid.UUID, question: str, limit: int
     ) -> list[LexicalHit]:
-        """The chatbot's chunks holding any word of the question, best first (one query)."""
+        """The chatbot's chunks holding any word of the question, best first (one query; the
+        engine's relevance is computed once per matching chunk, as the sort key)."""
         terms = search_terms(question)
         if not terms:
             return []
+        relevance: ColumnElement[Any]
         if self.db.get_bind().dialect.name == "sqlite":
             fts = table("document_chunks_fts", literal_column("rowid"))
             index: ColumnElement[Any] = literal_column("document_chunks_fts")
-            rank = func.bm25(index)
-            relevance: ColumnElement[Any] = -rank
+            relevance = (-func.bm25(index)).label("relevance")
             # each term quoted: FTS5 query syntax (AND, NEAR, *, ...) in a question means nothing
             matches = index.op("MATCH")(" OR ".join(f'"{term}"' for term in terms))
-            stmt = (
-                select(DocumentChunk, relevance)
+            source = (
+                select(DocumentChunk.id)
                 .join(fts, literal_column("document_chunks_fts.rowid") == DocumentChunk.id)
                 .where(matches)
-                .order_by(rank)
             )
         else:
             vector: ColumnElement[Any] = literal_column("document_chunks.search_vector")
             query = func.to_tsquery(literal_column("'simple'::regconfig"), " | ".join(terms))
-            relevance = func.ts_rank(vector, query)
-            stmt = (
-                select(DocumentChunk, relevance)
-                .where(vector.op("@@")(query))
-                .order_by(relevance.desc())
+            relevance = func.ts_rank(vector, query).label("relevance")
+            source = select(DocumentChunk.id).where(vector.op("@@")(query))
+        stmt = (
+            source.with_only_columns(
+                DocumentChunk.document_id,
+                DocumentChunk.chunk_index,
+                DocumentChunk.text,
+                DocumentChunk.search_text,
+                DocumentChunk.meta,
+                relevance,
             )
-        stmt = stmt.where(*self.scope(subject), DocumentChunk.chatbot_id == chatbot_id).limit(limit)
+            .where(*self.scope(subject), DocumentChunk.chatbot_id == chatbot_id)
+            .order_by(relevance.desc())
+            .limit(limit)
+        )
         hits = []
-        for chunk, score in self.db.execute(stmt):
-            words = set(search_terms(chunk.search_text))
+        for document_id, chunk_index, text, search_text, meta, score in self.db.execute(stmt):
+            words = set(_WORD.findall(search_text.casefold()))
             hits.append(
                 LexicalHit(
-                    document_id=chunk.document_id,
-                    chunk_index=chunk.chunk_index,
-                    text=chunk.text,
-                    meta=dict(chunk.meta or {}),
+                    document_id=document_id,
+                    chunk_index=chunk_index,
+                    text=text,
+                    meta=dict(meta or {}),
                     score=float(score),
                     matched=sum(term in words for term in terms),
                 )

