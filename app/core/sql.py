@@ -2,32 +2,45 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from sqlalchemy import Table, func, literal_column
+from sqlalchemy import Table, bindparam, func, literal_column
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
 
-def _insert(db: Session, table: Table):  # noqa: ANN202 - either dialect's Insert
-    is_postgres = db.get_bind().dialect.name == "postgresql"
-    return (postgresql.insert if is_postgres else sqlite.insert)(table)
-
-
-def upsert_increment(
-    db: Session, table: Table, keys: dict[str, Any], increments: dict[str, int], **values: Any
-) -> None:
-    """INSERT the row or add `increments` to it, in one statement (no read-modify-write)."""
-    stmt = _insert(db, table).values(**keys, **increments, **values)
-    stmt = stmt.on_conflict_do_update(
+@functools.lru_cache(maxsize=64)
+def _upsert(
+    dialect: str,
+    table: Table,
+    keys: tuple[str, ...],
+    increments: tuple[str, ...],
+    values: tuple[str, ...],
+) -> Any:
+    """The statement, built once per shape: building it anew cost each question ≈ 0.3 ms of
+    Python, in the transaction that records the answer."""
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    stmt = insert.values(
+        {name: bindparam(name, type_=table.c[name].type) for name in keys + increments + values}
+    )
+    return stmt.on_conflict_do_update(
         index_elements=list(keys),
         set_={
             **{name: table.c[name] + stmt.excluded[name] for name in increments},
             **{name: stmt.excluded[name] for name in values},
         },
     )
-    db.execute(stmt)
+
+
+def upsert_increment(
+    db: Session, table: Table, keys: dict[str, Any], increments: dict[str, int], **values: Any
+) -> None:
+    """INSERT the row or add `increments` to it, in one statement (no read-modify-write)."""
+    dialect = db.get_bind().dialect.name
+    stmt = _upsert(dialect, table, tuple(keys), tuple(increments), tuple(values))
+    db.execute(stmt, {**keys, **increments, **values})
 
 
 def utc_day(db: Session, column: Any) -> ColumnElement[Any]:
