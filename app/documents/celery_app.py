@@ -67,7 +67,7 @@ def ingest_document(document_id: str) -> str:
 @lru_cache
 def _documents() -> CeleryRunner:
     assert settings.celery_broker_url  # a worker runs on a broker
-    return CeleryRunner(settings.celery_broker_url, _factory())
+    return CeleryRunner(settings.celery_broker_url, _factory(), settings)
 
 
 @celery_app.task(name=CRAWL_TASK)

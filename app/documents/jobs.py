@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.billing.plans import plan_of
@@ -259,6 +260,59 @@ def _chunk_row(
     }
 
 
+def backfill_lexical_index(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> int:
+    """Give documents indexed before the lexical index existed (migration 0008) their rows,
+    from the chunks Chroma holds, so hybrid search sees them without a reindex; the number of
+    documents filled. Runs when the ingestion runner starts; a document filled meanwhile by
+    another process (or deleted) is skipped, so several processes may run it at once."""
+    with session_scope(factory) as db:
+        missing = DocumentRepository(db).without_lexical_index()
+    if not missing:
+        return 0
+    store = vector_store_for(settings)
+    filled = 0
+    for document_id, chatbot_id, customer_id, total in missing:
+        if should_stop():
+            break
+        rows = []
+        for hit in store.chunks(chatbot_id, document_id, range(total)):
+            chunk = Chunk(int(hit.metadata.get("chunk_index", 0)), hit.text, hit.metadata)
+            rows.append(
+                {
+                    "customer_id": customer_id,
+                    "chatbot_id": chatbot_id,
+                    "document_id": document_id,
+                    "chunk_index": chunk.index,
+                    "text": chunk.text,
+                    "search_text": in_context(chunk, hit.metadata),
+                    "meta": hit.metadata,  # what `chunk_metadata` stored with the vector
+                }
+            )
+        try:
+            with session_scope(factory) as db:
+                ChunkRepository(db).add_if_none(document_id, rows)
+        except IntegrityError:  # filled by another process, or the document is gone
+            continue
+        filled += 1
+    log.info("lexical index: %d of %d older documents filled from Chroma", filled, len(missing))
+    return filled
+
+
+def _backfill_quietly(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> None:
+    try:
+        backfill_lexical_index(factory, settings, should_stop)
+    except Exception:  # the documents are still found by vector search; retried next start
+        log.exception("lexical index: filling older documents failed")
+
+
 def pending_documents(factory: sessionmaker[Session]) -> list[tuple[uuid.UUID, uuid.UUID]]:
     """(document, customer) of every document left queued or processing, oldest first."""
     with session_scope(factory) as db:
@@ -316,6 +370,7 @@ class InProcessRunner:
         self._thread = None
 
     def _run(self) -> None:
+        _backfill_quietly(self._factory, self._settings, self._stopping.is_set)
         while not self._stopping.is_set():
             document_id = self._queue.get()
             if document_id is None:
@@ -334,8 +389,10 @@ class InProcessRunner:
 class CeleryRunner:
     """Sends tasks by name, so the API process never loads the worker's modules."""
 
-    def __init__(self, broker_url: str, factory: sessionmaker[Session]) -> None:
+    def __init__(self, broker_url: str, factory: sessionmaker[Session], settings: Settings) -> None:
         from celery import Celery
+
+        self._settings = settings
 
         self._celery = Celery("ingestion-client", broker=broker_url)
         self._celery.conf.broker_transport_options = BROKER_PRIORITIES
@@ -355,7 +412,14 @@ class CeleryRunner:
         )
 
     def start(self) -> None:
-        """Workers are separate processes (`celery -A app.documents.celery_app worker`)."""
+        """Workers are separate processes (`celery -A app.documents.celery_app worker`); the
+        API process only fills the lexical index of older documents, in a thread."""
+        threading.Thread(
+            target=_backfill_quietly,
+            args=(self._factory, self._settings),
+            name="lexical-backfill",
+            daemon=True,
+        ).start()
 
     def stop(self) -> None:
         pass
@@ -363,5 +427,5 @@ class CeleryRunner:
 
 def build_runner(factory: sessionmaker[Session], settings: Settings) -> JobRunner:
     if settings.celery_broker_url:
-        return CeleryRunner(settings.celery_broker_url, factory)
+        return CeleryRunner(settings.celery_broker_url, factory, settings)
     return InProcessRunner(factory, settings)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, insert, literal_column, select, table
+from sqlalchemy import ColumnElement, delete, exists, func, insert, literal_column, select, table
 
 from app.chatbots.models import Chatbot
 from app.core.repository import TenantRepository
@@ -51,6 +51,17 @@ class DocumentRepository(TenantRepository[Document]):
             .order_by(Document.created_at)
         )
         return [(document_id, customer_id) for document_id, customer_id in self.db.execute(stmt)]
+
+    def without_lexical_index(self) -> list[tuple[uuid.UUID, uuid.UUID, uuid.UUID, int]]:
+        """(document, chatbot, customer, chunks) of ready documents with chunks but no row in the
+        lexical index: indexed before it existed (migration 0008), for every customer."""
+        has_rows = exists().where(DocumentChunk.document_id == Document.id)
+        stmt = (
+            select(Document.id, Document.chatbot_id, Document.customer_id, Document.chunks_total)
+            .where(Document.status == "ready", Document.chunks_total > 0, ~has_rows)
+            .order_by(Document.created_at)
+        )
+        return [(d, b, c, int(n)) for d, b, c, n in self.db.execute(stmt)]
 
     def stored(self, subject: AuthSubject) -> int:
         """Documents the subject's customer stores, over all its chatbots (the plan's cap)."""
@@ -115,6 +126,12 @@ class ChunkRepository(TenantRepository[DocumentChunk]):
         """Make these rows the document's only chunks (the ingestion job, for any customer)."""
         self.db.execute(delete(DocumentChunk).where(DocumentChunk.document_id == document_id))
         if rows:
+            self.db.execute(insert(DocumentChunk), rows)
+
+    def add_if_none(self, document_id: uuid.UUID, rows: list[dict[str, Any]]) -> None:
+        """Add the document's rows unless it has some already (the backfill of older ones)."""
+        has_rows = exists().where(DocumentChunk.document_id == document_id)
+        if rows and not self.db.scalar(select(has_rows)):
             self.db.execute(insert(DocumentChunk), rows)
 
     def count(self, subject: AuthSubject, chatbot_id: uuid.UUID) -> int:

@@ -6,9 +6,13 @@ import uuid
 import zipfile
 
 import pytest
+from sqlalchemy import delete, select
 
+from app.core.database import session_scope
 from app.core.subjects import OperatorSubject
 from app.core.vectors import vector_store_for
+from app.documents.jobs import backfill_lexical_index
+from app.documents.models import DocumentChunk
 from app.documents.repository import ChunkRepository
 from tests.samples import encrypted_pdf, make_docx, make_pdf
 
@@ -203,6 +207,33 @@ def test_delete_document_removes_file_row_every_vector_and_its_lexical_index(
     assert lexical(app, tenant, bot["id"], "warranty or refunds") == [(keep["id"], 0)]
     folder = settings.upload_dir / tenant.customer_id / bot["id"]
     assert [p.name for p in folder.iterdir()] == [f"{keep['id']}.txt"]
+
+
+def test_documents_indexed_before_the_lexical_index_get_their_rows_from_chroma(
+    app, tenant, bot, settings
+):
+    """Migration 0008 added the lexical index without rows for documents already indexed; the
+    ingestion runner fills them from the chunks Chroma holds when it starts."""
+    old = upload(tenant, bot["id"], "old.txt", ("Warranty lasts two years. " * 80).encode())
+    old = old.json()[0]
+    new = upload(tenant, bot["id"], "new.txt", TEXT.encode()).json()[0]
+    wait_until_done(tenant, old["id"])
+    wait_until_done(tenant, new["id"])
+    columns = DocumentChunk.chunk_index, DocumentChunk.text, DocumentChunk.search_text
+    query = select(*columns, DocumentChunk.meta).order_by(DocumentChunk.chunk_index)
+    with session_scope(app.state.sessionmaker) as db:
+        of_old = query.where(DocumentChunk.document_id == uuid.UUID(old["id"]))
+        written = [tuple(row) for row in db.execute(of_old)]
+        db.execute(delete(DocumentChunk).where(DocumentChunk.document_id == uuid.UUID(old["id"])))
+    assert len(written) > 1
+    assert {doc for doc, _ in lexical(app, tenant, bot["id"], "warranty")} == set()
+
+    assert backfill_lexical_index(app.state.sessionmaker, settings) == 1
+    with session_scope(app.state.sessionmaker) as db:
+        assert [tuple(row) for row in db.execute(of_old)] == written
+    assert {doc for doc, _ in lexical(app, tenant, bot["id"], "warranty")} == {old["id"]}
+    assert lexical(app, tenant, bot["id"], "refunds") == [(new["id"], 0)]  # left as it was
+    assert backfill_lexical_index(app.state.sessionmaker, settings) == 0  # nothing left
 
 
 def test_reindex_overwrites_instead_of_duplicating(app, tenant, bot, settings):
