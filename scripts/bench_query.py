@@ -30,6 +30,7 @@ leanest at p50 <= 1.15; throughput >= 1.3 x the baseline's.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import io
 import json
 import multiprocessing
@@ -187,7 +188,7 @@ def leanest_app(store: Any, embedder: Any, chatbot_id: str, llm_url: str, db_pat
     from starlette.concurrency import run_in_threadpool
 
     from app.chat.retrieval import POOL, fuse
-    from app.documents.repository import LexicalHit, search_terms
+    from app.documents.repository import _WORD, LexicalHit, search_terms
 
     db = sqlite3.connect(db_path, check_same_thread=False)
     db.execute("PRAGMA mmap_size=268435456")  # as the product's connections read
@@ -210,10 +211,12 @@ def leanest_app(store: Any, embedder: Any, chatbot_id: str, llm_url: str, db_pat
             rows = db.execute(
                 lexical_sql, (" OR ".join(f'"{t}"' for t in terms), chatbot_hex, POOL)
             ).fetchall()
-        lexical = [
-            LexicalHit(uuid.UUID(d), i, t, {}, s, len(set(terms) & set(search_terms(w))))
-            for d, i, t, w, s in rows
-        ]
+        lexical = []
+        for document_id, index, text, words, score in rows:
+            matched = len(set(terms) & set(_WORD.findall(words.casefold())))
+            hit = LexicalHit(uuid.UUID(document_id), index, text, {}, score, matched)
+            hit = dataclasses.replace(hit, complete=matched == len(terms))
+            lexical.append(hit)
         found = fuse(vector, lexical)[:4]
         context = "\n\n".join(c.text for c in found)
         messages = [{"role": "system", "content": context}, {"role": "user", "content": question}]

@@ -6,11 +6,12 @@ index (FTS5 bm25 / PostgreSQL ts_rank, `ChunkRepository.search`) finds exact ter
 reciprocal rank fusion (Cormack et al., 2009) adds weight / (RRF_K + rank) over the rankings a
 chunk appears in, so neither engine's scores, on scales of their own, need to be compared.
 
-The weights are measured (scripts/eval_retrieval.py, docs/BENCHMARKS.md). A lexical match
-counts half a vector one, and less the fewer of the question's words it holds than the best
-lexical match does: a French question over English manuals matches French chunks by "le", "de"
-and "les" only, and those matches must not push the vector search's right answer out. A chunk
-holding every word of the question (a part number, an option name) keeps the full half weight.
+The weights are measured (scripts/eval_retrieval.py, docs/BENCHMARKS.md). The question's
+function words are not searched (`search_terms`). A chunk holding every remaining word of the
+question (a part number, an option name) counts half a vector match; one holding some of them
+a quarter, times the share it holds of what the best lexical match holds: a question in one
+language over documents in another matches chunks by a stray shared word, and those matches
+must not push the vector search's right answer out.
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ from app.documents.repository import LexicalHit
 from ingestion import Hit
 
 RRF_K = 10
-LEXICAL_WEIGHT = 0.5  # the vector ranking's weight is 1
-COVERAGE_POWER = 2
+# the vector ranking's weight is 1
+LEXICAL_WEIGHT_COMPLETE = 0.5  # a chunk holding every word searched
+LEXICAL_WEIGHT = 0.25  # one holding some, times its share of the best match's words
 POOL = 20  # chunks asked of each engine
-BEST_FUSED = (1 + LEXICAL_WEIGHT) / (RRF_K + 1)  # first in both rankings
+BEST_FUSED = (1 + LEXICAL_WEIGHT_COMPLETE) / (RRF_K + 1)  # first in both rankings
 
 
 @dataclass
@@ -65,7 +67,10 @@ def fuse(vector: Sequence[Hit], lexical: Sequence[LexicalHit]) -> list[Candidate
         )
         candidate.lexical_score, candidate.lexical_rank = lexical_hit.score, rank
         candidate.matched = lexical_hit.matched
-        weight = LEXICAL_WEIGHT * (lexical_hit.matched / most) ** COVERAGE_POWER
+        if lexical_hit.complete:
+            weight = LEXICAL_WEIGHT_COMPLETE
+        else:
+            weight = LEXICAL_WEIGHT * lexical_hit.matched / most
         candidate.fused += weight / (RRF_K + rank)
     return sorted(found.values(), key=lambda c: c.fused, reverse=True)
 
@@ -90,7 +95,7 @@ class Calibration:
 # 0.75-0.95; all-MiniLM spreads English over 0.15-0.8, but scores every non-English text
 # 0.4-0.5 whatever it says (it is an English model), so it leans on the lexical evidence more.
 CALIBRATIONS: tuple[tuple[str, Calibration], ...] = (
-    ("minilm", Calibration(threshold=0.495, margin=0.135, agreement=0.4)),
+    ("minilm", Calibration(threshold=0.495, margin=0.135, agreement=0.2)),
     ("e5", Calibration(threshold=0.85, margin=0.015, agreement=0.8)),
 )
 DEFAULT_CALIBRATION = CALIBRATIONS[-1][1]

@@ -12,6 +12,7 @@ from app.chatbots.models import Chatbot
 from app.core.repository import TenantRepository
 from app.core.subjects import AuthSubject
 from app.documents.models import Document, DocumentChunk
+from app.llm.function_words import is_function_word
 
 UNFINISHED = ("queued", "processing")
 
@@ -100,8 +101,13 @@ MAX_QUERY_TERMS = 32
 
 
 def search_terms(text: str) -> list[str]:
-    """The distinct words of a question, in order, at most MAX_QUERY_TERMS."""
-    return list(dict.fromkeys(_WORD.findall(text.casefold())))[:MAX_QUERY_TERMS]
+    """The distinct words of a question that say what it is about, in order, at most
+    MAX_QUERY_TERMS. Function words ("how", "le", "mit": `app.llm.function_words`) are left
+    out: PostgreSQL's ts_rank has no inverse document frequency, so they outranked the words
+    that matter, and on either engine they matched chunks of the question's language whatever
+    those were about."""
+    words = dict.fromkeys(_WORD.findall(text.casefold()))
+    return [word for word in words if not is_function_word(word)][:MAX_QUERY_TERMS]
 
 
 @dataclass(frozen=True)
@@ -112,8 +118,9 @@ class LexicalHit:
     meta: dict[str, Any]
     # the engine's relevance, higher is better: -bm25() on SQLite, ts_rank() on PostgreSQL
     score: float
-    # how many of the question's words the chunk holds
+    # how many of the question's words the chunk holds, and whether that is all of them
     matched: int
+    complete: bool = False
 
 
 class ChunkRepository(TenantRepository[DocumentChunk]):
@@ -188,7 +195,8 @@ class ChunkRepository(TenantRepository[DocumentChunk]):
                     text=text,
                     meta=dict(meta or {}),
                     score=float(score),
-                    matched=sum(term in words for term in terms),
+                    matched=(matched := sum(term in words for term in terms)),
+                    complete=matched == len(terms),
                 )
             )
         return hits

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -31,6 +30,7 @@ from app.llm.base import (
     Usage,
 )
 from app.llm.function_words import FUNCTION_WORDS
+from app.llm.function_words import folded as _folded
 from app.llm.passages import (
     OPTION_WORDS,
     Passage,
@@ -344,13 +344,6 @@ def _similarity(question_word: str, word: str) -> float:
     if len(question_word) >= 4 and word.endswith(question_word):
         return 0.5  # compounds: "superuser", "Eingabedateien"
     return 0.5 if shared >= 4 and shared >= 0.75 * shorter else 0.0
-
-
-def _folded(text: str) -> str:
-    """Lower case without accents, so "entrée" and "entree", "Löschen" and "loschen" meet."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return unicodedata.normalize("NFC", bare)  # Hangul syllables decompose into letters
 
 
 @register("extractive")

@@ -10,6 +10,8 @@ lower-case words without accents.
 
 from __future__ import annotations
 
+import unicodedata
+
 FUNCTION_WORDS = frozenset(
     """
     a an the this that these those it its is are was were be been being am do does did done
@@ -37,3 +39,14 @@ FUNCTION_WORDS = frozenset(
     dat dit die er niet geen kan moet
     """.split()
 )
+
+
+def folded(text: str) -> str:
+    """Lower case without accents, so "entrée" and "entree", "Löschen" and "loschen" meet."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return unicodedata.normalize("NFC", bare)  # Hangul syllables decompose into letters
+
+
+def is_function_word(word: str) -> bool:
+    return folded(word) in FUNCTION_WORDS

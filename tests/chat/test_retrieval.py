@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from app.billing.models import UsageRecord
 from app.chat.models import ChatMessage
 from app.chat.prompt import NOT_FOUND_ANSWER
-from app.chat.retrieval import BEST_FUSED
+from app.chat.retrieval import BEST_FUSED, LEXICAL_WEIGHT, RRF_K
 from tests.api.test_documents import TEXT, upload, wait_until_done
 from tests.chat.test_query import ask
 
@@ -31,9 +31,18 @@ def test_retrieve_ranks_chunks_with_their_scores_and_records_nothing(app, tenant
     assert top["heading"] == "Beta 300 toaster" and "1.1 kg" in top["text"]
     assert top["vector_score"] > 0.8 and top["vector_rank"] == 1
     assert top["lexical_score"] > 0 and top["lexical_rank"] == 1
-    assert top["fused_score"] == pytest.approx(BEST_FUSED) and top["score"] == 1.0
+    # first in both rankings, but "weigh" is not in the chunk ("weighs"): a partial match
+    partial = (1 + LEXICAL_WEIGHT) / (RRF_K + 1)
+    assert top["fused_score"] == pytest.approx(partial)
+    assert top["score"] == pytest.approx(partial / BEST_FUSED, abs=1e-4)
     fused = [c["fused_score"] for c in body["chunks"]]
     assert fused == sorted(fused, reverse=True)
+    # every word searched is in the chunk: the full lexical weight, the best score there is
+    [top] = retrieve(tenant, bot, "How many slots has the Beta 300 toaster?", top_k=1).json()[
+        "chunks"
+    ]
+    assert top["heading"] == "Beta 300 toaster" and top["lexical_rank"] == 1
+    assert top["fused_score"] == pytest.approx(BEST_FUSED) and top["score"] == 1.0
     assert fake_llm.requests == []
     with app.state.sessionmaker() as db:
         assert db.scalar(select(func.count()).select_from(ChatMessage)) == 0
