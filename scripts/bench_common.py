@@ -1,4 +1,7 @@
-"""Shared by the benchmarks: a throwaway app on temporary storage, and a generated corpus."""
+"""Shared by the benchmarks: a throwaway app on temporary storage, and a generated corpus.
+
+Importing it imports nothing of the product (bench_query imports it before choosing which
+checkout's `app` to load)."""
 
 from __future__ import annotations
 
@@ -9,9 +12,10 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from app.core.config import Settings
+if TYPE_CHECKING:
+    from app.core.config import Settings
 
 WORDS = (
     "pump filter pressure valve motor warranty return refund shipping invoice account order "
@@ -49,6 +53,8 @@ def temporary_settings(**overrides: object) -> Iterator[Settings]:
             "rate_limit_public_per_ip": "100000/minute",
         }
         values.update(overrides)
+        from app.core.config import Settings
+
         settings = Settings(**values)  # type: ignore[arg-type]
         from tests.conftest import migrate
 

@@ -52,20 +52,13 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+sys.path.insert(1, str(ROOT))  # this checkout's scripts; `app` is chosen later (`populate`)
+
+from scripts.bench_common import WORDS, machine, sentence  # noqa: E402
+
 CONCURRENCY = 8
 BLOCK = 25  # sequential questions asked of one server before the next server's turn
-WORDS = (
-    "pump filter pressure valve motor warranty return refund shipping invoice account order "
-    "delivery battery charger cable screen setting reset password login payment discount "
-    "voucher manual guide install update firmware device sensor bracket housing seal gasket "
-    "temperature schedule maintenance cleaning replacement spare part kit model series size"
-).split()
 DOCUMENTS = 10
-
-
-def sentence(rng: random.Random) -> str:
-    words = [rng.choice(WORDS) for _ in range(rng.randint(8, 16))]
-    return " ".join(words).capitalize() + "."
 
 
 def corpus(chunks: int) -> list[tuple[str, bytes]]:
@@ -445,8 +438,6 @@ def main() -> None:
 
 
 def report(servers: list[Server], args: argparse.Namespace) -> None:
-    from scripts.bench_common import machine
-
     print(f"\nmachine: {machine()}; {args.requests} sequential questions per server")
     print(f"{'':32}{'p50 ms':>9}{'p95 ms':>9}{'req/s (8 clients)':>20}  rounds")
     for s in servers:
