@@ -15,7 +15,7 @@ import threading
 import uuid
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any
 
@@ -47,7 +47,7 @@ from app.chat.schemas import (
     SessionOut,
 )
 from app.chatbots.models import Chatbot
-from app.chatbots.repository import ApiKeyRepository, ChatbotRepository
+from app.chatbots.repository import KEY_TOUCH_INTERVAL, ApiKeyRepository, ChatbotRepository
 from app.core.config import Settings
 from app.core.database import release, session_scope, utcnow
 from app.core.errors import AppError, TooManyRequests, Unprocessable
@@ -114,7 +114,7 @@ class Prepared:
     chatbot_id: uuid.UUID
     channel: str
     user_id: uuid.UUID | None
-    key_id: uuid.UUID | None
+    key_id: uuid.UUID | None  # the key whose use to record (not if recorded a minute ago)
     # a free-plan member's question counts against the demo allowance when it is recorded
     demo: bool
     # the tokens set aside for the LLM call, given back when the exchange is recorded
@@ -154,6 +154,20 @@ class Answer:
                 "unanswered": self.unanswered,
             }
         )
+
+
+def _key_to_touch(subject: AuthSubject) -> uuid.UUID | None:
+    """The asking key, if its last use was recorded longer ago than the interval uses are
+    recorded at: one UPDATE less per question of a busy key (`ApiKeyRepository.touch` checks
+    again, in SQL)."""
+    if not isinstance(subject, KeySubject):
+        return None
+    last = subject.last_used_at
+    if last is not None:
+        aware = last if last.tzinfo else last.replace(tzinfo=UTC)
+        if aware >= utcnow() - KEY_TOUCH_INTERVAL:
+            return None
+    return subject.key_id
 
 
 def retrieve_out(question: str, retrieval: Retrieval) -> RetrieveOut:
@@ -283,7 +297,7 @@ class RagService:
             chatbot_id=chatbot.id,
             channel=asker.channel,
             user_id=subject.user_id if isinstance(subject, UserSubject) else None,
-            key_id=subject.key_id if isinstance(subject, KeySubject) else None,
+            key_id=_key_to_touch(subject),
             demo=demo,
             reservation_id=reservation.id if reservation else None,
             session_id=session_id or uuid.uuid4(),

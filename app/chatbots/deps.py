@@ -116,7 +116,7 @@ def check_widget_origin(request: Request, chatbot: Chatbot, visitor_token: str |
 
 
 def _caller(key: ApiKey, publishable: str | None = None) -> KeyCaller:
-    subject = KeySubject(key.id, key.kind, key.customer_id, key.chatbot_id)
+    subject = KeySubject(key.id, key.kind, key.customer_id, key.chatbot_id, key.last_used_at)
     return KeyCaller(subject, key.chatbot, publishable)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 ROLES = ("owner", "admin", "member")
 STAFF_ROLES = ("owner", "admin")
@@ -39,6 +40,8 @@ class KeySubject:
     kind: str
     customer_id: uuid.UUID
     chatbot_id: uuid.UUID
+    # when the key's use was last recorded, as it was looked up (its record is throttled)
+    last_used_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import timedelta
+
+from sqlalchemy import select, update
 
 from app.chatbots.models import ApiKey
+from app.core.database import session_scope
 
 
 def test_create_returns_both_keys_once(tenant, app):
@@ -143,3 +146,30 @@ def test_every_role_may_check_a_website(tenant):
     r = member.get(f"/api/chatbots/{bot['id']}/origin-check", params={"url": "shop.example.com"})
     assert r.json() == {"origin": "https://shop.example.com", "allowed": True}
     assert tenant.client.get(f"/api/chatbots/{bot['id']}/origin-check?url=x").status_code == 401
+
+
+def test_a_keys_last_use_is_recorded_at_most_once_a_minute(tenant, app, client):
+    bot = tenant.create_chatbot(name="Busy")
+    headers = {"X-API-Key": bot["secret_key"]}
+
+    def last_used():
+        with app.state.sessionmaker() as db:
+            key = db.scalars(select(ApiKey).where(ApiKey.kind == "secret")).one()
+            return key.last_used_at
+
+    def ask():
+        r = client.post(f"/api/public/{bot['id']}/query", json={"question": "Hi?"}, headers=headers)
+        assert r.status_code == 200, r.text
+
+    assert last_used() is None
+    ask()
+    first = last_used()
+    assert first is not None
+    ask()
+    assert last_used() == first  # within the minute: not written again
+    with session_scope(app.state.sessionmaker) as db:
+        db.execute(update(ApiKey).values(last_used_at=first - timedelta(minutes=2)))
+    ask()
+    assert last_used() > first
+    listed = tenant.get(f"/api/chatbots/{bot['id']}").json()["api_keys"]
+    assert next(k for k in listed if k["kind"] == "secret")["last_used_at"] is not None
