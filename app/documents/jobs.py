@@ -349,6 +349,14 @@ class InProcessRunner:
         self._queue.reopen()
         self._thread = threading.Thread(target=self._run, name="ingestion-worker", daemon=True)
         self._thread.start()
+        # in a thread of its own: an installation with many older documents must not hold up
+        # the documents uploaded meanwhile
+        threading.Thread(
+            target=_backfill_quietly,
+            args=(self._factory, self._settings, self._stopping.is_set),
+            name="lexical-backfill",
+            daemon=True,
+        ).start()
         for document_id, customer_id in pending_documents(self._factory):
             log.info(
                 "document %s: resumed (left queued or processing by the previous run)",
@@ -370,7 +378,6 @@ class InProcessRunner:
         self._thread = None
 
     def _run(self) -> None:
-        _backfill_quietly(self._factory, self._settings, self._stopping.is_set)
         while not self._stopping.is_set():
             document_id = self._queue.get()
             if document_id is None:

@@ -6,6 +6,7 @@ import uuid
 import zipfile
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import delete, select
 
 from app.core.database import session_scope
@@ -14,6 +15,7 @@ from app.core.vectors import vector_store_for
 from app.documents.jobs import backfill_lexical_index
 from app.documents.models import DocumentChunk
 from app.documents.repository import ChunkRepository
+from app.main import create_app
 from tests.samples import encrypted_pdf, make_docx, make_pdf
 
 TEXT = (
@@ -228,7 +230,10 @@ def test_documents_indexed_before_the_lexical_index_get_their_rows_from_chroma(
     assert len(written) > 1
     assert {doc for doc, _ in lexical(app, tenant, bot["id"], "warranty")} == set()
 
-    assert backfill_lexical_index(app.state.sessionmaker, settings) == 1
+    with TestClient(create_app(settings)):  # a server starting on the upgraded database
+        deadline = time.monotonic() + 30
+        while not lexical(app, tenant, bot["id"], "warranty") and time.monotonic() < deadline:
+            time.sleep(0.05)
     with session_scope(app.state.sessionmaker) as db:
         assert [tuple(row) for row in db.execute(of_old)] == written
     assert {doc for doc, _ in lexical(app, tenant, bot["id"], "warranty")} == {old["id"]}
