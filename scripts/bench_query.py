@@ -190,10 +190,11 @@ def leanest_app(store: Any, embedder: Any, chatbot_id: str, llm_url: str, db_pat
     llm = httpx.Client(base_url=llm_url.removesuffix("/inference"))
     app = FastAPI()
     lexical_sql = (
-        "SELECT c.document_id, c.chunk_index, c.text, c.search_text, -bm25(document_chunks_fts) "
+        "SELECT c.document_id, c.chunk_index, c.text, c.search_text, "
+        "-bm25(document_chunks_fts, 0.0, 1.0) AS relevance "
         "FROM document_chunks_fts JOIN document_chunks c ON c.id = document_chunks_fts.rowid "
         "WHERE document_chunks_fts MATCH ? AND c.chatbot_id = ? "
-        "ORDER BY bm25(document_chunks_fts) LIMIT ?"
+        "ORDER BY relevance DESC LIMIT ?"
     )
     chatbot_hex = uuid.UUID(chatbot_id).hex
 
@@ -201,9 +202,9 @@ def leanest_app(store: Any, embedder: Any, chatbot_id: str, llm_url: str, db_pat
         vector = store.query(chatbot_id, embedder, embedder.embed_query(question), POOL)
         terms = search_terms(question)
         with lock:
-            rows = db.execute(
-                lexical_sql, (" OR ".join(f'"{t}"' for t in terms), chatbot_hex, POOL)
-            ).fetchall()
+            words = " OR ".join(f'"{t}"' for t in terms)
+            match = f'chatbot_id : "{chatbot_hex}" AND ({words})'
+            rows = db.execute(lexical_sql, (match, chatbot_hex, POOL)).fetchall()
         lexical = []
         for document_id, index, text, words, score in rows:
             matched = len(set(terms) & set(_WORD.findall(words.casefold())))

@@ -159,9 +159,14 @@ class ChunkRepository(TenantRepository[DocumentChunk]):
         if self.db.get_bind().dialect.name == "sqlite":
             fts = table("document_chunks_fts", literal_column("rowid"))
             index: ColumnElement[Any] = literal_column("document_chunks_fts")
-            relevance = (-func.bm25(index)).label("relevance")
+            # the chatbot_id column (weight 0) narrows the search to the chatbot inside FTS5, so
+            # it does not grow with every tenant's chunks (migration 0010)
+            relevance = (-func.bm25(index, literal_column("0.0"), literal_column("1.0"))).label(
+                "relevance"
+            )
             # each term quoted: FTS5 query syntax (AND, NEAR, *, ...) in a question means nothing
-            matches = index.op("MATCH")(" OR ".join(f'"{term}"' for term in terms))
+            any_word = " OR ".join(f'"{term}"' for term in terms)
+            matches = index.op("MATCH")(f'chatbot_id : "{chatbot_id.hex}" AND ({any_word})')
             source = (
                 select(DocumentChunk.id)
                 .join(fts, literal_column("document_chunks_fts.rowid") == DocumentChunk.id)
