@@ -39,7 +39,9 @@ def test_thirty_concurrent_questions_with_200_tokens_left_pass_by_one_reservatio
     fireworks, fake_llm
 ):
     client, tenant = fireworks(
-        rate_limit_public="1000/minute", rate_limit_public_per_ip="1000/minute"
+        rate_limit_public="1000/minute",
+        rate_limit_public_per_ip="1000/minute",
+        llm_timeout_seconds=20,  # the fixture's 2 s would race the 2 s answers below
     )
     bot = make_ready_bot(tenant)
     _capped_plan(tenant, bot, tokens_left=200)
@@ -126,7 +128,7 @@ def test_the_extractive_answerer_reserves_and_bills_nothing(client, tenant):
 def test_only_a_capped_plan_holds_a_reservation_while_the_llm_answers(fireworks, fake_llm):
     """A plan that allows overage bills whatever is used: there is no cap to hold tokens
     against, so its questions skip the reservation's writes."""
-    client, tenant = fireworks()
+    client, tenant = fireworks(llm_timeout_seconds=20)
     bot = make_ready_bot(tenant)
     held = {}
     for plan, overage in (("capped-hold", False), ("open-hold", True)):
