@@ -8,9 +8,13 @@ from __future__ import annotations
 import os
 import platform
 import random
+import statistics
 import tempfile
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from multiprocessing.queues import Queue
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -70,3 +74,43 @@ def register_chatbot(client: Any) -> tuple[dict[str, str], dict[str, Any]]:
     ).json()["access_token"]
     auth = {"Authorization": f"Bearer {token}"}
     return auth, client.post("/api/chatbots", json={"name": "bench"}, headers=auth).json()
+
+
+def questions(n: int) -> list[str]:
+    """n questions made of the corpus words, the same in every run."""
+    rng = random.Random(7)
+    return [
+        f"How do I {rng.choice(WORDS)} the {rng.choice(WORDS)} {rng.choice(WORDS)}?"
+        for _ in range(n)
+    ]
+
+
+def percentile(values: list[float], q: int) -> float:
+    return (
+        statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+        if len(values) > 1
+        else values[0]
+    )
+
+
+def sequential_latencies(url: str, key: str, qs: list[str]) -> list[float]:
+    """One request at a time (run in a client process of its own)."""
+    import httpx
+
+    latencies = []
+    with httpx.Client(timeout=60) as client:
+        for q in qs:
+            start = time.perf_counter()
+            r = client.post(url, json={"question": q}, headers={"X-API-Key": key})
+            latencies.append(time.perf_counter() - start)
+            assert r.status_code == 200, r.text
+    return latencies
+
+
+def serve_fake_llm(base_urls: Queue) -> None:
+    """Runs in a process of its own, as the real LLM service runs on machines of its own: its
+    work is in the endpoint's latency, but does not contend with the server for the GIL."""
+    from tests.fakes.llm_server import FakeLLMServer
+
+    base_urls.put(FakeLLMServer().start().base_url)
+    threading.Event().wait()

@@ -54,7 +54,13 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(1, str(ROOT))  # this checkout's scripts; `app` is chosen later (`populate`)
 
-from scripts.bench_common import WORDS, machine, sentence  # noqa: E402
+from scripts.bench_common import (  # noqa: E402
+    machine,
+    percentile,
+    questions,
+    sentence,
+    serve_fake_llm,
+)
 
 CONCURRENCY = 8
 BLOCK = 25  # sequential questions asked of one server before the next server's turn
@@ -71,14 +77,6 @@ def corpus(chunks: int) -> list[tuple[str, bytes]]:
         ]
         files.append((f"manual-{n + 1}.txt", "\n\n".join(paragraphs).encode()))
     return files
-
-
-def questions(n: int) -> list[str]:
-    rng = random.Random(7)
-    return [
-        f"How do I {rng.choice(WORDS)} the {rng.choice(WORDS)} {rng.choice(WORDS)}?"
-        for _ in range(n)
-    ]
 
 
 def server_env(data: Path, llm_url: str) -> dict[str, str]:
@@ -243,14 +241,6 @@ class Server:
     rates: list[float]
 
 
-def serve_fake_llm(base_urls: Queue) -> None:
-    sys.path.insert(0, str(ROOT))
-    from tests.fakes.llm_server import FakeLLMServer
-
-    base_urls.put(FakeLLMServer().start().base_url)
-    threading.Event().wait()
-
-
 def export(ref: str, into: Path) -> Path:
     """The product at `ref`, as files (no .git), with this checkout's virtualenv."""
     if (into / ".venv").exists():  # exported by an earlier run (--work)
@@ -262,14 +252,6 @@ def export(ref: str, into: Path) -> Path:
         tar.extractall(into, filter="data")
     (into / ".venv").symlink_to(ROOT / ".venv")
     return into
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -317,10 +299,6 @@ def throughput(server: Server, qs: list[str], seconds: float) -> tuple[int, int]
     return counts["ok"], counts["error"]
 
 
-def percentile(values: list[float], q: int) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--baseline", help="a git commit to serve beside this working tree")
@@ -340,6 +318,8 @@ def main() -> None:
 
     import httpx
     from tqdm import tqdm
+
+    from tests.servers import free_port
 
     python = str(ROOT / ".venv" / "bin" / "python")
     spawn = multiprocessing.get_context("spawn")

@@ -39,8 +39,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from scripts.bench_common import WORDS, machine, sentence  # noqa: E402
-from scripts.bench_query import percentile, questions, sequential_latencies, serve_fake_llm  # noqa: E402
+from scripts.bench_common import (  # noqa: E402
+    WORDS,
+    machine,
+    percentile,
+    questions,
+    sentence,
+    sequential_latencies,
+    serve_fake_llm,
+)
 
 DIM = 384
 REAL_CHUNKS = 100  # real sentences in the hot and cold chatbots; the rest are synthetic

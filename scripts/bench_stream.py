@@ -30,8 +30,7 @@ import httpx  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from ingestion import Chunk  # noqa: E402
-from scripts.bench_common import machine, register_chatbot, sentence  # noqa: E402
-from scripts.bench_query import percentile, questions  # noqa: E402
+from scripts.bench_common import machine, percentile, questions, register_chatbot, sentence  # noqa: E402
 
 
 def serve_slow_llm(first_token_delay: float, out: Queue) -> None:
