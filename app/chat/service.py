@@ -15,7 +15,7 @@ import threading
 import uuid
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
 
@@ -162,11 +162,9 @@ def _key_to_touch(subject: AuthSubject) -> uuid.UUID | None:
     again, in SQL)."""
     if not isinstance(subject, KeySubject):
         return None
-    last = subject.last_used_at
-    if last is not None:
-        aware = last if last.tzinfo else last.replace(tzinfo=UTC)
-        if aware >= utcnow() - KEY_TOUCH_INTERVAL:
-            return None
+    last = subject.last_used_at  # UTCDateTime: always aware
+    if last is not None and last >= utcnow() - KEY_TOUCH_INTERVAL:
+        return None
     return subject.key_id
 
 

@@ -19,7 +19,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
@@ -224,7 +224,8 @@ def _ingest_document(
             )
         ).rowcount  # type: ignore[attr-defined]
         if updated:
-            rows = [_chunk_row(chunk, document_id, chatbot_id, meta) for chunk in written]
+            customer_id = uuid.UUID(meta["customer_id"])
+            rows = [_chunk_row(c, document_id, chatbot_id, customer_id, meta) for c in written]
             ChunkRepository(db).replace(document_id, rows)
     seconds = time.monotonic() - started
     if not updated:  # deleted while we worked: take its vectors away again
@@ -247,11 +248,17 @@ def _ingest_document(
 
 
 def _chunk_row(
-    chunk: Chunk, document_id: uuid.UUID, chatbot_id: str, meta: dict[str, str]
+    chunk: Chunk,
+    document_id: uuid.UUID,
+    chatbot_id: str | uuid.UUID,
+    customer_id: uuid.UUID,
+    meta: dict[str, Any],
 ) -> dict[str, object]:
+    """The lexical index's row of a chunk; `meta` is the document's metadata, or the chunk's
+    whole metadata as Chroma holds it (the backfill: `chunk_metadata` gives it back as is)."""
     return {
-        "customer_id": uuid.UUID(meta["customer_id"]),
-        "chatbot_id": uuid.UUID(chatbot_id),
+        "customer_id": customer_id,
+        "chatbot_id": uuid.UUID(str(chatbot_id)),
         "document_id": document_id,
         "chunk_index": chunk.index,
         "text": chunk.text,
@@ -278,20 +285,16 @@ def backfill_lexical_index(
     for document_id, chatbot_id, customer_id, total in missing:
         if should_stop():
             break
-        rows = []
-        for hit in store.chunks(chatbot_id, document_id, range(total)):
-            chunk = Chunk(int(hit.metadata.get("chunk_index", 0)), hit.text, hit.metadata)
-            rows.append(
-                {
-                    "customer_id": customer_id,
-                    "chatbot_id": chatbot_id,
-                    "document_id": document_id,
-                    "chunk_index": chunk.index,
-                    "text": chunk.text,
-                    "search_text": in_context(chunk, hit.metadata),
-                    "meta": hit.metadata,  # what `chunk_metadata` stored with the vector
-                }
+        rows = [
+            _chunk_row(
+                Chunk(int(hit.metadata.get("chunk_index", 0)), hit.text, hit.metadata),
+                document_id,
+                chatbot_id,
+                customer_id,
+                hit.metadata,
             )
+            for hit in store.chunks(chatbot_id, document_id, range(total))
+        ]
         try:
             with session_scope(factory) as db:
                 ChunkRepository(db).add_if_none(document_id, rows)
@@ -302,15 +305,21 @@ def backfill_lexical_index(
     return filled
 
 
-def _backfill_quietly(
+def start_backfill(
     factory: sessionmaker[Session],
     settings: Settings,
     should_stop: Callable[[], bool] = lambda: False,
 ) -> None:
-    try:
-        backfill_lexical_index(factory, settings, should_stop)
-    except Exception:  # the documents are still found by vector search; retried next start
-        log.exception("lexical index: filling older documents failed")
+    """`backfill_lexical_index` in a thread of its own: an installation with many older
+    documents must not hold up the documents uploaded meanwhile."""
+
+    def run() -> None:
+        try:
+            backfill_lexical_index(factory, settings, should_stop)
+        except Exception:  # the documents are still found by vector search; retried next start
+            log.exception("lexical index: filling older documents failed")
+
+    threading.Thread(target=run, name="lexical-backfill", daemon=True).start()
 
 
 def pending_documents(factory: sessionmaker[Session]) -> list[tuple[uuid.UUID, uuid.UUID]]:
@@ -349,14 +358,7 @@ class InProcessRunner:
         self._queue.reopen()
         self._thread = threading.Thread(target=self._run, name="ingestion-worker", daemon=True)
         self._thread.start()
-        # in a thread of its own: an installation with many older documents must not hold up
-        # the documents uploaded meanwhile
-        threading.Thread(
-            target=_backfill_quietly,
-            args=(self._factory, self._settings, self._stopping.is_set),
-            name="lexical-backfill",
-            daemon=True,
-        ).start()
+        start_backfill(self._factory, self._settings, self._stopping.is_set)
         for document_id, customer_id in pending_documents(self._factory):
             log.info(
                 "document %s: resumed (left queued or processing by the previous run)",
@@ -400,7 +402,6 @@ class CeleryRunner:
         from celery import Celery
 
         self._settings = settings
-
         self._celery = Celery("ingestion-client", broker=broker_url)
         self._celery.conf.broker_transport_options = BROKER_PRIORITIES
         self._factory = factory
@@ -420,13 +421,8 @@ class CeleryRunner:
 
     def start(self) -> None:
         """Workers are separate processes (`celery -A app.documents.celery_app worker`); the
-        API process only fills the lexical index of older documents, in a thread."""
-        threading.Thread(
-            target=_backfill_quietly,
-            args=(self._factory, self._settings),
-            name="lexical-backfill",
-            daemon=True,
-        ).start()
+        API process only fills the lexical index of older documents."""
+        start_backfill(self._factory, self._settings)
 
     def stop(self) -> None:
         pass
