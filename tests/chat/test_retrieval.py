@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import uuid
 
 import pytest
 from sqlalchemy import func, select
@@ -10,7 +11,17 @@ from sqlalchemy import func, select
 from app.billing.models import UsageRecord
 from app.chat.models import ChatMessage
 from app.chat.prompt import NOT_FOUND_ANSWER
-from app.chat.retrieval import BEST_FUSED, LEXICAL_WEIGHT, RRF_K
+from app.chat.retrieval import (
+    BEST_FUSED,
+    LEXICAL_WEIGHT,
+    RRF_K,
+    Candidate,
+    calibration_for,
+    decide,
+    names_a_document,
+)
+from app.documents.repository import LexicalHit
+from ingestion import Hit
 from tests.api.test_documents import TEXT, upload, wait_until_done
 from tests.chat.test_query import ask
 
@@ -131,3 +142,54 @@ def test_hybrid_ranking_finds_exact_terms_that_vector_search_misses(tenant):
         vector_first += right["vector_rank"] == 1
     assert hybrid_first == 20
     assert vector_first < 20  # multilingual-e5 alone puts another part first for some
+
+
+# --- a question that names a document --------------------------------------------------------
+
+
+def lexical_hit(**meta: str) -> LexicalHit:
+    return LexicalHit(uuid.uuid4(), 0, "text", meta, score=5.0, matched=1)
+
+
+@pytest.mark.parametrize(
+    ("question", "meta", "named"),
+    [
+        (
+            "Wie teste ich mit xz die Integrität komprimierter Dateien?",
+            {"filename": "xz.1.fr.txt"},
+            True,
+        ),
+        (
+            "Comment afficher les informations avec dpkg-deb ?",
+            {"filename": "dpkg-deb.1.de.txt"},
+            True,
+        ),
+        (
+            "What pricing plans are there?",
+            {"filename": "Pricing plans", "title": "Pricing plans"},
+            True,
+        ),
+        ("Wie teste ich die Integrität komprimierter Dateien?", {"filename": "xz.1.fr.txt"}, False),
+        # "du" is French for "of the": a function word names nothing
+        ("Combien de place prend le cache du navigateur ?", {"filename": "du.1.txt"}, False),
+        # numbers and a file name's extension are no part of a name
+        ("What changed in version 2.1?", {"filename": "LGPL-2.1.txt"}, False),
+        ("Can I upload a txt file?", {"filename": "notes.txt"}, False),
+    ],
+)
+def test_a_question_names_a_document_by_a_word_of_its_title_or_file_name(question, meta, named):
+    assert names_a_document(question, [lexical_hit(**meta)]) is named
+
+
+def test_a_named_document_lowers_the_similarity_a_question_needs_but_not_below_its_floor():
+    e5 = calibration_for("intfloat/multilingual-e5-small", None)
+    candidates = [Candidate("doc", 0, "text", {}, vector_score=0.83, vector_rank=1)]
+
+    def decision(best: float, named: bool) -> str | None:
+        return decide(candidates, [Hit("id", "text", {}, best)], e5, named)
+
+    # between the named floor and the threshold less the margin, no lexical agreement
+    assert decision(0.83, named=False) is not None
+    assert decision(0.83, named=True) is None
+    assert decision(e5.threshold - e5.named - 0.005, named=True) is not None
+    assert decision(e5.threshold, named=False) is None
