@@ -7,9 +7,10 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from app.chat.schemas import MessageFeedbackOut
+from app.core.schemas import RequestBody
 
 
-class FeedbackIn(BaseModel):
+class FeedbackIn(RequestBody):
     message_id: uuid.UUID = Field(description="The answer's message_id, as the query returned it")
     rating: Literal["up", "down"]
     comment: str | None = Field(None, max_length=2000)

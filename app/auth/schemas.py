@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, EmailStr, Field
 
+from app.core.schemas import RequestBody
 
-class LoginIn(BaseModel):
+
+class LoginIn(RequestBody):
     email: EmailStr
     password: str = Field(min_length=1, max_length=256)
 

@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
+from app.core.schemas import RequestBody
+
 
 class UsageSummary(BaseModel):
     period: str
@@ -63,7 +65,7 @@ class BillingInfoOut(BaseModel):
     retention_days: int = Field(description="Days chat history is kept before it is deleted")
 
 
-class BillingInfoUpdate(BaseModel):
+class BillingInfoUpdate(RequestBody):
     """Fields left out stay as they are; null clears a billing field."""
 
     model_config = ConfigDict(extra="forbid")

@@ -24,6 +24,7 @@ from app.chat.service import Asker, Prepared, RagService, usage_payload
 from app.chatbots.deps import SecretKey
 from app.core.database import DB
 from app.core.errors import BadRequest, NotFound
+from app.core.schemas import RequestBody
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 
@@ -33,7 +34,7 @@ MAX_MESSAGES = 200
 MAX_CONVERSATION_CHARS = 32_000
 
 
-class ContentPart(BaseModel):
+class ContentPart(RequestBody):
     """One part of a message's content; only text parts are read, images and others ignored."""
 
     model_config = ConfigDict(extra="allow")
@@ -42,16 +43,16 @@ class ContentPart(BaseModel):
     text: str | None = None
 
 
-class ChatMessageIn(BaseModel):
+class ChatMessageIn(RequestBody):
     role: Literal["system", "developer", "user", "assistant", "tool"]
     content: str | list[ContentPart] | None = None
 
 
-class StreamOptions(BaseModel):
+class StreamOptions(RequestBody):
     include_usage: bool = False
 
 
-class ChatCompletionIn(BaseModel):
+class ChatCompletionIn(RequestBody):
     model: str = Field(description="The chatbot id")
     messages: list[ChatMessageIn] = Field(min_length=1, max_length=MAX_MESSAGES)
     stream: bool = False

@@ -6,13 +6,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.schemas import RequestBody
+
 # Every door's question: characters, and tokens of the embedding model (a question is embedded
 # whole before anything else happens, so this bounds the work one question can cause).
 MAX_QUESTION_CHARS = 4000
 MAX_QUESTION_TOKENS = 1024
 
 
-class QueryIn(BaseModel):
+class QueryIn(RequestBody):
     question: str = Field(
         min_length=1,
         max_length=MAX_QUESTION_CHARS,
@@ -92,7 +94,7 @@ class MessageOut(BaseModel):
     feedback: MessageFeedbackOut | None = Field(None, description="The answer's rating, if any")
 
 
-class RetrieveIn(BaseModel):
+class RetrieveIn(RequestBody):
     question: str = Field(
         min_length=1,
         max_length=MAX_QUESTION_CHARS,

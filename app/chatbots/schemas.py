@@ -8,9 +8,10 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.chatbots.origins import origin_of
+from app.core.schemas import RequestBody
 
 
-class WidgetSettings(BaseModel):
+class WidgetSettings(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
     title: str | None = Field(None, max_length=80)
@@ -20,7 +21,7 @@ class WidgetSettings(BaseModel):
     position: Literal["bottom-right", "bottom-left"] | None = None
 
 
-class ChatbotSettings(BaseModel):
+class ChatbotSettings(RequestBody):
     """Per-chatbot overrides; anything left out falls back to the server's defaults."""
 
     model_config = ConfigDict(extra="forbid")
@@ -53,7 +54,7 @@ def _origin(value: str) -> str:
     return origin
 
 
-class _ChatbotFields(BaseModel):
+class _ChatbotFields(RequestBody):
     @field_validator("allowed_origins", check_fields=False)
     @classmethod
     def _origins(cls, value: list[str] | None) -> list[str] | None:
@@ -111,7 +112,7 @@ class ChatbotCreated(ChatbotOut):
     widget_key: str = Field(description="Shown once. Publishable key for the embed snippet.")
 
 
-class RotateKeyIn(BaseModel):
+class RotateKeyIn(RequestBody):
     kind: Literal["secret", "widget"] = "secret"
 
 

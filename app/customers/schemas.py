@@ -6,8 +6,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from app.core.schemas import RequestBody
 
-class RegisterIn(BaseModel):
+
+class RegisterIn(RequestBody):
     email: EmailStr
     password: str = Field(min_length=8, max_length=256)
     customer_name: str = Field(min_length=1, max_length=200)
@@ -28,13 +30,13 @@ class MeOut(BaseModel):
     customer: CustomerBrief
 
 
-class UserCreate(BaseModel):
+class UserCreate(RequestBody):
     email: EmailStr
     password: str = Field(min_length=8, max_length=256)
     role: Literal["admin", "member"] = "member"
 
 
-class RoleChange(BaseModel):
+class RoleChange(RequestBody):
     role: Literal["admin", "member"]
 
 

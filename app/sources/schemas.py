@@ -5,13 +5,15 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.schemas import RequestBody
+
 MAX_TITLE_CHARS = 255
 MAX_TEXT_CHARS = 200_000
 MAX_QUESTION_CHARS = 1_000
 MAX_ANSWER_CHARS = 4_000
 
 
-class WebsiteIn(BaseModel):
+class WebsiteIn(RequestBody):
     url: str = Field(
         min_length=1,
         max_length=2048,
@@ -45,17 +47,17 @@ class WebsiteOut(BaseModel):
     last_crawled_at: datetime | None
 
 
-class TextIn(BaseModel):
+class TextIn(RequestBody):
     title: str = Field(min_length=1, max_length=MAX_TITLE_CHARS)
     text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
 
 
-class QAIn(BaseModel):
+class QAIn(RequestBody):
     question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
     answer: str = Field(min_length=1, max_length=MAX_ANSWER_CHARS)
 
 
-class ContentEdit(BaseModel):
+class ContentEdit(RequestBody):
     """New content of a text (title, text) or of a Q&A pair (question, answer)."""
 
     title: str | None = Field(None, min_length=1, max_length=MAX_TITLE_CHARS)

@@ -7,6 +7,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from jose import jwt
+from sqlalchemy import text
 
 from tests.live import serve
 
@@ -133,21 +134,84 @@ def test_dates_at_the_end_of_the_calendar_are_a_422(tenant, method, path):
     assert r.json()["error"]["message"]
 
 
-def test_text_with_a_nul_character_is_never_a_500(app, tenant, database_url):
-    """PostgreSQL cannot store NUL in text (schemathesis found the 500); SQLite can."""
-    # as a real server answers: the error handler's response, not the exception re-raised
-    with TestClient(app, raise_server_exceptions=False) as plain:
-        r = plain.post(
+NUL = "\u0000"
+
+
+@pytest.mark.parametrize(
+    "method, path, body, field",
+    [
+        (
+            "post",
             "/api/chatbots",
-            json={"name": "Bot", "system_prompt": "Be kind\u0000."},
-            headers=tenant.headers,
-        )
+            {"name": "Bot", "system_prompt": f"Be kind{NUL}."},
+            "system_prompt",
+        ),
+        (
+            "post",
+            "/api/chatbots",
+            {"name": "Bot", "allowed_origins": [f"https://a{NUL}.example"]},
+            "allowed_origins",
+        ),
+        (
+            "patch",
+            "/api/chatbots/{bot}",
+            {"settings": {"widget": {"title": f"Help{NUL}"}}},
+            "settings.widget.title",
+        ),
+        (
+            "post",
+            "/api/chatbots/{bot}/sources/text",
+            {"title": f"T{NUL}", "text": "Hello"},
+            "title",
+        ),
+        (
+            "post",
+            "/api/chatbots/{bot}/sources/qa",
+            {"question": "Q?", "answer": f"A{NUL}"},
+            "answer",
+        ),
+        ("post", "/api/chatbots/{bot}/sources/url", {"url": f"https://example.com/{NUL}"}, "url"),
+        ("post", "/api/chatbots/{bot}/retrieve", {"question": f"Returns{NUL}?"}, "question"),
+        ("patch", "/api/billing/info", {"address": f"1 Main St{NUL}"}, "address"),
+        (
+            "post",
+            "/api/users",
+            {"email": "new@example.com", "password": f"x{NUL}" * 8, "role": "member"},
+            "password",
+        ),
+    ],
+)
+def test_text_with_a_nul_character_is_a_422_naming_the_field_on_every_database(
+    tenant, method, path, body, field
+):
+    """PostgreSQL cannot store NUL in text (schemathesis found the 500) and SQLite would keep
+    it: every request body refuses it, naming the field, and nothing is stored."""
+    bot = tenant.create_chatbot(name="Existing")
+    r = getattr(tenant, method)(path.format(bot=bot["id"]), json=body)
+    assert r.status_code == 422, r.text
+    error = r.json()["error"]
+    assert "NUL" in str(error["details"]), error
+    assert [d["field"] for d in error["details"]] == [field], error
+    assert [b["name"] for b in tenant.get("/api/chatbots").json()] == ["Existing"]
+
+
+def test_text_with_a_nul_character_that_reaches_the_database_is_a_422_not_a_500(
+    app, tenant, database_url
+):
+    """The last net, for text no body model checks: PostgreSQL's driver refuses the value."""
+
+    def echo(value: str) -> dict[str, str]:
+        with app.state.sessionmaker() as db:
+            return {"stored": db.execute(text("SELECT :value"), {"value": value}).scalar_one()}
+
+    app.add_api_route("/test/echo", echo, methods=["GET"])
+    with TestClient(app, raise_server_exceptions=False) as plain:
+        r = plain.get("/test/echo", params={"value": f"nul{NUL}here"})
     if database_url.startswith("postgresql"):
         assert r.status_code == 422, r.text
         assert r.json()["error"]["code"] == "invalid_value"
-        assert tenant.get("/api/chatbots").json() == []
     else:
-        assert r.status_code == 201, r.text
+        assert r.status_code == 200, r.text
 
 
 def test_a_question_with_a_nul_character_is_a_422_on_every_database(client, tenant):
