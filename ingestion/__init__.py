@@ -17,7 +17,7 @@ from ingestion.errors import (
     UnsupportedDocument,
 )
 from ingestion.loaders import KINDS, Section, detect_kind, load, validate
-from ingestion.pipeline import in_context, ingest
+from ingestion.pipeline import document_title, in_context, ingest
 from ingestion.splitter import Chunk, split
 from ingestion.vectorstore import Hit, VectorStore, chunk_metadata, make_client
 
@@ -37,6 +37,7 @@ __all__ = [
     "VectorStore",
     "chunk_metadata",
     "detect_kind",
+    "document_title",
     "get_embedder",
     "in_context",
     "ingest",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -76,10 +76,14 @@ def ingest(
 def title_of(chunk: Chunk, extra_metadata: dict[str, Any] | None = None) -> str:
     """The chunk's title (a web page's), else its document's, else the file name's stem."""
     extra = extra_metadata or {}
-    title = chunk.metadata.get("title") or extra.get("title")
-    if title:
+    return document_title({**extra, "title": chunk.metadata.get("title") or extra.get("title")})
+
+
+def document_title(metadata: Mapping[str, Any]) -> str:
+    """The title in a chunk's stored metadata, else its file name without the extension."""
+    if title := metadata.get("title"):
         return str(title)
-    filename = str(extra.get("filename") or "")
+    filename = str(metadata.get("filename") or "")
     return filename.rsplit(".", 1)[0] if "." in filename else filename
 
 

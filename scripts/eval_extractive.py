@@ -134,7 +134,7 @@ def flat(text: str) -> str:
 
 def first_unit(answer: str) -> str:
     marker = re.search(r"\[\d+\]", answer)
-    return answer[: marker.end()] if marker else answer.splitlines()[0]
+    return answer[: marker.end()] if marker else (answer.splitlines() or [""])[0]
 
 
 Answerer = Callable[[str, list[ContextChunk]], str]

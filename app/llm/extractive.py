@@ -242,7 +242,7 @@ class _Scorer:
     def _precision(self, terms: _Terms) -> float:
         """The share of a text's content terms that the question has."""
         words = terms.words - FUNCTION_WORDS
-        alike = {w for w in words if any(self._similar[q].get(w, 0) >= 0.5 for q in self._similar)}
+        alike = {w for w in words if self._asks_about(w)}
         exact = terms.exact & self.question.exact
         return (len(alike) + len(exact)) / max(len(words) + len(terms.exact), 1)
 
@@ -294,11 +294,13 @@ class _Scorer:
         question has."""
         for term in _QUOTED_TERM.findall(candidate.passage.shown):
             words = _terms(term).words - FUNCTION_WORDS
-            if 0 < len(words) <= 4 and all(
-                any(self._similar[q].get(w, 0.0) >= 0.5 for q in self._similar) for w in words
-            ):
+            if 0 < len(words) <= 4 and all(self._asks_about(w) for w in words):
                 return True
         return False
+
+    def _asks_about(self, word: str) -> bool:
+        """Whether a question word stands for the word (alike, or a stem away)."""
+        return any(similar.get(word, 0.0) >= 0.5 for similar in self._similar.values())
 
     def answers(self, candidate: _Candidate) -> bool:
         """Whether the passage can answer at all: it shares a content term with the question,

@@ -200,7 +200,7 @@ def _block(lines: list[str], language: str) -> Iterator[Passage]:
     prose: list[str] = []
     index = 0
     while index < len(lines):
-        spec = _option(lines[index], lines[index + 1] if index + 1 < len(lines) else None)
+        spec = _option(lines[index], _after(lines, index))
         if spec and prose and _continues(prose[-1], lines[index]):
             spec = None  # "…only done with" over "--force." is one sentence
         if spec is None:
@@ -247,13 +247,16 @@ def _option(line: str, following: str | None = None) -> tuple[str, str] | None:
 
 
 def _stacked(line: str, following: str) -> bool:
-    """ssh's `-L [bind_address:]port:host:hostport` over `-L [bind_address:]port:remote_socket`."""
-    flag, below = line.split()[0].rstrip(","), following.split()[:1]
-    return (
-        _indent(following) == _indent(line)
-        and below == [flag]
-        or bool(below and _indent(following) == _indent(line) and _option(following))
-    )
+    """ssh's `-L [bind_address:]port:host:hostport` over `-L [bind_address:]port:remote_socket`:
+    another option line, or another form of this one, at the same indentation."""
+    below = following.split()[:1]
+    if not below or _indent(following) != _indent(line):
+        return False
+    return below[0] == line.split()[0].rstrip(",") or _option(following) is not None
+
+
+def _after(lines: list[str], index: int) -> str | None:
+    return lines[index + 1] if index + 1 < len(lines) else None
 
 
 def _option_passage(
@@ -266,7 +269,7 @@ def _option_passage(
     while (
         index < len(lines)
         and not description
-        and (more := _option(lines[index], lines[index + 1] if index + 1 < len(lines) else None))
+        and (more := _option(lines[index], _after(lines, index)))
     ):
         flags.append(more[0])
         description += [more[1]] if more[1] else []
