@@ -23,8 +23,9 @@ _OPTION = re.compile(r"^( {4,8})[-+]\S")
 
 def man_page_sections(text: str) -> list[Section] | None:
     """The page's options one section each and its prose per heading, or None when the text is
-    not a rendered manual page."""
-    lines = text.splitlines()
+    not a rendered manual page. Tabs are expanded first: `man tar | col -b` writes runs of
+    spaces as tabs, and the layout is read from the columns."""
+    lines = text.expandtabs(8).splitlines()
     if not lines or not _HEADER.match(lines[0]):
         return None
     sections: list[Section] = []

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import subprocess
 import zipfile
 
 import pytest
@@ -294,6 +295,16 @@ def test_rendered_man_page_is_one_section_per_option_under_its_heading():
         "-L socket:host\n       Forward a port or a socket."
     )
     assert len(sections) == 6
+
+
+def test_man_page_saved_through_col_b_with_tabs_is_cut_as_the_same_sections():
+    # `man tar | col -b > tar.txt`, the classic recipe: col writes runs of spaces as tabs
+    tabbed = subprocess.run(
+        ["col", "-b"], input=RENDERED_MAN_PAGE.encode(), capture_output=True, check=True
+    ).stdout
+    assert b"\t" in tabbed
+
+    assert load(tabbed, "txt") == load(RENDERED_MAN_PAGE.encode(), "txt")
 
 
 def test_plain_text_that_is_not_a_man_page_stays_one_section():
