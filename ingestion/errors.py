@@ -23,6 +23,11 @@ class InvalidDocument(IngestionError):
     """The file is of a supported type but cannot be read: empty, corrupt, encrypted, a zip bomb."""
 
 
+class TooManyChunks(InvalidDocument):
+    """Splitting went past the most chunks the caller has room for; it stopped there, so a huge
+    file costs no more than that many chunks' work before it is refused."""
+
+
 class EmbeddingModelMismatch(IngestionError):
     """A chatbot's index was built with another embedding model than the one now configured."""
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from ingestion.embedders import Embedder
 from ingestion.errors import IngestionCancelled
+from ingestion.isolation import IsolatedWorker
 from ingestion.loaders import load
 from ingestion.splitter import Chunk, split
 from ingestion.vectorstore import VectorStore
@@ -30,8 +31,12 @@ def ingest(
     batch_size: int = 64,
     should_stop: Callable[[], bool] | None = None,
     on_written: Callable[[list[Chunk]], None] | None = None,
+    worker: IsolatedWorker | None = None,
+    max_chunks: int | None = None,
 ) -> int:
     """Index a document for a chatbot, replacing its previous chunks; return the chunk count.
+
+    Splitting stops with `TooManyChunks` past `max_chunks`.
 
     on_progress(done, total) is called with (0, total) once the document is split, then after
     every batch of `batch_size` chunks embedded. The chunks are written once all are embedded, so
@@ -44,16 +49,31 @@ def ingest(
     `in_context`), so "the -t option" of tar's manual is found by a question about tar; the text
     stored and quoted stays the chunk's own. on_written(chunks) is called once they are stored,
     for a caller that keeps them elsewhere too (the application's lexical index).
+
+    With a `worker`, loading, splitting and embedding run in its low-priority child process
+    (`ingestion.isolation` says why), which asks should_stop() while it works, so a stop is
+    honoured at once rather than after the batch; the vectors are stored from this process.
     """
     # Embedding is the slow step; refuse a model mismatch before spending it.
     store.check_embedder(chatbot_id, embedder)
-    chunks = split(
-        load(data, kind),
-        chunk_size=chunk_size,
-        chunk_overlap=chunk_overlap,
-        count_tokens=embedder.count_tokens,
-        max_tokens=embedder.max_tokens,
-    )
+    if worker is not None:
+        chunks = worker.split(
+            data,
+            kind,
+            should_stop,
+            chunk_size=chunk_size,
+            chunk_overlap=chunk_overlap,
+            max_chunks=max_chunks,
+        )
+    else:
+        chunks = split(
+            load(data, kind),
+            chunk_size=chunk_size,
+            chunk_overlap=chunk_overlap,
+            count_tokens=embedder.count_tokens,
+            max_tokens=embedder.max_tokens,
+            max_chunks=max_chunks,
+        )
     total = len(chunks)
     if on_progress is not None:
         on_progress(0, total)
@@ -62,8 +82,11 @@ def ingest(
         if should_stop is not None and should_stop():
             raise IngestionCancelled(f"stopped after {start} of {total} chunks")
         end = min(start + batch_size, total)
-        embeddings[start:end] = embedder.embed_passages(
-            [in_context(chunk, extra_metadata) for chunk in chunks[start:end]]
+        texts = [in_context(chunk, extra_metadata) for chunk in chunks[start:end]]
+        embeddings[start:end] = (
+            worker.embed_passages(texts, should_stop)
+            if worker is not None
+            else embedder.embed_passages(texts)
         )
         if on_progress is not None:
             on_progress(end, total)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+from ingestion.errors import TooManyChunks
 from ingestion.loaders import Section
 
 # Sentence ends are kept with the sentence (keep_separator="end") when splitting by tokens.
@@ -34,8 +35,10 @@ def split(
     chunk_overlap: int,
     count_tokens: Callable[[str], int],
     max_tokens: int,
+    max_chunks: int | None = None,
 ) -> list[Chunk]:
     """Split sections into chunks numbered 0..n-1 across the document, each within max_tokens.
+    Past `max_chunks` chunks it stops and raises `TooManyChunks`.
 
     Each chunk's metadata carries `tokens`, its count as the model reads it (prefix and special
     tokens included), so the question path need not count the chunks it quotes again.
@@ -50,6 +53,8 @@ def split(
         for text in texts:
             for piece, tokens in fit(text):
                 if piece.strip():
+                    if max_chunks is not None and len(chunks) >= max_chunks:
+                        raise TooManyChunks(f"The document has more than {max_chunks:,} chunks.")
                     metadata = {**section.metadata, "tokens": tokens}
                     chunks.append(Chunk(len(chunks), piece, metadata))
     return chunks

@@ -74,6 +74,11 @@ class Settings(BaseSettings):
     chunk_overlap: int = 150
 
     # jobs
+    # A document's loading, splitting and embedding run in a child process at this nice level
+    # (0-19; 19 = the lowest priority), so questions get the cores first (ingestion/isolation.py);
+    # false runs them in the ingestion thread or Celery task itself.
+    ingestion_process: bool = True
+    ingestion_nice: int = Field(default=19, ge=0, le=19)
     celery_broker_url: str | None = None
     celery_visibility_timeout: int = 3600  # seconds before a killed worker's task is redelivered
 

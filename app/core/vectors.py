@@ -6,6 +6,7 @@ import threading
 
 from app.core.config import Settings
 from ingestion import Embedder, VectorStore, get_embedder, make_client
+from ingestion.isolation import IsolatedWorker, get_isolated_worker
 
 _stores: dict[tuple[str, ...], VectorStore] = {}
 _lock = threading.Lock()
@@ -14,6 +15,19 @@ _lock = threading.Lock()
 def embedder_for(settings: Settings) -> Embedder:
     return get_embedder(
         settings.embedding_backend, settings.embedding_model, settings.embedding_device
+    )
+
+
+def ingestion_worker_for(settings: Settings) -> IsolatedWorker | None:
+    """The low-priority process documents are loaded, split and embedded in; None: in the
+    caller's own thread (INGESTION_PROCESS=false)."""
+    if not settings.ingestion_process:
+        return None
+    return get_isolated_worker(
+        settings.embedding_backend,
+        settings.embedding_model,
+        settings.embedding_device,
+        settings.ingestion_nice,
     )
 
 

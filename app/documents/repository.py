@@ -43,6 +43,11 @@ class DocumentRepository(TenantRepository[Document]):
         ).one_or_none()
         return (row[0], row[1]) if row is not None else None
 
+    def still_exists(self, document_id: uuid.UUID) -> bool:
+        """Whether the document was not deleted meanwhile (asked while it is being ingested)."""
+        found = self.db.execute(select(Document.id).where(Document.id == document_id)).first()
+        return found is not None
+
     def unfinished(self) -> list[tuple[uuid.UUID, uuid.UUID]]:
         """(document, customer) of documents left queued or processing, oldest first (to resume
         after a restart)."""
