@@ -17,8 +17,9 @@ from app.chat.router import router as chat_router
 from app.chat.service import RagService
 from app.chatbots.router import router as chatbots_router
 from app.core.body_limit import BodyLimitMiddleware
+from app.core.concurrency import CustomerSlots
 from app.core.config import Settings, get_settings, warn_unset_public_base_url
-from app.core.database import make_engine, make_sessionmaker
+from app.core.database import make_engine, make_probe_engine, make_sessionmaker
 from app.core.errors import install_error_handlers
 from app.core.logging import configure_logging
 from app.core.metrics import metrics_response, observe_embedding_engine
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.crawls.stop()
         app.state.jobs.stop()
         engine.dispose()
+        app.state.probe_engine.dispose()
 
     app = FastAPI(
         title=settings.project_name,
@@ -61,10 +63,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.probe_engine = make_probe_engine(settings.database_url)
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.jobs = build_runner(app.state.sessionmaker, settings)
     app.state.crawls = build_crawl_runner(app.state.sessionmaker, settings, app.state.jobs)
-    app.state.rag = RagService(settings, app.state.sessionmaker)
+    app.state.slots = CustomerSlots(settings.customer_concurrency)
+    app.state.rag = RagService(settings, app.state.sessionmaker, app.state.slots)
     app.state.limiter = RateLimiter(settings.rate_limit_storage_uri)
 
     app.add_middleware(

@@ -53,13 +53,13 @@ _ERRORS: dict[str, type[IngestionError]] = {
 def _serve(conn: Connection, backend: str, model: str, device: str, nice: int) -> None:
     """The child's loop: one request at a time, answered ("ok", result), ("refused", (error
     class, message)) for a document's own fault, or ("crashed", traceback)."""
-    _lower_priority(nice)
+    lower_priority(nice)
     from ingestion.embedders import get_embedder
     from ingestion.loaders import load
     from ingestion.splitter import split
 
     embedder = get_embedder(backend, model, device)
-    _lower_priority(nice)  # threads the embedder started from another thread than this one
+    lower_priority(nice)  # threads the embedder started from another thread than this one
     while True:
         try:
             op, args = conn.recv()
@@ -85,7 +85,7 @@ def _serve(conn: Connection, backend: str, model: str, device: str, nice: int) -
             conn.send(("crashed", traceback.format_exc()))
 
 
-def _lower_priority(nice: int) -> None:
+def lower_priority(nice: int) -> None:
     """Every thread of the process to `nice`, and at the lowest priority to Linux's idle class
     (run only on a core nothing else wants). On Linux both are per thread: threads started later
     inherit them from their creator, those already running (started by imports) must be set."""

@@ -86,6 +86,8 @@ def make_settings(database_url: str, tmp_path: Path):
             "upload_dir": tmp_path / "uploads",
             "vectorstore_dir": tmp_path / "vectorstores",
             "llm_provider": "extractive",
+            # tests register many customers from the one test client address
+            "signups_per_ip": "100000/hour",
         }
         values.update(overrides)
         return Settings(**values)  # type: ignore[arg-type]

@@ -24,14 +24,14 @@ def normalize_email(email: str) -> str:
 
 
 def create_user(
-    db: Session, *, customer_id: uuid.UUID, email: str, password: str, role: str
+    db: Session, *, customer_id: uuid.UUID, email: str, password_hash: str, role: str
 ) -> User:
+    """A user with a password hashed beforehand (`hash_password`), outside the transaction's
+    writes: on SQLite a write holds the database's one write lock until commit."""
     email = normalize_email(email)
     if UserRepository(db).email_taken(email):
         raise Conflict("A user with this email already exists")
-    user = User(
-        email=email, password_hash=hash_password(password), role=role, customer_id=customer_id
-    )
+    user = User(email=email, password_hash=password_hash, role=role, customer_id=customer_id)
     db.add(user)
     db.flush()
     return user
@@ -39,23 +39,22 @@ def create_user(
 
 @dataclass(frozen=True)
 class LoginThrottle:
-    """Failed sign-ins counted per account and per client address with the `limits` library
-    (in memory, or in Redis shared by every API process). Past either limit, sign-in answers 429
-    with Retry-After before any password is hashed, so guessing is slow and a flood of wrong
-    passwords cannot take the CPU from everyone else."""
+    """Sign-in attempts counted per account and per client address with the `limits` library
+    (in memory, or in Redis shared by every API process). Each attempt is counted before its
+    password is hashed, in one atomic step that refuses past the limit (429 with Retry-After),
+    so attempts made at once cannot all pass a check before any of them is counted: forty
+    concurrent wrong passwords once had forty hashed against a limit of ten. A success clears
+    the account's count (its owner is back); the address's count stays, so one valid account
+    cannot reset it while guessing others."""
 
     limiter: RateLimiter
     settings: Settings
     address: str
 
-    def check(self, email: str) -> None:
+    def attempt(self, email: str) -> None:
         limits = self.settings
-        self.limiter.check(limits.login_failures_per_ip, "login-ip", self.address, what="address")
-        self.limiter.check(limits.login_failures_per_account, "login", email, what="account")
-
-    def failed(self, email: str) -> None:
-        self.limiter.count(self.settings.login_failures_per_ip, "login-ip", self.address)
-        self.limiter.count(self.settings.login_failures_per_account, "login", email)
+        self.limiter.hit(limits.login_failures_per_ip, "login-ip", self.address, what="address")
+        self.limiter.hit(limits.login_failures_per_account, "login", email, what="account")
 
     def succeeded(self, email: str) -> None:
         self.limiter.clear(self.settings.login_failures_per_account, "login", email)
@@ -63,12 +62,11 @@ class LoginThrottle:
 
 def authenticate(db: Session, *, email: str, password: str, throttle: LoginThrottle) -> User:
     email = normalize_email(email)
-    throttle.check(email)
+    throttle.attempt(email)
     user = UserRepository(db).by_email(email)
     if user is None:
         verify_password(password, _DUMMY_HASH)
     if user is None or not verify_password(password, user.password_hash):
-        throttle.failed(email)
         raise Unauthorized("Incorrect email or password")
     throttle.succeeded(email)
     return user

@@ -55,6 +55,7 @@ from app.chat.schemas import (
 )
 from app.chatbots.models import Chatbot
 from app.chatbots.repository import KEY_TOUCH_INTERVAL, ApiKeyRepository, ChatbotRepository
+from app.core.concurrency import CustomerSlots
 from app.core.config import Settings
 from app.core.database import release, session_scope, utcnow
 from app.core.errors import AppError, TooManyRequests, Unprocessable
@@ -218,9 +219,16 @@ def usage_payload(usage: Usage) -> dict[str, int]:
 
 
 class RagService:
-    def __init__(self, settings: Settings, factory: sessionmaker[Session]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        factory: sessionmaker[Session],
+        slots: CustomerSlots | None = None,
+    ) -> None:
         self.settings = settings
         self.factory = factory
+        # a customer's questions and retrievals in flight, bounded (app/core/concurrency.py)
+        self.slots = slots or CustomerSlots(settings.customer_concurrency)
 
     @property
     def embedder(self):  # noqa: ANN201 - the ingestion Embedder protocol
@@ -262,6 +270,18 @@ class RagService:
         history: list[Turn] | None = None,
     ) -> Prepared:
         """Everything before the LLM, reading only: the exchange is written once, afterwards."""
+        with self.slots.hold(asker.subject.customer_id):
+            return self._prepare(db, asker, question, session_id=session_id, history=history)
+
+    def _prepare(
+        self,
+        db: Session,
+        asker: Asker,
+        question: str,
+        *,
+        session_id: uuid.UUID | None,
+        history: list[Turn] | None,
+    ) -> Prepared:
         subject, chatbot = asker.subject, asker.chatbot
         QUERIES.labels(asker.channel).inc()
         self._check_length(question)
@@ -335,6 +355,8 @@ class RagService:
         top_k = top_k or options.get("top_k", self.settings.retrieval_top_k)
         embedder = self.embedder
         pool = max(POOL, top_k)
+        # no pooled connection waits with the question for the engine (reads only so far)
+        release(db)
         vector = vector_store_for(self.settings).query(
             str(chatbot.id), embedder, embedder.embed_query(query, str(chatbot.customer_id)), pool
         )
@@ -370,9 +392,10 @@ class RagService:
         top_k: int | None = None,
     ) -> RetrieveOut:
         """What retrieval does with a question, and nothing else: no LLM, no record, no bill."""
-        self._check_length(question)
-        retrieval = self.retrieve(db, subject, chatbot, question, top_k)
-        return retrieve_out(question, retrieval)
+        with self.slots.hold(subject.customer_id):
+            self._check_length(question)
+            retrieval = self.retrieve(db, subject, chatbot, question, top_k)
+            return retrieve_out(question, retrieval)
 
     def _check_length(self, question: str) -> None:
         """Every door's question has the same ceiling, in characters (checked first: counting
@@ -436,7 +459,8 @@ class RagService:
         if prepared.request is None:
             return self._record(prepared, NOT_FOUND_ANSWER, None)
         try:
-            completion = self.provider.complete(prepared.request)
+            with self.slots.hold(prepared.customer_id):
+                completion = self.provider.complete(prepared.request)
         except AppError as exc:
             self._record_failure(prepared, exc)
             raise

@@ -9,6 +9,8 @@ visitor token for its one chatbot, minted when the page is served, and the widge
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from urllib.parse import urlsplit
 
 from app.chatbots.models import Chatbot
@@ -16,6 +18,9 @@ from app.core.config import Settings
 from app.core.security import visitor_token_chatbot
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
+# a DNS name as a browser puts it in `Origin` (internationalised names in their xn-- form)
+_LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+_DNS_NAME = re.compile(rf"(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*")
 
 
 def origin_of(url: str | None) -> str | None:
@@ -23,16 +28,37 @@ def origin_of(url: str | None) -> str | None:
     lower-cased, without user info or a default port; None when it has none."""
     if not url:
         return None
-    parts = urlsplit(url.strip())
+    url = url.strip()
+    if any(c.isspace() or not c.isprintable() for c in url):
+        return None  # an origin has none; in a CSP header they would start a new source
+    parts = urlsplit(url)
     if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
         return None
     try:
         port = parts.port
     except ValueError:  # not a number, or out of range
         return None
-    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    host = _host(parts.hostname)
+    if host is None:
+        return None
     shown = f":{port}" if port is not None and port != DEFAULT_PORTS[parts.scheme] else ""
     return f"{parts.scheme}://{host}{shown}"
+
+
+def _host(hostname: str) -> str | None:
+    """The host as it appears in an origin (an IPv6 address in brackets), or None when it is
+    neither an IP address nor a DNS name: `a.com;script-src` is no host."""
+    try:
+        address = ipaddress.ip_address(hostname)
+    except ValueError:
+        pass
+    else:
+        return f"[{address.compressed}]" if address.version == 6 else address.compressed
+    try:
+        name = hostname.encode("idna").decode("ascii")
+    except UnicodeError:
+        return None
+    return name if _DNS_NAME.fullmatch(name) else None
 
 
 def website_origin(address: str) -> str | None:

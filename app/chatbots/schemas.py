@@ -50,7 +50,10 @@ def _origin(value: str) -> str:
         raise ValueError(f"{value!r} must be an origin only (scheme, host and port, no path)")
     origin = origin_of(value)
     if origin is None:
-        raise ValueError(f"{value!r} has a port that is not a number from 0 to 65535")
+        raise ValueError(
+            f"{value!r} is not an origin: its host must be a domain name or an IP address, and "
+            "its port a number from 0 to 65535"
+        )
     return origin
 
 

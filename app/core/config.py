@@ -108,7 +108,12 @@ class Settings(BaseSettings):
     rate_limit_widget_per_ip: str = "20/minute"
     # failed sign-ins, per account and per client address (429 with Retry-After beyond)
     login_failures_per_account: str = "10/15minutes"
-    login_failures_per_ip: str = "50/15minutes"
+    login_failures_per_ip: str = "50/15minutes"  # every attempt from an address counts
+    # expensive requests (questions, retrievals, uploads) one customer may have in flight in one
+    # API process; 429 with Retry-After beyond, before anything is queued (app/core/concurrency.py)
+    customer_concurrency: int = Field(default=8, ge=1)
+    # sign-ups (new customers) per client address, counted before the password is hashed
+    signups_per_ip: str = "20/hour"
     # request bodies of every route but uploads; 413 beyond, before anything is parsed
     max_request_kb: int = 1024
 

@@ -25,6 +25,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.pool import NullPool
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -126,10 +127,19 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         callback()
 
 
-def database_answers(session: Session) -> bool:
+def make_probe_engine(url: str) -> Engine:
+    """An engine of its own for the health probe, holding no pooled connection: requests can
+    fill the application's pool (a customer's burst once made /health wait 30 s, then 503),
+    and the probe must still tell whether the database answers."""
+    args = {"check_same_thread": False, "timeout": 5} if url.startswith("sqlite") else {}
+    return create_engine(url, poolclass=NullPool, connect_args=args)
+
+
+def database_answers(engine: Engine) -> bool:
     """Whether the database answers a trivial statement (the health probe)."""
     try:
-        session.execute(text("SELECT 1"))
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
     except Exception:  # any failure means the same to a probe: not ready
         return False
     return True

@@ -18,16 +18,6 @@ class RateLimiter:
     def __init__(self, storage_uri: str) -> None:
         self._limiter = MovingWindowRateLimiter(storage_from_string(storage_uri))
 
-    def check(self, limit: str, *identifiers: str, what: str) -> None:
-        """429 when `limit` is already used up for `identifiers`, without counting a request."""
-        item = parse(limit)
-        if not self._limiter.test(item, *identifiers):
-            self._refuse(limit, item, identifiers, what)
-
-    def count(self, limit: str, *identifiers: str) -> None:
-        """Count one event (a failed sign-in) against `limit`, refusing nothing now."""
-        self._limiter.hit(parse(limit), *identifiers)
-
     def clear(self, limit: str, *identifiers: str) -> None:
         self._limiter.clear(parse(limit), *identifiers)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.core.errors import NotFound
@@ -22,6 +22,18 @@ class CustomerRepository:
         if customer is None:  # deleted while the token was alive
             raise NotFound("Customer not found")
         return customer
+
+    def lock(self, subject: AuthSubject) -> None:
+        """Hold the customer's row until the transaction ends, so a check of its plan's caps that
+        follows (count, then insert) cannot be raced by its own concurrent requests: the
+        row's lock on PostgreSQL; on SQLite the write makes this the one writing transaction.
+        A write, not SELECT ... FOR UPDATE, because SQLite has no row locks."""
+        self.db.execute(
+            update(Customer)
+            .where(Customer.id == subject.customer_id)
+            .values(id=Customer.id)
+            .execution_options(synchronize_session=False)
+        )
 
     def all_ids(self) -> Sequence[uuid.UUID]:
         """Every customer, for operator scripts (invoices, retention)."""

@@ -8,6 +8,7 @@ from app.auth import service as auth
 from app.auth.deps import CurrentUser, StaffUser
 from app.auth.schemas import TokenOut
 from app.core.database import DB
+from app.core.ratelimit import client_address
 from app.customers import service
 from app.customers.schemas import MeOut, RegisterIn, RoleChange, UserCreate, UserOut
 
@@ -18,6 +19,11 @@ router = APIRouter(prefix="/api/users", tags=["users"])
 @signup_router.post("/register", response_model=TokenOut, status_code=status.HTTP_201_CREATED)
 def register(body: RegisterIn, db: DB, request: Request) -> TokenOut:
     """Create a customer and its owner user; returns a token for that owner."""
+    state = request.app.state
+    # counted before anything is hashed or written: a flood of sign-ups costs nobody else
+    state.limiter.hit(
+        state.settings.signups_per_ip, "signup-ip", client_address(request), what="address"
+    )
     user = service.register(
         db, email=body.email, password=body.password, customer_name=body.customer_name
     )

@@ -12,6 +12,7 @@ from app.auth import service as auth
 from app.auth.models import User
 from app.auth.repository import UserRepository
 from app.core.errors import Conflict, Forbidden
+from app.core.security import hash_password
 from app.core.subjects import UserSubject
 from app.customers.models import Customer
 from app.customers.repository import CustomerRepository
@@ -19,14 +20,15 @@ from app.customers.schemas import CustomerBrief, MeOut
 
 
 def register(db: Session, *, email: str, password: str, customer_name: str) -> User:
-    """A new customer and its owner."""
+    """A new customer and its owner. The password is hashed before the first write."""
+    password_hash = hash_password(password)
     customer = Customer(
         id=uuid.uuid4(), name=customer_name.strip(), contact_email=auth.normalize_email(email)
     )
     db.add(customer)
     db.flush()
     return auth.create_user(
-        db, customer_id=customer.id, email=email, password=password, role="owner"
+        db, customer_id=customer.id, email=email, password_hash=password_hash, role="owner"
     )
 
 
@@ -48,7 +50,11 @@ def create_user(db: Session, subject: UserSubject, *, email: str, password: str,
     if role == "admin" and subject.role != "owner":
         raise Forbidden("Only owners can create admins")
     return auth.create_user(
-        db, customer_id=subject.customer_id, email=email, password=password, role=role
+        db,
+        customer_id=subject.customer_id,
+        email=email,
+        password_hash=hash_password(password),
+        role=role,
     )
 
 

@@ -31,8 +31,15 @@ from app.documents.jobs import (
     process_document,
 )
 from app.sources.jobs import CRAWL_TASK, crawl_source
+from ingestion.isolation import lower_priority
 
-settings = get_settings()
+# A worker is a process of its own already: it runs its documents itself, at the priority an
+# ingestion child would have (INGESTION_NICE; nice 19 adds Linux's idle class), so an API process
+# on the same host keeps the cores for questions. Deleting a document stops its work at the next
+# slice of passages (about half a second) rather than at once.
+settings = get_settings().model_copy(update={"ingestion_process": False})
+if get_settings().ingestion_process:
+    lower_priority(settings.ingestion_nice)
 celery_app = Celery("ingestion", broker=settings.celery_broker_url)
 celery_app.conf.update(
     task_acks_late=True,

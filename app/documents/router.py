@@ -36,8 +36,9 @@ def upload(
     settings = request.app.state.settings
     chatbot = get_chatbot(db, user, chatbot_id)
     uploads = ([file] if file else []) + (files or [])
-    incoming = [_read(u, settings.max_upload_bytes) for u in uploads]
-    return service.upload(db, settings, request.app.state.jobs, user, chatbot, incoming)
+    with request.app.state.slots.hold(user.customer_id):
+        incoming = [_read(u, settings.max_upload_bytes) for u in uploads]
+        return service.upload(db, settings, request.app.state.jobs, user, chatbot, incoming)
 
 
 @router.get("/api/chatbots/{chatbot_id}/documents", response_model=list[DocumentOut])

@@ -23,6 +23,7 @@ from app.core.errors import (
 )
 from app.core.subjects import AuthSubject
 from app.core.vectors import vector_store_for
+from app.customers.repository import CustomerRepository
 from app.documents import storage
 from app.documents.jobs import JobRunner
 from app.documents.models import Document
@@ -201,10 +202,13 @@ def replace_content(
 def _check_document_cap(
     db: Session, subject: AuthSubject, documents: DocumentRepository, adding: int
 ) -> None:
-    """402 when the upload would take the customer past its plan's number of documents."""
+    """402 when the upload would take the customer past its plan's number of documents. The
+    customer is locked first, so concurrent uploads count one after another (sixty at once once
+    stored sixty documents under a cap of fifty)."""
     plan = plan_of(db, subject)
     if plan.max_documents is None:
         return
+    CustomerRepository(db).lock(subject)
     stored = documents.stored(subject)
     if adding and stored + adding > plan.max_documents:
         raise PaymentRequired(

@@ -205,7 +205,9 @@ def _finish(
         for doc in vanished:
             documents.delete_document(db, settings, doc)
         source.last_crawled_at = utcnow()
-        if tally.done == 0 and not tally.read:
+        # no page read is a failed crawl, even when pages that failed only for now keep what
+        # they had (a first crawl whose one page timed out once showed `ready`, no error)
+        if tally.done == 0:
             first = tally.issues[0]["reason"] if tally.issues else "the site has no pages"
             source.status = "failed"
             source.error = f"No page could be read: {first}"
@@ -220,7 +222,7 @@ def _finish(
         len(vanished),
         extra=_fields(source_id, pages=tally.done, failed=tally.failed),
     )
-    return "ready" if tally.done or tally.read else "failed"
+    return "ready" if tally.done else "failed"
 
 
 def _fail(factory: sessionmaker[Session], source_id: uuid.UUID, reason: str) -> str:

@@ -117,7 +117,9 @@ def frame_page(settings: Settings, chatbot: Chatbot, key: str) -> str:
 
 
 def frame_ancestors(chatbot: Chatbot) -> str:
-    return "frame-ancestors " + (" ".join(chatbot.allowed_origins or []) or "'none'")
+    # only values that are origins (a row stored before they were validated could hold more)
+    origins = [o for o in chatbot.allowed_origins or [] if origin_of(o) == o]
+    return "frame-ancestors " + (" ".join(origins) or "'none'")
 
 
 def demo_page(settings: Settings, chatbot: Chatbot, key: str) -> str:

@@ -3,6 +3,9 @@ inputs that once answered 500."""
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import httpx
 import pytest
 from fastapi.testclient import TestClient
@@ -51,15 +54,51 @@ def test_success_clears_the_accounts_failures(app_with):
     assert _login(client, tenant.email, tenant.password).status_code == 200
 
 
-def test_failures_from_one_address_across_accounts_are_throttled(app_with):
+def test_attempts_from_one_address_across_accounts_are_throttled(app_with):
     client, tenant = app_with(login_failures_per_ip="6/15minutes")
-    for i in range(6):
-        assert _login(client, f"nobody-{i}@example.com", "guess").status_code == 401
-    r = _login(client, "nobody-new@example.com", "guess")
-    assert r.status_code == 429 and "address" in r.json()["error"]["message"]
+    with TestClient(client.app, client=("198.51.100.7", 5000)) as guesser:
+        for i in range(6):
+            assert _login(guesser, f"nobody-{i}@example.com", "guess").status_code == 401
+        r = _login(guesser, "nobody-new@example.com", "guess")
+        assert r.status_code == 429 and "address" in r.json()["error"]["message"]
     # another address is unaffected
-    with TestClient(client.app, client=("203.0.113.9", 5000)) as elsewhere:
-        assert _login(elsewhere, tenant.email, tenant.password).status_code == 200
+    assert _login(client, tenant.email, tenant.password).status_code == 200
+
+
+def test_concurrent_wrong_passwords_cannot_race_past_the_limit(app_with):
+    """Each attempt is counted before its password is hashed, in one atomic step: forty at once
+    once had forty passwords hashed against a limit of ten."""
+    client, tenant = app_with(login_failures_per_account="10/15minutes")
+    start = threading.Barrier(40)
+
+    def guess(n: int) -> int:
+        start.wait()
+        return _login(client, tenant.email, f"wrong password {n}").status_code
+
+    with ThreadPoolExecutor(40) as pool:
+        statuses = list(pool.map(guess, range(40)))
+    assert statuses.count(401) == 10 and statuses.count(429) == 30, statuses
+
+
+def test_sign_ups_from_one_address_are_throttled_before_any_hashing(app_with):
+    client, _ = app_with(signups_per_ip="3/hour")
+    with TestClient(client.app, client=("198.51.100.8", 5000)) as bulk:
+        for i in range(3):
+            r = bulk.post(
+                "/auth/register",
+                json={
+                    "email": f"bulk-{i}@example.com",
+                    "password": "pw-123456",
+                    "customer_name": "B",
+                },
+            )
+            assert r.status_code == 201, r.text
+        r = bulk.post(
+            "/auth/register",
+            json={"email": "bulk-9@example.com", "password": "pw-123456", "customer_name": "B"},
+        )
+        assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
+    assert _login(client, "bulk-9@example.com", "pw-123456").status_code == 401  # not created
 
 
 def test_token_without_expiry_is_refused(client, tenant, settings):

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from app.chatbots.models import ApiKey
@@ -173,3 +174,34 @@ def test_a_keys_last_use_is_recorded_at_most_once_a_minute(tenant, app, client):
     assert last_used() > first
     listed = tenant.get(f"/api/chatbots/{bot['id']}").json()["api_keys"]
     assert next(k for k in listed if k["kind"] == "secret")["last_used_at"] is not None
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "https://a.com *",  # once copied into frame-ancestors: any site could frame the widget
+        "https://a.com;script-src *",
+        "https://a.com\tb.com",
+        "https://a..com",
+        "https://-shop.example.com",
+        "https://shop_example.com",
+    ],
+)
+def test_allowed_origins_that_are_not_origins_are_refused_before_they_are_stored(
+    tenant, value: str
+):
+    r = tenant.post("/api/chatbots", json={"name": "Bot", "allowed_origins": [value]})
+    assert r.status_code == 422, r.text
+    assert "not an origin" in r.text
+    assert tenant.get("/api/chatbots").json() == []
+
+
+def test_allowed_origins_are_stored_as_browsers_send_them(tenant):
+    bot = tenant.create_chatbot(
+        allowed_origins=["https://Shop.Example.com:443", "https://bücher.de", "http://[::1]:8000"]
+    )
+    assert bot["allowed_origins"] == [
+        "http://[::1]:8000",
+        "https://shop.example.com",
+        "https://xn--bcher-kva.de",
+    ]

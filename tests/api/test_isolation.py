@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from app.billing.service import current_period
+from tests.api.test_documents import wait_until_done
 from tests.billing.factories import add_usage
 
 # (method, path template, request keyword arguments); ids are filled from the victim's objects
@@ -110,6 +111,8 @@ def victim_ids(app, tenant) -> dict[str, str]:
     r = tenant.post(
         f"/api/upload/{bot['id']}", files=[("file", ("private.txt", b"Private pricing notes."))]
     )
+    # settled first, so the snapshots compare only what a refused call could have changed
+    assert wait_until_done(tenant, r.json()[0]["id"], timeout=180)["status"] == "ready"
     asked = tenant.post(
         f"/api/{tenant.customer_id}/{bot['id']}/query", json={"question": "Private prices?"}
     )

@@ -42,6 +42,7 @@ def test_thirty_concurrent_questions_with_200_tokens_left_pass_by_one_reservatio
         rate_limit_public="1000/minute",
         rate_limit_public_per_ip="1000/minute",
         llm_timeout_seconds=20,  # the fixture's 2 s would race the 2 s answers below
+        customer_concurrency=30,
     )
     bot = make_ready_bot(tenant)
     _capped_plan(tenant, bot, tokens_left=200)

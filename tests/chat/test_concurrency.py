@@ -11,6 +11,7 @@ from app.billing.repository import UsageRepository
 from app.billing.service import period_totals
 from app.core.subjects import OperatorSubject
 from tests.chat.conftest import make_ready_bot
+from tests.conftest import register_tenant
 from tests.live import serve
 
 QUESTIONS = [
@@ -24,7 +25,9 @@ QUESTIONS = [
 
 def test_fifty_concurrent_queries_leave_exact_totals(fireworks):
     client, tenant = fireworks(
-        rate_limit_public="1000/minute", rate_limit_public_per_ip="1000/minute"
+        rate_limit_public="1000/minute",
+        rate_limit_public_per_ip="1000/minute",
+        customer_concurrency=50,  # this test is about totals: all fifty in flight at once
     )
     app = client.app
     bot = make_ready_bot(tenant)
@@ -49,3 +52,39 @@ def test_fifty_concurrent_queries_leave_exact_totals(fireworks):
     assert totals.queries == 50
     assert (totals.input_tokens, totals.output_tokens) == (input_sum, output_sum)
     assert input_sum > 0 and output_sum > 0
+
+
+def test_two_hundred_questions_of_twenty_customers_at_once_no_5xx_exact_totals(fireworks):
+    """The stress run of issue 21: the embedding engine once handed one query two results under
+    concurrency and a whole batch answered 500."""
+    client, first = fireworks(
+        rate_limit_public="10000/minute",
+        rate_limit_public_per_ip="10000/minute",
+        llm_timeout_seconds=30,
+        customer_concurrency=10,  # each customer's ten questions may all be in flight
+    )
+    app = client.app
+    tenants = [first] + [register_tenant(client, f"Customer {n}") for n in range(19)]
+    bots = [make_ready_bot(tenant) for tenant in tenants]
+    with serve(app) as base_url:
+
+        def ask(i: int) -> int:
+            bot = bots[i % len(bots)]
+            r = httpx.post(
+                f"{base_url}/api/public/{bot['id']}/query",
+                json={"question": f"{QUESTIONS[i % len(QUESTIONS)]} ({i})"},
+                headers={"X-API-Key": bot["secret_key"]},
+                timeout=300,
+            )
+            return r.status_code
+
+        with ThreadPoolExecutor(max_workers=64) as pool:
+            statuses = list(pool.map(ask, range(200)))
+    assert statuses == [200] * 200, {s: statuses.count(s) for s in set(statuses)}
+    with app.state.sessionmaker() as db:
+        for tenant in tenants:
+            subject = OperatorSubject(uuid.UUID(tenant.customer_id))
+            totals = period_totals(db, subject)
+            input_sum, output_sum = UsageRepository(db).sums(subject)
+            assert totals.queries == 10
+            assert (totals.input_tokens, totals.output_tokens) == (input_sum, output_sum)

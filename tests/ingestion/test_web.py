@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
 
 from ingestion import web
+from ingestion.web import Fetcher, FetchFailed, WebLimits
 from tests.sources.site import serve_site
 
 OPEN = web.WebLimits(allow_private=True)
@@ -86,3 +93,45 @@ def test_a_page_asking_not_to_be_indexed_is_left_out():
         )
         page = _crawl(f"{site.url}/faq")[f"{site.url}/faq"]
     assert (page.outcome, page.reason) == ("skipped", "the page asks not to be indexed")
+
+
+@contextmanager
+def trickling_server() -> Iterator[str]:
+    """A server that answers with a header line that never ends, one byte every 0.3 s."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+            while not stop.wait(0.3):
+                try:
+                    conn.sendall(b"a")
+                except OSError:  # the client gave up
+                    return
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/"
+    finally:
+        stop.set()
+        listener.close()
+
+
+def test_a_fetch_ends_by_its_deadline_however_slowly_the_headers_come():
+    """Each byte arrives well within the read timeout, so only a deadline over the whole fetch
+    (connect, headers, body) ends it: headers trickled a byte every 2 s once held a fetch for
+    241 s against a 20 s limit."""
+    limits = WebLimits(allow_private=True, read_timeout=1.0, page_seconds=2.0)
+    fetcher = Fetcher(limits)
+    with trickling_server() as url:
+        started = time.monotonic()
+        with pytest.raises(FetchFailed) as failed:
+            fetcher.get(url)
+        elapsed = time.monotonic() - started
+    fetcher.close()
+    assert failed.value.transient
+    assert elapsed < limits.page_seconds + 3, elapsed  # without the deadline: never

@@ -130,6 +130,8 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
             elif path == "/huge":
                 body = page_html("Inventory", "<p>" + "tent " * (site.huge_bytes // 5) + "</p>")
                 self._send(200, body.encode(), "text/html; charset=utf-8")
+            elif path == "/busy":  # a transient failure: the page may be back later
+                self._send(503, b"<h1>Busy, try again later</h1>", "text/html")
             elif path == "/prices":
                 self._send(200, b'{"tent": 399}', "application/json")
             elif path == "/manual.pdf":

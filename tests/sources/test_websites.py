@@ -136,6 +136,15 @@ def test_a_site_that_is_down_fails_the_crawl_with_the_reason(web, site):
     assert source["error"] == "No page could be read: HTTP 404"
 
 
+def test_a_first_crawl_whose_only_page_failed_for_now_says_so(web, site):
+    """A transient failure (a timeout, a 5xx) keeps the pages a source had; a first crawl had
+    none, and once showed `ready` with no error and no page."""
+    site.robots = ""
+    source, _ = wait_crawled(web, _add(web, f"{site.url}/busy")["id"])
+    assert source["status"] == "failed"
+    assert source["error"] == "No page could be read: HTTP 503"
+
+
 @contextlib.contextmanager
 def _on_plan(tenant, **limits: int):
     """The tenant on a plan of its own with these limits, for the test's duration (a name of its
