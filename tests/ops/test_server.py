@@ -119,7 +119,9 @@ def test_metrics_count_ingestion_and_engine_queue_time_after_a_real_upload(serve
     assert value(after, chunks) - value(before, chunks) == ready["chunks_total"] > 4
     assert value(after, "ingestion_document_duration_seconds_count") >= 1
     waited = "embedding_queue_wait_seconds_count"
-    assert value(after, waited, kind="passages") - value(before, waited, kind="passages") >= 2
+    # passages are embedded by the low-priority ingestion process, whose engine has no queue to
+    # share with questions; the server's engine embeds questions only
+    assert value(after, waited, kind="passages") == value(before, waited, kind="passages")
     assert value(after, waited, kind="query") - value(before, waited, kind="query") >= 1
 
 
