@@ -49,6 +49,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.jobs.start()
         app.state.crawls.start()
         yield
+        # answers still streaming (the server's grace period is over) are stopped and recorded
+        app.state.rag.streams.close(timeout=10)
         app.state.crawls.stop()
         app.state.jobs.stop()
         engine.dispose()

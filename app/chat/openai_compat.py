@@ -12,19 +12,20 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import asdict
+from functools import partial
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
-from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.chat.prompt import Turn
-from app.chat.router import SSE_HEADERS
 from app.chat.service import Asker, Prepared, RagService, usage_payload
+from app.chat.streaming import AnswerStreamResponse
 from app.chatbots.deps import SecretKey
 from app.core.database import DB
 from app.core.errors import BadRequest, NotFound
 from app.core.schemas import RequestBody
+from app.llm import Stop
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 
@@ -92,10 +93,12 @@ def _chunk(cid: str, created: int, model: str, **fields: Any) -> str:
     return f"data: {json.dumps({**body, **fields}, ensure_ascii=False)}\n\n"
 
 
-def _stream(rag: RagService, prepared: Prepared, model: str, include_usage: bool) -> Iterator[str]:
+def _stream(
+    rag: RagService, prepared: Prepared, model: str, include_usage: bool, stop: Stop
+) -> Iterator[str]:
     cid, created = f"chatcmpl-{prepared.session_id.hex}", int(time.time())
     first = True
-    for event, data in rag.stream(prepared):
+    for event, data in rag.stream(prepared, stop):
         if event == "delta":
             delta = {"content": data["text"]}
             if first:
@@ -106,8 +109,8 @@ def _stream(rag: RagService, prepared: Prepared, model: str, include_usage: bool
             yield f"data: {json.dumps(data)}\n\n"
             return
         elif event == "done":
-            stop = {"index": 0, "delta": {}, "finish_reason": "stop"}
-            yield _chunk(cid, created, model, choices=[stop])
+            finish = {"index": 0, "delta": {}, "finish_reason": "stop"}
+            yield _chunk(cid, created, model, choices=[finish])
             if include_usage:
                 usage = data["usage"]
                 yield _chunk(
@@ -171,10 +174,8 @@ def chat_completions(body: ChatCompletionIn, request: Request, caller: SecretKey
     )
     if body.stream:
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
-        return StreamingResponse(
-            _stream(rag, prepared, body.model, include_usage),
-            media_type="text/event-stream",
-            headers=SSE_HEADERS,
+        return AnswerStreamResponse(
+            rag.streams.run(partial(_stream, rag, prepared, body.model, include_usage))
         )
     answer = rag.answer(prepared)
     usage = usage_payload(answer.usage)

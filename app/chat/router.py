@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from app.auth.deps import CurrentUser
@@ -21,6 +20,7 @@ from app.chat.schemas import (
     SessionOut,
 )
 from app.chat.service import Asker, RagService
+from app.chat.streaming import AnswerStreamResponse
 from app.chatbots.deps import PresentedKey, VisitorToken, active_key, caller_of_chatbot
 from app.chatbots.service import get_chatbot
 from app.core.database import DB, session_scope
@@ -28,7 +28,6 @@ from app.core.errors import NotFound
 
 router = APIRouter(tags=["query"])
 
-SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 ANSWER_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/event-stream": {}}, "description": "JSON answer, or SSE when streaming"}
 }
@@ -39,13 +38,11 @@ def sse(events: Iterator[tuple[str, dict[str, Any]]]) -> Iterator[str]:
         yield f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-def _ask(request: Request, db: DB, asker: Asker, body: QueryIn) -> AnswerOut | StreamingResponse:
+def _ask(request: Request, db: DB, asker: Asker, body: QueryIn) -> AnswerOut | AnswerStreamResponse:
     rag: RagService = request.app.state.rag
     prepared = rag.prepare(db, asker, body.question, session_id=body.session_id)
     if body.stream or "text/event-stream" in request.headers.get("accept", ""):
-        return StreamingResponse(
-            sse(rag.stream(prepared)), media_type="text/event-stream", headers=SSE_HEADERS
-        )
+        return AnswerStreamResponse(rag.streams.run(lambda stop: sse(rag.stream(prepared, stop))))
     return rag.answer(prepared).out()
 
 
@@ -66,7 +63,7 @@ async def public_query(
 
 def _public_ask(
     request: Request, chatbot_id: uuid.UUID, body: QueryIn, raw_key: str, visitor_token: str | None
-) -> AnswerOut | StreamingResponse:
+) -> AnswerOut | AnswerStreamResponse:
     with session_scope(request.app.state.sessionmaker) as db:
         key = active_key(db, raw_key)
         caller = caller_of_chatbot(request, chatbot_id, key, visitor_token)

@@ -11,9 +11,8 @@ outlives the request's session and a failed call must still keep the user's ques
 from __future__ import annotations
 
 import functools
-import threading
 import uuid
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -53,6 +52,7 @@ from app.chat.schemas import (
     RetrieveOut,
     SessionOut,
 )
+from app.chat.streaming import StreamedAnswers
 from app.chatbots.models import Chatbot
 from app.chatbots.repository import KEY_TOUCH_INTERVAL, ApiKeyRepository, ChatbotRepository
 from app.core.concurrency import CustomerSlots
@@ -69,10 +69,10 @@ from app.llm import (
     ContextChunk,
     LLMProvider,
     LLMRequest,
+    Stop,
     Usage,
     build_provider,
 )
-from app.llm.base import counted_usage
 from app.llm.metered import MeteredProvider
 
 HISTORY_MESSAGES = 40
@@ -229,6 +229,9 @@ class RagService:
         self.factory = factory
         # a customer's questions and retrievals in flight, bounded (app/core/concurrency.py)
         self.slots = slots or CustomerSlots(settings.customer_concurrency)
+        # the answers being streamed, each by a thread of its own, stopped and waited for at
+        # shutdown (app/chat/streaming.py)
+        self.streams = StreamedAnswers()
 
     @property
     def embedder(self):  # noqa: ANN201 - the ingestion Embedder protocol
@@ -466,8 +469,12 @@ class RagService:
             raise
         return self._record(prepared, completion.text, completion)
 
-    def stream(self, prepared: Prepared) -> Iterator[tuple[str, dict[str, Any]]]:
-        """(event, data) pairs: `sources` first, then `delta`s, then `done` or `error`."""
+    def stream(
+        self, prepared: Prepared, stop: Stop | None = None
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(event, data) pairs: `sources` first, then `delta`s, then `done` or `error`; when
+        `stop` is requested midway, no more events: what was produced is recorded and billed as
+        an interrupted answer. Run by a thread of its own (`app/chat/streaming.py`)."""
         yield (
             "sources",
             {
@@ -479,13 +486,12 @@ class RagService:
             yield "delta", {"text": NOT_FOUND_ANSWER}
             yield "done", self._done(self._record(prepared, NOT_FOUND_ANSWER, None))
             return
+        stop = stop or Stop()
         completion: Completion | None = None
-        produced: list[str] = []
-        deltas = self.provider.stream(prepared.request)
+        deltas = self.provider.stream(prepared.request, stop)
         try:
             for item in deltas:
                 if isinstance(item, str):
-                    produced.append(item)
                     yield "delta", {"text": item}
                 else:
                     completion = item
@@ -494,22 +500,16 @@ class RagService:
             yield "error", {"error": {"code": exc.code, "message": exc.message}}
             return
         except GeneratorExit:
-            # The client went away mid-answer. The LLM was called and what it produced is billed
-            # and kept. This runs wherever the generator is closed (often the event loop), so the
-            # record is written from a thread of its own.
-            if isinstance(deltas, Generator):
-                deltas.close()  # ends the upstream request: the LLM stops producing
-            partial = self._interrupted(prepared, "".join(produced))
-            threading.Thread(target=self._record, args=partial, name="record-interrupted").start()
+            # closed by its reader midway: the provider stops, and what it produced is kept
+            stop.request()
+            completion = next(item for item in deltas if isinstance(item, Completion))
+            self._record(prepared, completion.text, completion, "interrupted")
             raise
         assert completion is not None
+        if completion.interrupted:
+            self._record(prepared, completion.text, completion, "interrupted")
+            return
         yield "done", self._done(self._record(prepared, completion.text, completion))
-
-    def _interrupted(self, prepared: Prepared, text: str) -> tuple[Prepared, str, Completion, str]:
-        assert prepared.request is not None
-        usage = counted_usage(prepared.request, text, self.embedder.count_tokens)
-        completion = Completion(text, usage, prepared.request.model, self.provider.name)
-        return prepared, text, completion, "interrupted"
 
     @staticmethod
     def _done(answer: Answer) -> dict[str, Any]:

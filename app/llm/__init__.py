@@ -15,6 +15,7 @@ from app.llm.base import (
     LLMProvider,
     LLMRequest,
     LLMTimeout,
+    Stop,
     TokenCounter,
     Usage,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "LLMProvider",
     "LLMRequest",
     "LLMTimeout",
+    "Stop",
     "TokenCounter",
     "Usage",
     "build_provider",

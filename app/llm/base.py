@@ -6,13 +6,18 @@ answers is a setting (see `build_provider`).
 
 from __future__ import annotations
 
+import logging
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from app.core.errors import BadGateway, GatewayTimeout
 
 TokenCounter = Callable[[str], int]
+
+log = logging.getLogger(__name__)
 
 
 class LLMError(BadGateway):
@@ -57,6 +62,52 @@ class Completion:
     usage: Usage
     model: str
     provider: str
+    # stopped midway (`Stop`): the text and usage are what was produced until then
+    interrupted: bool = False
+
+
+class Stop:
+    """A request, from any thread, that a streamed answer stop where it is.
+
+    The provider sees it between two deltas, and registers `on_request` hooks for what it
+    blocks on in between (a read from the provider's socket): a hook runs at the request, or at
+    once if the request came first, and never after its `with` block has ended."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._requested = False
+        self._hooks: list[Callable[[], None]] = []
+
+    @property
+    def requested(self) -> bool:
+        return self._requested
+
+    def request(self) -> None:
+        with self._lock:  # a hook never runs while its `with` block is being left
+            if self._requested:
+                return
+            self._requested = True
+            for hook in self._hooks:
+                _run_hook(hook)
+
+    @contextmanager
+    def on_request(self, hook: Callable[[], None]) -> Iterator[None]:
+        with self._lock:
+            if self._requested:
+                _run_hook(hook)
+            self._hooks.append(hook)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._hooks.remove(hook)
+
+
+def _run_hook(hook: Callable[[], None]) -> None:
+    try:
+        hook()
+    except Exception:  # a hook only hurries the stop along: the stop happens anyway
+        log.exception("a stop hook failed")
 
 
 class LLMProvider(ABC):
@@ -68,9 +119,10 @@ class LLMProvider(ABC):
     def complete(self, request: LLMRequest) -> Completion: ...
 
     @abstractmethod
-    def stream(self, request: LLMRequest) -> Iterator[str | Completion]:
+    def stream(self, request: LLMRequest, stop: Stop | None = None) -> Iterator[str | Completion]:
         """Yields text deltas as they arrive, then exactly one final Completion (full text and
-        usage)."""
+        usage). Once `stop` is requested no delta follows: the Completion comes at once, marked
+        `interrupted`, with the text produced so far and its tokens counted."""
 
 
 def counted_usage(request: LLMRequest, answer: str, count_tokens: TokenCounter) -> Usage:

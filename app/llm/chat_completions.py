@@ -10,9 +10,10 @@ or the server's Retry-After) are done by the SDKs, configured with `max_retries`
 from __future__ import annotations
 
 import logging
+import socket
 from abc import abstractmethod
 from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from typing import Any
 
 from app.llm.base import (
@@ -21,6 +22,7 @@ from app.llm.base import (
     LLMProvider,
     LLMRequest,
     LLMTimeout,
+    Stop,
     TokenCounter,
     Usage,
     counted_usage,
@@ -54,22 +56,42 @@ class ChatCompletionsProvider(LLMProvider):
         text = (response.choices[0].message.content or "") if response.choices else ""
         return self._completion(request, text, response.usage, response.model)
 
-    def stream(self, request: LLMRequest) -> Iterator[str | Completion]:
+    def stream(self, request: LLMRequest, stop: Stop | None = None) -> Iterator[str | Completion]:
+        stop = stop or Stop()
         parts: list[str] = []
         reported_usage = None
         model = request.model
         # Leaving the `with` closes the stream, so an abandoned answer frees its connection.
-        with self._translated_errors(), self._create_stream(_arguments(request)) as chunks:
-            for chunk in chunks:
-                # The OpenAI SDK raises on an in-band error event; the Fireworks SDK passes it on.
-                if error := getattr(chunk, "error", None):
-                    raise self._failure("the provider reported an error", error)
-                reported_usage = chunk.usage or reported_usage
-                model = chunk.model or model
-                delta = chunk.choices[0].delta.content if chunk.choices else None
-                if delta:
-                    parts.append(delta)
-                    yield delta
+        try:
+            with (
+                self._translated_errors(stop),
+                self._create_stream(_arguments(request)) as chunks,
+                stop.on_request(lambda: _break_read(chunks)),
+            ):
+                for chunk in chunks:
+                    if stop.requested:
+                        break
+                    # The OpenAI SDK raises on an in-band error event; the Fireworks SDK passes
+                    # it on.
+                    if error := getattr(chunk, "error", None):
+                        raise self._failure("the provider reported an error", error)
+                    reported_usage = chunk.usage or reported_usage
+                    model = chunk.model or model
+                    delta = chunk.choices[0].delta.content if chunk.choices else None
+                    if delta:
+                        parts.append(delta)
+                        yield delta
+                interrupted = stop.requested
+        except Exception:
+            if not stop.requested:
+                raise
+            interrupted = True  # what the broken read raised is the stop's doing
+        if interrupted:
+            # No usage comes for a stream cut short: the tokens produced are counted here.
+            text = "".join(parts)
+            usage = counted_usage(request, text, self._count_tokens)
+            yield Completion(text, usage, model or request.model, self.name, interrupted=True)
+            return
         yield self._completion(request, "".join(parts), reported_usage, model)
 
     def _completion(
@@ -85,24 +107,42 @@ class ChatCompletionsProvider(LLMProvider):
         return Completion(text=text, usage=usage, model=model or request.model, provider=self.name)
 
     @contextmanager
-    def _translated_errors(self) -> Iterator[None]:
+    def _translated_errors(self, stop: Stop | None = None) -> Iterator[None]:
         try:
             yield
-        except self.timeout_errors as exc:
-            log.warning("%s provider timed out: %r", self.name, exc)
-            raise LLMTimeout("The language model provider did not answer in time.") from exc
         except self.errors as exc:
-            status = getattr(exc, "status_code", None)
-            if status is not None:
-                raise self._failure(f"HTTP {status}", exc) from exc
-            if isinstance(exc, self.network_errors):
-                raise self._failure("network error", exc) from exc
-            raise self._failure("the provider reported an error", exc) from exc
+            if stop is not None and stop.requested:
+                raise  # the stop broke the read: not the provider's failure
+            raise self._translated(exc) from exc
+
+    def _translated(self, exc: Exception) -> LLMError | LLMTimeout:
+        if isinstance(exc, self.timeout_errors):
+            log.warning("%s provider timed out: %r", self.name, exc)
+            return LLMTimeout("The language model provider did not answer in time.")
+        status = getattr(exc, "status_code", None)
+        if status is not None:
+            return self._failure(f"HTTP {status}", exc)
+        if isinstance(exc, self.network_errors):
+            return self._failure("network error", exc)
+        return self._failure("the provider reported an error", exc)
 
     def _failure(self, reason: str, detail: object) -> LLMError:
         # The detail may quote the provider's response: it goes to our log, not to the client.
         log.warning("%s provider failed (%s): %r", self.name, reason, detail)
         return LLMError(f"The language model provider failed: {reason}")
+
+
+def _break_read(chunks: Any) -> None:
+    """Wakes a read blocked on the stream's socket: shutting the socket down ends the read at
+    once (closing the response from another thread does not), and the provider sees its request
+    cancelled. `socket.socket.shutdown` also for TLS: the socket stays usable for the reader's
+    own cleanup."""
+    response = getattr(chunks, "response", None)
+    network = response.extensions.get("network_stream") if response is not None else None
+    sock = network.get_extra_info("socket") if network is not None else None
+    if isinstance(sock, socket.socket):
+        with suppress(OSError):  # already closed: the read has ended anyway
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
 def _arguments(request: LLMRequest) -> dict[str, Any]:

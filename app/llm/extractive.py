@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from app.core.config import Settings
 from app.llm.base import (
@@ -26,6 +26,7 @@ from app.llm.base import (
     ContextChunk,
     LLMProvider,
     LLMRequest,
+    Stop,
     TokenCounter,
     Usage,
 )
@@ -121,10 +122,14 @@ class ExtractiveProvider(LLMProvider):
             provider=self.name,
         )
 
-    def stream(self, request: LLMRequest) -> Iterator[str | Completion]:
+    def stream(self, request: LLMRequest, stop: Stop | None = None) -> Iterator[str | Completion]:
         completion = self.complete(request)
         words = _WORD_WITH_SPACE.findall(completion.text)
         for start in range(0, len(words), WORDS_PER_DELTA):
+            if stop is not None and stop.requested:
+                text = "".join(words[:start])
+                yield replace(completion, text=text, interrupted=True)
+                return
             yield "".join(words[start : start + WORDS_PER_DELTA])
         yield completion
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from app.core.errors import AppError
 from app.core.metrics import LLM_ERRORS, LLM_LATENCY, TOKENS
-from app.llm.base import Completion, LLMProvider, LLMRequest, Usage
+from app.llm.base import Completion, LLMProvider, LLMRequest, Stop, Usage
 
 
 class MeteredProvider(LLMProvider):
@@ -35,10 +35,10 @@ class MeteredProvider(LLMProvider):
         self._count(completion.usage)
         return completion
 
-    def stream(self, request: LLMRequest) -> Iterator[str | Completion]:
+    def stream(self, request: LLMRequest, stop: Stop | None = None) -> Iterator[str | Completion]:
         started = time.perf_counter()
         try:
-            for item in self.provider.stream(request):
+            for item in self.provider.stream(request, stop):
                 if isinstance(item, Completion):
                     LLM_LATENCY.labels(self.name).observe(time.perf_counter() - started)
                     self._count(item.usage)

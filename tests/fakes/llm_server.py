@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 import re
+import select
+import socket
 import sys
 import threading
 import time
@@ -72,6 +74,8 @@ class FakeLLMServer:
         self.requests: list[RecordedRequest] = []
         # time.monotonic() at which each stream's first delta was written to the socket
         self.first_tokens: list[float] = []
+        # time.monotonic() at which a stalled stream saw its client close the connection
+        self.abandoned: list[float] = []
         self._default = default or Behaviour()
         self._script: deque[Behaviour] = deque()
         self._lock = threading.Lock()
@@ -98,6 +102,7 @@ class FakeLLMServer:
         with self._lock:
             self.requests.clear()
             self._script.clear()
+            self.abandoned.clear()
 
     def fail_next(
         self, status: int = 500, *, times: int = 1, retry_after: float | None = None
@@ -231,7 +236,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _interrupt(self, behaviour: Behaviour) -> bool:
         """Interrupts the stream; returns whether it may go on afterwards."""
         if behaviour.interruption == "stall":
-            time.sleep(behaviour.stall)
+            if self._client_left_within(behaviour.stall):
+                self.server.fake.abandoned.append(time.monotonic())
+                self.close_connection = True
+                return False
             return True
         if behaviour.interruption == "error":
             self._send_event(_error_body("overloaded mid-stream", "server_error"))
@@ -239,6 +247,17 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_chunk(b"")
         self.close_connection = True  # without the terminating chunk: the body is incomplete
         return False
+
+    def _client_left_within(self, seconds: float) -> bool:
+        """Waits `seconds`, or less if the client closes the connection (as a real provider
+        notices a cancelled request); returns whether it did."""
+        readable, _, _ = select.select([self.connection], [], [], seconds)
+        if not readable:
+            return False
+        try:
+            return self.connection.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
 
     def _send_event(self, payload: dict[str, Any]) -> None:
         self._send_chunk(f"data: {json.dumps(payload)}\n\n".encode())

@@ -4,15 +4,17 @@ over real HTTP."""
 from __future__ import annotations
 
 import socket
+import threading
 from collections.abc import Callable
 
 import pytest
 
-from app.llm import Completion, ContextChunk, LLMError, LLMRequest, LLMTimeout
+from app.llm import Completion, ContextChunk, LLMError, LLMRequest, LLMTimeout, Stop
 from app.llm.chat_completions import ChatCompletionsProvider
 from app.llm.fireworks import FireworksProvider
 from app.llm.openai_compatible import OpenAICompatibleProvider
 from tests.fakes.llm_server import FakeLLMServer
+from tests.servers import wait_for
 
 API_KEY = "sk-test-secret-key-0123456789"
 TIMEOUT = 0.5
@@ -63,9 +65,11 @@ def make_provider(provider_name: str, fake_llm: FakeLLMServer) -> ProviderFactor
     provider_class, address, _ = PROVIDERS[provider_name]
 
     def make(
-        base_url: str = fake_llm.base_url + address, max_retries: int = MAX_RETRIES
+        base_url: str = fake_llm.base_url + address,
+        max_retries: int = MAX_RETRIES,
+        timeout: float = TIMEOUT,
     ) -> ChatCompletionsProvider:
-        return provider_class(API_KEY, base_url, TIMEOUT, max_retries, count_characters)
+        return provider_class(API_KEY, base_url, timeout, max_retries, count_characters)
 
     return make
 
@@ -249,3 +253,26 @@ def test_failure_mid_stream_raises_from_the_iterator_after_the_first_deltas(
 
     assert len(received) == 2
     assert all(isinstance(item, str) for item in received)
+
+
+def test_a_stop_cuts_a_stalled_stream_and_cancels_the_request(
+    make_provider: ProviderFactory, fake_llm: FakeLLMServer
+) -> None:
+    """A stop requested from another thread while the provider thinks ends the read at once (it
+    does not wait for the next delta), closes the provider's connection, and the stream ends
+    with what was produced, counted, marked interrupted."""
+    stall = 120.0
+    fake_llm.interrupt_stream(after_deltas=2, how="stall", stall=stall)
+    stop = Stop()
+    received: list[str | Completion] = []
+    for item in make_provider(timeout=stall * 2, max_retries=0).stream(pump_request(), stop):
+        received.append(item)
+        if len(received) == 2:
+            threading.Timer(0.2, stop.request).start()
+
+    *deltas, completion = received
+    assert len(deltas) == 2 and isinstance(completion, Completion)
+    assert completion.interrupted
+    assert completion.text == "".join(deltas)
+    assert completion.usage.output_tokens == len(completion.text)  # counted here
+    wait_for(lambda: fake_llm.abandoned, 30, "the provider to see its request cancelled")
