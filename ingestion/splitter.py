@@ -9,7 +9,7 @@ boundary fits, so no text is ever truncated away by the model.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
@@ -19,6 +19,9 @@ from ingestion.loaders import Section
 
 # Sentence ends are kept with the sentence (keep_separator="end") when splitting by tokens.
 _TOKEN_SEPARATORS = ["\n\n", "\n", ". ", "。", " "]
+# A long section reaches the character splitter this many chunk sizes at a time, so that a
+# document past its plan's chunk cap stops after one window rather than after all of it.
+WINDOW_CHUNKS = 64
 
 
 @dataclass(frozen=True)
@@ -48,8 +51,16 @@ def split(
     )
     fit = _TokenFitter(count_tokens, max_tokens)
     chunks: list[Chunk] = []
+    window = WINDOW_CHUNKS * chunk_size
     for section in sections:
-        texts = [section.text] if section.whole else by_characters.split_text(section.text)
+        if section.whole:
+            texts: Iterable[str] = [section.text]
+        else:
+            texts = (
+                text
+                for part in _windows(section.text, window)
+                for text in by_characters.split_text(part)
+            )
         for text in texts:
             for piece, tokens in fit(text):
                 if piece.strip():
@@ -58,6 +69,26 @@ def split(
                     metadata = {**section.metadata, "tokens": tokens}
                     chunks.append(Chunk(len(chunks), piece, metadata))
     return chunks
+
+
+def _windows(text: str, size: int) -> Iterator[str]:
+    """The text in consecutive parts of about `size` characters, each ending at a paragraph,
+    line or word break in its last quarter when there is one (a hard cut otherwise): the
+    splitter then cuts where it would have in the whole text, except at the few part ends."""
+    start = 0
+    while len(text) - start > size:
+        end = start + size
+        floor = end - size // 4
+        cut = -1
+        for separator in ("\n\n", "\n", " "):
+            cut = text.rfind(separator, floor, end)
+            if cut > start:
+                break
+        if cut <= start:
+            cut = end
+        yield text[start:cut]
+        start = cut
+    yield text[start:]
 
 
 class _TokenFitter:
