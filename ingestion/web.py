@@ -78,6 +78,7 @@ class WebLimits:
     connect_timeout: float = 5.0
     read_timeout: float = 10.0
     page_seconds: float = 20.0  # one fetch, redirects included, however slowly the bytes come
+    crawl_seconds: float = 600.0  # the whole crawl, delays included: then it stops where it is
     max_redirects: int = 5
     max_crawl_delay: float = 5.0  # robots.txt's Crawl-delay is honoured up to this
 
@@ -241,6 +242,8 @@ class Fetcher:
 
     def __init__(self, limits: WebLimits) -> None:
         self.limits = limits
+        # no fetch runs past this (time.monotonic()): the deadline of the crawl it serves
+        self.end_by = float("inf")
         self._backend = _GuardedBackend(limits.allow_private)
         self._pool = httpcore.ConnectionPool(
             ssl_context=ssl.create_default_context(cafile=certifi.where()),
@@ -254,7 +257,7 @@ class Fetcher:
     def get(self, url: str, *, max_bytes: int | None = None) -> Response:
         """The final response after redirects; FetchFailed, or UnsafeURL for a refused hop."""
         limit = self.limits.max_page_bytes if max_bytes is None else max_bytes
-        deadline = time.monotonic() + self.limits.page_seconds
+        deadline = min(time.monotonic() + self.limits.page_seconds, self.end_by)
         self._backend.deadline = deadline  # connect, headers and body alike (one fetch at a time)
         visited = [url]
         for _ in range(self.limits.max_redirects + 1):
@@ -458,9 +461,11 @@ class Crawler:
         self.start_url = normalise(start_url)
         self.limits = limits
         self.found = 1
+        self.stop_reason: str | None = None  # why it ended before reading all it found
 
     def pages(self, should_stop: Callable[[], bool] | None = None) -> Generator[Page]:
         fetcher = Fetcher(self.limits)
+        fetcher.end_by = time.monotonic() + self.limits.crawl_seconds
         try:
             yield from self._crawl(fetcher, should_stop or (lambda: False))
         finally:
@@ -512,9 +517,15 @@ class Crawler:
         while queue:
             if should_stop():
                 return
-            url, depth, is_sitemap = queue.popleft()
             if tried and delay:
-                time.sleep(delay)
+                time.sleep(max(0.0, min(delay, fetcher.end_by - time.monotonic())))
+            if time.monotonic() >= fetcher.end_by:
+                self.stop_reason = (
+                    f"The crawl stopped at its time limit ({limits.crawl_seconds:g} s) with "
+                    f"{len(queue)} pages not read yet; recrawl to read them."
+                )
+                return
+            url, depth, is_sitemap = queue.popleft()
             tried += 1
             try:
                 response = fetcher.get(url)

@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     # on a server it lets customers make it read its own network)
     allow_private_urls: bool = False
     recrawl_min_seconds: int = 60  # a website source is crawled again at most this often
+    # one crawl's whole time, fetches and the site's Crawl-delay included; then it stops where
+    # it is, keeps what it read and says so (each fetch has its own 20 s deadline too)
+    crawl_max_seconds: float = Field(default=600.0, gt=0)
     chroma_host: str | None = None
     chroma_port: int = 8000
     # collections whose HNSW index the embedded store keeps in memory; 0 = Chroma's own default

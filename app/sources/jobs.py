@@ -73,6 +73,7 @@ def _limits(db: Session, settings: Settings, source: WebsiteSource) -> WebLimits
         max_depth=plan.max_crawl_depth,
         max_page_bytes=plan.max_page_kb * 1024,
         allow_private=settings.allow_private_urls,
+        crawl_seconds=settings.crawl_max_seconds,
     )
 
 
@@ -118,6 +119,7 @@ def crawl_source(
                     source.pages_skipped, source.issues = tally.skipped, list(tally.issues)
                 if tally.stop_reason:
                     break
+        tally.stop_reason = tally.stop_reason or crawler.stop_reason
         if should_stop is not None and should_stop():
             _update(factory, source_id, status="queued")
             log.info("website %s: crawl interrupted by shutdown", source_id)

@@ -135,3 +135,33 @@ def test_a_fetch_ends_by_its_deadline_however_slowly_the_headers_come():
     fetcher.close()
     assert failed.value.transient
     assert elapsed < limits.page_seconds + 3, elapsed  # without the deadline: never
+
+
+def test_a_crawl_stops_at_its_own_deadline_and_says_so():
+    """A site asking for a 1 s Crawl-delay between 6 pages: a crawl given 2.5 s in all stops
+    after its third page however long the site would take, and says why."""
+    with serve_site() as site:
+        site.robots = "User-agent: *\nCrawl-delay: 1\nDisallow: /private/\n"
+        limits = WebLimits(allow_private=True, crawl_seconds=2.5)
+        crawler = web.Crawler(f"{site.url}/", limits)
+        pages = list(crawler.pages())
+        unlimited = list(web.Crawler(f"{site.url}/", OPEN).pages())
+    read = [p for p in pages if p.outcome == "ok"]
+    assert 1 <= len(read) < len([p for p in unlimited if p.outcome == "ok"])
+    assert crawler.stop_reason and "time limit (2.5 s)" in crawler.stop_reason
+
+
+def test_the_crawl_deadline_cuts_the_fetch_in_progress():
+    """A crawl whose only page trickles its headers ends by the crawl's deadline even when that
+    comes before the page's own."""
+    limits = WebLimits(allow_private=True, read_timeout=5.0, page_seconds=60.0, crawl_seconds=2.0)
+    with trickling_server() as url:
+        fetcher = Fetcher(limits)
+        started = time.monotonic()
+        fetcher.end_by = started + limits.crawl_seconds
+        with pytest.raises(FetchFailed) as failed:
+            fetcher.get(url)
+        elapsed = time.monotonic() - started
+        fetcher.close()
+    assert failed.value.transient
+    assert elapsed < limits.page_seconds / 2, elapsed  # by the page's deadline alone: 60 s
