@@ -70,7 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.jobs = build_runner(app.state.sessionmaker, settings)
     app.state.crawls = build_crawl_runner(app.state.sessionmaker, settings, app.state.jobs)
     app.state.slots = CustomerSlots(settings.customer_concurrency)
-    app.state.rag = RagService(settings, app.state.sessionmaker, app.state.slots)
+    app.state.rag = RagService(settings, app.state.sessionmaker)
     app.state.limiter = RateLimiter(settings.rate_limit_storage_uri)
 
     app.add_middleware(

@@ -3,7 +3,7 @@ signatures (`CurrentUser`, `StaffUser`, `OwnerUser`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -38,6 +38,25 @@ def require_role(*roles: str) -> Callable[[UserSubject], UserSubject]:
 
     return check
 
+
+async def expensive(
+    request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> AsyncIterator[None]:
+    """A signed-in customer's expensive request (a question, a retrieval, an upload) holds one of
+    its customer's slots (`app/core/concurrency.py`) from before it takes a worker thread or a
+    database connection until its response is sent. Declared first on the route, it runs in the
+    event loop: past the bound, the 429 costs a signature check and nothing that customers share
+    (refused in the route, forty loops of one customer kept the worker threads busy refusing,
+    and another customer's questions waited for a thread)."""
+    if not token:
+        raise Unauthorized()
+    claims = decode_access_token(token, secret=request.app.state.settings.secret_key)
+    with request.app.state.slots.hold(claims.customer_id):
+        yield
+
+
+# route dependency: `@router.post(..., dependencies=[Expensive])`
+Expensive = Depends(expensive)
 
 CurrentUser = Annotated[UserSubject, Depends(get_current_user)]
 StaffUser = Annotated[UserSubject, Depends(require_role("owner", "admin"))]

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from app.chat.prompt import Turn
 from app.chat.service import Asker, Prepared, RagService, usage_payload
 from app.chat.streaming import AnswerStreamResponse
-from app.chatbots.deps import SecretKey
+from app.chatbots.deps import KeyCaller, SecretKey
 from app.core.database import DB
 from app.core.errors import BadRequest, NotFound
 from app.core.schemas import RequestBody
@@ -168,6 +168,18 @@ def chat_completions(body: ChatCompletionIn, request: Request, caller: SecretKey
             "(GET /v1/models lists it)"
         )
     question, history = _conversation(body.messages)
+    with request.app.state.slots.hold(caller.subject.customer_id):
+        return _complete(request, db, caller, body, question, history)
+
+
+def _complete(
+    request: Request,
+    db: DB,
+    caller: KeyCaller,
+    body: ChatCompletionIn,
+    question: str,
+    history: list[Turn],
+) -> AnswerStreamResponse | dict[str, Any]:
     rag: RagService = request.app.state.rag
     prepared = rag.prepare(
         db, Asker(caller.subject, caller.chatbot, "openai"), question, history=history

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from app.auth.deps import CurrentUser
+from app.auth.deps import CurrentUser, Expensive
 from app.chat import service
 from app.chat.schemas import (
     AnswerOut,
@@ -68,11 +68,17 @@ def _public_ask(
         key = active_key(db, raw_key)
         caller = caller_of_chatbot(request, chatbot_id, key, visitor_token)
         channel = "widget" if caller.kind == "widget" else "api"
-        return _ask(request, db, Asker(caller.subject, caller.chatbot, channel), body)
+        # a key's customer is known once the key is: its slot is held from here (a streamed
+        # answer's, until it is prepared)
+        with request.app.state.slots.hold(caller.subject.customer_id):
+            return _ask(request, db, Asker(caller.subject, caller.chatbot, channel), body)
 
 
 @router.post(
-    "/api/{customer_id}/{chatbot_id}/query", response_model=AnswerOut, responses=ANSWER_RESPONSES
+    "/api/{customer_id}/{chatbot_id}/query",
+    response_model=AnswerOut,
+    responses=ANSWER_RESPONSES,
+    dependencies=[Expensive],
 )
 def dashboard_query(
     customer_id: uuid.UUID,
@@ -89,7 +95,9 @@ def dashboard_query(
     return _ask(request, db, Asker(user, chatbot, "dashboard"), body)
 
 
-@router.post("/api/chatbots/{chatbot_id}/retrieve", response_model=RetrieveOut)
+@router.post(
+    "/api/chatbots/{chatbot_id}/retrieve", response_model=RetrieveOut, dependencies=[Expensive]
+)
 def retrieve(
     chatbot_id: uuid.UUID, body: RetrieveIn, request: Request, user: CurrentUser, db: DB
 ) -> RetrieveOut:

@@ -55,7 +55,6 @@ from app.chat.schemas import (
 from app.chat.streaming import StreamedAnswers
 from app.chatbots.models import Chatbot
 from app.chatbots.repository import KEY_TOUCH_INTERVAL, ApiKeyRepository, ChatbotRepository
-from app.core.concurrency import CustomerSlots
 from app.core.config import Settings
 from app.core.database import release, session_scope, utcnow
 from app.core.errors import AppError, TooManyRequests, Unprocessable
@@ -219,16 +218,9 @@ def usage_payload(usage: Usage) -> dict[str, int]:
 
 
 class RagService:
-    def __init__(
-        self,
-        settings: Settings,
-        factory: sessionmaker[Session],
-        slots: CustomerSlots | None = None,
-    ) -> None:
+    def __init__(self, settings: Settings, factory: sessionmaker[Session]) -> None:
         self.settings = settings
         self.factory = factory
-        # a customer's questions and retrievals in flight, bounded (app/core/concurrency.py)
-        self.slots = slots or CustomerSlots(settings.customer_concurrency)
         # the answers being streamed, each by a thread of its own, stopped and waited for at
         # shutdown (app/chat/streaming.py)
         self.streams = StreamedAnswers()
@@ -272,19 +264,9 @@ class RagService:
         session_id: uuid.UUID | None = None,
         history: list[Turn] | None = None,
     ) -> Prepared:
-        """Everything before the LLM, reading only: the exchange is written once, afterwards."""
-        with self.slots.hold(asker.subject.customer_id):
-            return self._prepare(db, asker, question, session_id=session_id, history=history)
+        """Everything before the LLM, reading only: the exchange is written once, afterwards.
 
-    def _prepare(
-        self,
-        db: Session,
-        asker: Asker,
-        question: str,
-        *,
-        session_id: uuid.UUID | None,
-        history: list[Turn] | None,
-    ) -> Prepared:
+        Its door holds one of the customer's slots (`app/core/concurrency.py`) meanwhile."""
         subject, chatbot = asker.subject, asker.chatbot
         QUERIES.labels(asker.channel).inc()
         self._check_length(question)
@@ -395,10 +377,9 @@ class RagService:
         top_k: int | None = None,
     ) -> RetrieveOut:
         """What retrieval does with a question, and nothing else: no LLM, no record, no bill."""
-        with self.slots.hold(subject.customer_id):
-            self._check_length(question)
-            retrieval = self.retrieve(db, subject, chatbot, question, top_k)
-            return retrieve_out(question, retrieval)
+        self._check_length(question)
+        retrieval = self.retrieve(db, subject, chatbot, question, top_k)
+        return retrieve_out(question, retrieval)
 
     def _check_length(self, question: str) -> None:
         """Every door's question has the same ceiling, in characters (checked first: counting
@@ -462,8 +443,7 @@ class RagService:
         if prepared.request is None:
             return self._record(prepared, NOT_FOUND_ANSWER, None)
         try:
-            with self.slots.hold(prepared.customer_id):
-                completion = self.provider.complete(prepared.request)
+            completion = self.provider.complete(prepared.request)
         except AppError as exc:
             self._record_failure(prepared, exc)
             raise

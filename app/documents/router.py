@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Query, Request, UploadFile, status
 
-from app.auth.deps import CurrentUser, StaffUser
+from app.auth.deps import CurrentUser, Expensive, StaffUser
 from app.chatbots.service import get_chatbot
 from app.core.database import DB
 from app.documents import service
@@ -23,6 +23,7 @@ def _read(upload: UploadFile, limit: int) -> service.IncomingFile:
     "/api/upload/{chatbot_id}",
     response_model=list[UploadOut],
     status_code=status.HTTP_202_ACCEPTED,
+    dependencies=[Expensive],
 )
 def upload(
     chatbot_id: uuid.UUID,
@@ -36,9 +37,8 @@ def upload(
     settings = request.app.state.settings
     chatbot = get_chatbot(db, user, chatbot_id)
     uploads = ([file] if file else []) + (files or [])
-    with request.app.state.slots.hold(user.customer_id):
-        incoming = [_read(u, settings.max_upload_bytes) for u in uploads]
-        return service.upload(db, settings, request.app.state.jobs, user, chatbot, incoming)
+    incoming = [_read(u, settings.max_upload_bytes) for u in uploads]
+    return service.upload(db, settings, request.app.state.jobs, user, chatbot, incoming)
 
 
 @router.get("/api/chatbots/{chatbot_id}/documents", response_model=list[DocumentOut])

@@ -61,6 +61,30 @@ def test_a_customer_at_its_concurrency_bound_gets_429_and_others_are_served(app_
     assert slots.in_flight(uuid.UUID(a.customer_id)) == 0
 
 
+def test_a_signed_in_customer_past_its_bound_is_refused_before_taking_anything_shared(app_with):
+    """Forty loops of one customer's retrievals, refused in the route, kept the worker threads
+    and the pool busy refusing, and another customer's questions waited seconds for a thread.
+    The bound is now checked first, in the event loop: a refusal needs no connection (here the
+    pool is exhausted, and the refusal still comes at once, not after the pool's 30 s wait)."""
+    client, a = app_with(customer_concurrency=1)
+    bot = _bot_with_document(a)
+    engine, slots = client.app.state.engine, client.app.state.slots
+    with contextlib.ExitStack() as busy:
+        busy.enter_context(slots.hold(uuid.UUID(a.customer_id)))
+        while engine.pool.checkedout() < engine.pool.size() + engine.pool._max_overflow:
+            busy.enter_context(engine.connect())
+        for refused in (
+            a.post(f"/api/chatbots/{bot['id']}/retrieve", json={"question": "refunds?"}),
+            a.post(f"/api/{a.customer_id}/{bot['id']}/query", json={"question": "refunds?"}),
+            upload(a, bot["id"], "more.txt", b"One more page."),
+        ):
+            assert refused.status_code == 429, refused.text
+    # the slot is held until the response is sent, then given back
+    r = a.post(f"/api/{a.customer_id}/{bot['id']}/query", json={"question": "refunds?"})
+    assert r.status_code == 200
+    assert slots.in_flight(uuid.UUID(a.customer_id)) == 0
+
+
 def test_no_pooled_connection_waits_with_a_question_for_the_embedder(
     client, tenant, monkeypatch: pytest.MonkeyPatch
 ):
