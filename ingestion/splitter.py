@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from ingestion.errors import TooManyChunks
+from ingestion.errors import IngestionCancelled, TooManyChunks
 from ingestion.loaders import Section
 
 # Sentence ends are kept with the sentence (keep_separator="end") when splitting by tokens.
@@ -39,9 +39,11 @@ def split(
     count_tokens: Callable[[str], int],
     max_tokens: int,
     max_chunks: int | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> list[Chunk]:
     """Split sections into chunks numbered 0..n-1 across the document, each within max_tokens.
-    Past `max_chunks` chunks it stops and raises `TooManyChunks`.
+    Past `max_chunks` chunks it stops and raises `TooManyChunks`; it asks `should_stop` at every
+    window of text and raises `IngestionCancelled` on a yes.
 
     Each chunk's metadata carries `tokens`, its count as the model reads it (prefix and special
     tokens included), so the question path need not count the chunks it quotes again.
@@ -58,7 +60,7 @@ def split(
         else:
             texts = (
                 text
-                for part in _windows(section.text, window)
+                for part in _windows(section.text, window, should_stop)
                 for text in by_characters.split_text(part)
             )
         for text in texts:
@@ -71,12 +73,16 @@ def split(
     return chunks
 
 
-def _windows(text: str, size: int) -> Iterator[str]:
+def _windows(
+    text: str, size: int, should_stop: Callable[[], bool] | None = None
+) -> Iterator[str]:
     """The text in consecutive parts of about `size` characters, each ending at a paragraph,
     line or word break in its last quarter when there is one (a hard cut otherwise): the
     splitter then cuts where it would have in the whole text, except at the few part ends."""
     start = 0
     while len(text) - start > size:
+        if should_stop is not None and should_stop():
+            raise IngestionCancelled(f"stopped while splitting, at character {start:,}")
         end = start + size
         floor = end - size // 4
         cut = -1

@@ -3,6 +3,7 @@ signatures (`CurrentUser`, `StaffUser`, `OwnerUser`)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
@@ -10,12 +11,15 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from app.auth.repository import UserRepository
+from app.core.concurrency import CustomerSlots
 from app.core.database import DB
 from app.core.errors import Forbidden, Unauthorized
 from app.core.security import decode_access_token
 from app.core.subjects import UserSubject
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
+# how long a signed-in customer's request past its concurrency bound waits for a slot
+REFUSAL_DELAY_SECONDS = 1.0
 
 
 def get_current_user(
@@ -47,12 +51,25 @@ async def expensive(
     database connection until its response is sent. Declared first on the route, it runs in the
     event loop: past the bound, the 429 costs a signature check and nothing that customers share
     (refused in the route, forty loops of one customer kept the worker threads busy refusing,
-    and another customer's questions waited for a thread)."""
+    and another customer's questions waited for a thread).
+
+    With every slot taken, the request waits up to `REFUSAL_DELAY_SECONDS` in the event loop
+    (no thread, no connection) for one to free, then gets its 429: a client that retries at
+    once, as a flood does, then asks once a second per connection instead of hundreds of times,
+    and the refusals stop costing everyone else the event loop's time."""
     if not token:
         raise Unauthorized()
     claims = decode_access_token(token, secret=request.app.state.settings.secret_key)
-    with request.app.state.slots.hold(claims.customer_id):
+    slots: CustomerSlots = request.app.state.slots
+    customer = claims.customer_id
+    if not slots.take(customer):
+        await asyncio.sleep(REFUSAL_DELAY_SECONDS)
+        if not slots.take(customer):
+            raise slots.refusal()
+    try:
         yield
+    finally:
+        slots.give_back(customer)
 
 
 # route dependency: `@router.post(..., dependencies=[Expensive])`

