@@ -229,7 +229,7 @@ def test_a_short_question_is_not_embedded_at_the_length_of_a_long_one() -> None:
         with ThreadPoolExecutor(max_workers=3) as pool:
             first = pool.submit(engine.query, long_question, "customer-a")
             wait_for_batches = time.monotonic() + 60
-            while not engine._lanes == {} and time.monotonic() < wait_for_batches:
+            while engine._lanes and time.monotonic() < wait_for_batches:
                 time.sleep(0.01)  # the first question is taken: the engine is busy with it
             second = pool.submit(engine.query, long_question, "customer-a")
             short = pool.submit(engine.query, "2 How long is the warranty?", "customer-b")
