@@ -10,7 +10,7 @@ from sqlalchemy import and_, delete, exists, func, select
 from app.chat.models import ChatMessage, ChatSession, Feedback
 from app.core.errors import NotFound
 from app.core.repository import TenantRepository
-from app.core.subjects import AuthSubject
+from app.core.subjects import AuthSubject, UserSubject
 
 
 @dataclass(frozen=True)
@@ -61,12 +61,20 @@ class ChatSessionRepository(TenantRepository[ChatSession]):
         return [(session, question, int(n)) for session, question, n in self.db.execute(stmt)]
 
     def to_continue(
-        self, subject: AuthSubject, chatbot_id: uuid.UUID, session_id: uuid.UUID
+        self, subject: AuthSubject, chatbot_id: uuid.UUID, session_id: uuid.UUID, channel: str
     ) -> ChatSession:
-        """A session of this chatbot that the subject may add a question to."""
-        stmt = self.readable(subject).where(
-            ChatSession.id == session_id, ChatSession.chatbot_id == chatbot_id
-        )
+        """A session of this chatbot that the subject may add a question to: one started
+        through the same door (`channel`) and, by a signed-in user, by that user. Another's is
+        missing (404): its history would go into this question's prompt, so a chatbot key that
+        knew an owner's session id could have the owner's conversation quoted back."""
+        where = [
+            ChatSession.id == session_id,
+            ChatSession.chatbot_id == chatbot_id,
+            ChatSession.channel == channel,
+        ]
+        if isinstance(subject, UserSubject):
+            where.append(ChatSession.user_id == subject.user_id)
+        stmt = self.readable(subject).where(*where)
         session = self.db.scalars(stmt).one_or_none()
         if session is None:
             raise NotFound("Session not found")

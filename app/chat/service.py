@@ -274,7 +274,7 @@ class RagService:
         demo = self._check_demo(db, asker)
         options = chatbot.settings or {}
         if session_id is not None:
-            ChatSessionRepository(db).to_continue(subject, chatbot.id, session_id)
+            ChatSessionRepository(db).to_continue(subject, chatbot.id, session_id, asker.channel)
             history = self._history(db, subject, session_id)
         count = self.count_tokens
         turns = recent_turns(history or [], self.settings.history_token_budget, count)
