@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.database import Base, UTCDateTime, UUIDPrimaryKey, utcnow
-from app.core.repository import TenantOwned
+from app.core.repository import CUSTOMER_WIDE, TenantOwned
 
 INVOICE_STATUSES = ("draft", "issued", "paid", "void")
 # prices per 1,000 tokens are fractions of a cent; amounts are whole cents
@@ -54,6 +54,7 @@ class UsageTotal(Base):
     """A customer's running totals for one billing period (`YYYY-MM`), incremented atomically."""
 
     __tablename__ = "usage_totals"
+    __key_scope__ = CUSTOMER_WIDE  # a question through a key checks its customer's quota
 
     customer_id: Mapped[uuid.UUID] = mapped_column(
         Uuid, ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True
@@ -68,6 +69,8 @@ class UsageTotal(Base):
 class UsageReservation(UUIDPrimaryKey, TenantOwned, Base):
     """Tokens set aside for an LLM call under way (`billing.service.reserve`); deleted when the
     answer is recorded. A reservation left by a process that died expires on its own."""
+
+    __key_scope__ = CUSTOMER_WIDE  # a question through a key reserves from its customer's quota
 
     __tablename__ = "usage_reservations"
 

@@ -15,6 +15,7 @@ KEY_KINDS = ("secret", "widget")
 
 class Chatbot(UUIDPrimaryKey, TenantOwned, Timestamps, Base):
     __tablename__ = "chatbots"
+    __key_scope__ = "id"  # a chatbot key sees its own chatbot
 
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")

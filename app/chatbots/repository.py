@@ -4,12 +4,12 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.chatbots.models import ApiKey, Chatbot
 from app.core.repository import TenantRepository
-from app.core.subjects import AuthSubject, KeySubject
+from app.core.subjects import AuthSubject
 
 # last_used_at is informational; writing it on every request would serialise a hot key's requests
 KEY_TOUCH_INTERVAL = timedelta(minutes=1)
@@ -18,12 +18,6 @@ KEY_TOUCH_INTERVAL = timedelta(minutes=1)
 class ChatbotRepository(TenantRepository[Chatbot]):
     model = Chatbot
     label = "Chatbot"
-
-    def scope(self, subject: AuthSubject) -> list[ColumnElement[bool]]:
-        clauses = super().scope(subject)
-        if isinstance(subject, KeySubject):
-            clauses.append(Chatbot.id == subject.chatbot_id)
-        return clauses
 
     def get_with_keys(self, subject: AuthSubject, chatbot_id: uuid.UUID) -> Chatbot:
         return self.get(subject, chatbot_id, options=[selectinload(Chatbot.api_keys)])

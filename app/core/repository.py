@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, ForeignKey, Select, Uuid, select
+from sqlalchemy import ColumnElement, ForeignKey, Select, Uuid, false, select, true
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 from sqlalchemy.orm.interfaces import ORMOption
 
@@ -31,6 +31,24 @@ class TenantOwned:
 
 M = TypeVar("M")
 
+# `__key_scope__` of a model whose rows a chatbot key sees across its customer: the quota and
+# usage rows a question reads and writes
+CUSTOMER_WIDE = "customer"
+
+
+def key_scope(model: Any, subject: KeySubject) -> ColumnElement[bool]:
+    """What of `model` a chatbot key sees: its chatbot's rows, found by the column the model's
+    `__key_scope__` names (`chatbot_id` when it has one; a chatbot's own `id`), or all of its
+    customer's when the model declares itself `CUSTOMER_WIDE`. A model that says nothing and has
+    no `chatbot_id` shows a key nothing: a new table fails closed."""
+    default = "chatbot_id" if hasattr(model, "chatbot_id") else None
+    column = getattr(model, "__key_scope__", default)
+    if column == CUSTOMER_WIDE:
+        return true()
+    if column is None:
+        return false()
+    return getattr(model, column) == subject.chatbot_id  # type: ignore[no-any-return]
+
 
 class TenantRepository(Generic[M]):
     model: ClassVar[type[Any]]
@@ -43,8 +61,8 @@ class TenantRepository(Generic[M]):
         """The WHERE clauses that keep a statement inside what `subject` may read."""
         model: Any = self.model
         clauses = [model.customer_id == subject.customer_id]
-        if isinstance(subject, KeySubject) and hasattr(model, "chatbot_id"):
-            clauses.append(model.chatbot_id == subject.chatbot_id)
+        if isinstance(subject, KeySubject):
+            clauses.append(key_scope(model, subject))
         return clauses
 
     def readable(self, subject: AuthSubject) -> Select[M]:
