@@ -114,3 +114,19 @@ def serve_fake_llm(base_urls: Queue) -> None:
 
     base_urls.put(FakeLLMServer().start().base_url)
     threading.Event().wait()
+
+
+def set_plan(factory: Any, plan: str, customer_id: Any | None = None) -> None:
+    """Moves one customer (by default every customer) to `plan`: benchmarks ask more than the
+    free plan allows. `factory` is the app's sessionmaker."""
+    import uuid
+
+    from app.core.database import session_scope
+    from app.core.subjects import OperatorSubject
+    from app.customers.repository import CustomerRepository
+
+    with session_scope(factory) as db:
+        customers = CustomerRepository(db)
+        ids = [uuid.UUID(str(customer_id))] if customer_id else customers.all_ids()
+        for each in ids:
+            customers.set_plan(OperatorSubject(each), plan)

@@ -46,7 +46,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from scripts.bench_common import machine, percentile  # noqa: E402
+from scripts.bench_common import machine, percentile, set_plan  # noqa: E402
 from tests.servers import free_port  # noqa: E402
 
 MANUALS = [
@@ -75,6 +75,7 @@ def question(n: int) -> str:
 class Customer:
     headers: dict[str, str]
     chatbot: dict = field(default_factory=dict)
+    customer_id: str = ""
 
 
 class Server:
@@ -129,19 +130,17 @@ class Server:
         )
         r.raise_for_status()
         headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
+        me = self.http.get("/auth/me", headers=headers).json()
+        customer = Customer(headers, customer_id=me["customer"]["id"])
         # hundreds of questions: beyond the free plan's demo limit
-        self._set_plan(name, plan)
-        return Customer(headers)
+        self.set_plan(customer, plan)
+        return customer
 
-    def _set_plan(self, name: str, plan: str) -> None:
-        from sqlalchemy import create_engine, text
+    def set_plan(self, customer: Customer, plan: str) -> None:
+        from app.core.database import make_engine, make_sessionmaker
 
-        engine = create_engine(self.database_url)
-        with engine.begin() as conn:
-            conn.execute(
-                text("UPDATE customers SET plan = :plan WHERE name = :name"),
-                {"plan": plan, "name": name},
-            )
+        engine = make_engine(self.database_url)
+        set_plan(make_sessionmaker(engine), plan, customer.customer_id)
         engine.dispose()
 
     def new_chatbot(self, customer: Customer) -> dict:
@@ -398,7 +397,7 @@ def run_neighbours(label: str, work: Path, checkout: Path) -> dict[str, object]:
         results["pool: A's answers"] = ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items()))
 
         # point 2: a large document deleted while it is processed; B's document after it
-        server._set_plan("A", "pro")  # 8 MB is past the free plan's chunk cap
+        server.set_plan(a, "pro")  # 8 MB is past the free plan's chunk cap
         [big] = server.upload(a, [], {"big.txt": _one_line_text(8)}, new_chatbot=False)
         while _document_status(server, a, big) != "processing":
             time.sleep(0.2)

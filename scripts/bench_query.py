@@ -60,6 +60,7 @@ from scripts.bench_common import (  # noqa: E402
     questions,
     sentence,
     serve_fake_llm,
+    set_plan,
 )
 
 CONCURRENCY = 8
@@ -112,11 +113,8 @@ def populate(root: Path, data: Path, chunks: int, cache: Path, out: Path) -> Non
     spec.loader.exec_module(passage_cache)
 
     from fastapi.testclient import TestClient
-    from sqlalchemy import update
 
     from app.core.config import Settings
-    from app.core.database import session_scope
-    from app.customers.models import Customer
     from app.main import create_app
     from tests.conftest import migrate
 
@@ -130,8 +128,7 @@ def populate(root: Path, data: Path, chunks: int, cache: Path, out: Path) -> Non
             json={"email": "bench@example.com", "password": "benchmark", "customer_name": "B"},
         ).json()["access_token"]
         auth = {"Authorization": f"Bearer {token}"}
-        with session_scope(app.state.sessionmaker) as db:  # thousands of questions: no cap
-            db.execute(update(Customer).values(plan="pro"))
+        set_plan(app.state.sessionmaker, "pro")  # thousands of questions: no cap
         bot = client.post("/api/chatbots", json={"name": "bench"}, headers=auth).json()
         files = [("files", (name, body)) for name, body in corpus(chunks)]
         docs = client.post(f"/api/upload/{bot['id']}", files=files, headers=auth)

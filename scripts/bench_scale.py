@@ -47,6 +47,7 @@ from scripts.bench_common import (  # noqa: E402
     sentence,
     sequential_latencies,
     serve_fake_llm,
+    set_plan,
 )
 
 DIM = 384
@@ -123,11 +124,8 @@ def fill(root: Path, chatbots: int, chunks: int, llm_url: str) -> None:
     """Creates the customer and its chatbots through the API and writes their vectors: the first
     1 + COLD chatbots get REAL_CHUNKS real chunks each, every other chunk is a synthetic vector."""
     from fastapi.testclient import TestClient
-    from sqlalchemy import update
 
-    from app.core.database import session_scope
     from app.core.vectors import embedder_for, vector_store_for
-    from app.customers.models import Customer
     from app.main import create_app
     from tests.conftest import migrate
 
@@ -148,8 +146,7 @@ def fill(root: Path, chatbots: int, chunks: int, llm_url: str) -> None:
             json={"email": EMAIL, "password": PASSWORD, "customer_name": "Scale"},
         )
         auth = login(client)
-        with session_scope(app.state.sessionmaker) as db:  # thousands of questions: no cap
-            db.execute(update(Customer).values(plan="pro"))
+        set_plan(app.state.sessionmaker, "pro")  # thousands of questions: no cap
         for i in tqdm(range(chatbots), desc=f"fill {root.name}", unit="chatbot"):
             bot = client.post("/api/chatbots", json={"name": f"bot {i}"}, headers=auth).json()
             texts = [f"synthetic chunk {j}" for j in range(chunks)]

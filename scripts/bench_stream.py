@@ -30,7 +30,14 @@ import httpx  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from ingestion import Chunk  # noqa: E402
-from scripts.bench_common import machine, percentile, questions, register_chatbot, sentence  # noqa: E402
+from scripts.bench_common import (  # noqa: E402
+    machine,
+    percentile,
+    questions,
+    register_chatbot,
+    sentence,
+    set_plan,
+)
 
 
 def serve_slow_llm(first_token_delay: float, out: Queue) -> None:
@@ -73,11 +80,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from fastapi.testclient import TestClient
-    from sqlalchemy import update
 
-    from app.core.database import session_scope
     from app.core.vectors import embedder_for, vector_store_for
-    from app.customers.models import Customer
     from app.main import create_app
     from scripts.bench_common import temporary_settings
     from tests.live import serve
@@ -99,8 +103,7 @@ def main() -> None:
         app = create_app(settings)
         with TestClient(app) as client:
             _, bot = register_chatbot(client)
-        with session_scope(app.state.sessionmaker) as db:
-            db.execute(update(Customer).values(plan="pro"))
+        set_plan(app.state.sessionmaker, "pro")
         embedder, store = embedder_for(settings), vector_store_for(settings)
         rng = random.Random(3)
         texts = [f"{sentence(rng)} {sentence(rng)}" for _ in range(64)]

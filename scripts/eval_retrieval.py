@@ -50,7 +50,6 @@ import numpy as np  # noqa: E402
 from alembic import command  # noqa: E402
 from alembic.config import Config  # noqa: E402
 from langchain_text_splitters import RecursiveCharacterTextSplitter  # noqa: E402
-from sqlalchemy import update  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 import app.models  # noqa: E402, F401 - registers every mapper
@@ -61,7 +60,7 @@ from app.chatbots.service import create_chatbot  # noqa: E402
 from app.core.config import Settings  # noqa: E402
 from app.core.database import make_engine, make_sessionmaker, session_scope  # noqa: E402
 from app.core.subjects import OperatorSubject  # noqa: E402
-from app.customers.models import Customer  # noqa: E402
+from app.customers.repository import CustomerRepository  # noqa: E402
 from app.customers.service import register  # noqa: E402
 from app.documents import service as documents  # noqa: E402
 from app.documents.jobs import process_document  # noqa: E402
@@ -265,8 +264,8 @@ def product(settings: Settings, corpus: dict[str, bytes]) -> Callable[[str], Out
     with session_scope(factory) as db:
         owner = register(db, email="eval@example.com", password="x" * 12, customer_name="Eval")
         # no storage cap
-        db.execute(update(Customer).where(Customer.id == owner.customer_id).values(plan="pro"))
         subject = OperatorSubject(owner.customer_id)
+        CustomerRepository(db).set_plan(subject, "pro")
         created = create_chatbot(
             db, subject, ChatbotCreate(name="eval", settings=ChatbotSettings(top_k=TOP_K))
         )

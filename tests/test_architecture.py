@@ -2,8 +2,9 @@
 
 - Layers point one way: a domain package imports only packages below it in `LAYERS`, so there is
   no import cycle between domains, and `ingestion` (a library) never imports `app`.
-- Tenant rows are read through repositories: a `select()` or `Session.get()` that names a tenant
-  table appears only in a `repository.py`, where every read statement takes the auth subject.
+- Tenant tables are reached through repositories: a statement that names a tenant table, in any
+  spelling (ORM or Core, select/update/delete/insert, `text()`, any import name), appears only in
+  a `repository.py`, whose methods take the auth subject, except the listed `@system` ones.
 
 Each check is also run on a small made-up module with a violation, so that a check which could
 never fail would fail here.
@@ -12,6 +13,7 @@ never fail would fail here.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -129,7 +131,7 @@ def test_layer_check_catches_an_upward_import_and_a_library_import():
     assert {"app.chat.service", "app.core.errors"} <= imported_modules(relative, "app.chat.router")
 
 
-# --- tenant reads ---------------------------------------------------------------------------
+# --- tenant statements -------------------------------------------------------------------
 
 
 def tenant_models() -> set[str]:
@@ -142,47 +144,137 @@ def tenant_models() -> set[str]:
     return names
 
 
+def tenant_tables() -> set[str]:
+    return {
+        mapper.class_.__tablename__
+        for mapper in Base.registry.mappers
+        if mapper.class_.__name__ in tenant_models()
+    }
+
+
+# SQLAlchemy's statement builders: one naming a tenant table outside a repository is a bypass
+BUILDERS = {
+    "select", "update", "delete", "insert", "text", "aliased", "exists", "union", "union_all",
+    "literal_column", "table", "join", "outerjoin", "lambda_stmt", "values",
+}  # fmt: skip
+# a session's methods that take a model, or a statement as a string
+SESSION_ENTITY_METHODS = {"get", "get_one", "query", "merge"}
+SESSION_SQL_METHODS = {"execute", "scalar", "scalars", "exec_driver_sql"}
+SESSION_NAMES = {"db", "session", "conn", "connection"}
+
+
 @dataclass(frozen=True)
-class RawRead:
+class RawStatement:
     line: int
     call: str
-    model: str
+    target: str
 
 
-def _names_in(node: ast.AST) -> set[str]:
-    """The names an expression mentions: `Chatbot`, `Chatbot.name`, `func.sum(Usage.tokens)`."""
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+def _aliases(tree: ast.AST) -> dict[str, str]:
+    """Local name -> what it is: `sa` -> `sqlalchemy`, `s` -> `sqlalchemy.select`."""
+    names: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                names[alias.asname or alias.name.split(".")[0]] = (
+                    alias.name if alias.asname else alias.name.split(".")[0]
+                )
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for alias in node.names:
+                names[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+    return names
 
 
-def raw_tenant_reads(source: str, models: set[str]) -> list[RawRead]:
-    """`select(...)`, `<session>.get(Model, ...)` and `<session>.query(Model)` naming a tenant
-    model."""
-    found = []
-    for node in ast.walk(ast.parse(source)):
-        if not isinstance(node, ast.Call):
-            continue
-        func = node.func
-        if isinstance(func, ast.Name) and func.id == "select":
-            call, args = "select", node.args
-        elif isinstance(func, ast.Attribute) and func.attr in ("get", "query") and node.args:
-            call, args = func.attr, node.args[:1]  # db.get(Model, id): the model comes first
-        else:
-            continue
-        for model in sorted(set().union(*(_names_in(a) for a in args)) & models):
-            found.append(RawRead(node.lineno, call, model))
+def _dotted(node: ast.AST, aliases: dict[str, str]) -> str | None:
+    """`sa.sql.select` -> `sqlalchemy.sql.select`, through the module's imports."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    return ".".join([aliases.get(node.id, node.id), *reversed(parts)])
+
+
+def _mentions(node: ast.AST, models: set[str], tables: set[str]) -> set[str]:
+    """The tenant models an expression names, and the tenant tables its strings name."""
+    found = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} & models
+    for constant in ast.walk(node):
+        if isinstance(constant, ast.Constant) and isinstance(constant.value, str):
+            words = set(re.findall(r"[A-Za-z_]+", constant.value.lower()))
+            found |= words & tables
     return found
 
 
-def test_tenant_rows_are_read_only_through_repositories():
-    models = tenant_models()
+def _receiver(func: ast.Attribute) -> str | None:
+    value = func.value
+    if isinstance(value, ast.Name):
+        return value.id
+    if isinstance(value, ast.Attribute):
+        return value.attr
+    return None
+
+
+def raw_tenant_statements(source: str, models: set[str], tables: set[str]) -> list[RawStatement]:
+    """Every statement on a tenant table, whatever its spelling: SQLAlchemy's builders under any
+    import name (`select`, `sa.select`, `select as s`, `update`, `delete`, `insert`, `text`,
+    `aliased`, ...), `Model.__table__`, and a session's `get`/`query` of a model (or of a
+    variable, which could hold one) or `execute` of SQL text."""
+    tree = ast.parse(source)
+    aliases = _aliases(tree)
+    found = []
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr == "__table__"
+            and isinstance(node.value, ast.Name)
+            and node.value.id in models
+        ):
+            found.append(RawStatement(node.lineno, "__table__", node.value.id))
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = _dotted(func, aliases) or ""
+        args = [*node.args, *(k.value for k in node.keywords)]
+        # a builder's bare name counts even when the snippet does not show its import
+        if (name.startswith("sqlalchemy") or name in BUILDERS) and name.rsplit(".", 1)[
+            -1
+        ] in BUILDERS:
+            call = name.rsplit(".", 1)[-1]
+            found += [
+                RawStatement(node.lineno, call, target)
+                for arg in args
+                for target in sorted(_mentions(arg, models, tables))
+            ]
+        elif isinstance(func, ast.Attribute) and _receiver(func) in SESSION_NAMES:
+            if func.attr in SESSION_ENTITY_METHODS and node.args:
+                first = node.args[0]
+                named = _mentions(first, models, set())
+                unknown = isinstance(first, ast.Name) and first.id[:1].islower()
+                for target in sorted(named) or (["a model in a variable"] if unknown else []):
+                    found.append(RawStatement(node.lineno, func.attr, target))
+            elif func.attr in SESSION_SQL_METHODS and node.args:
+                found += [
+                    RawStatement(node.lineno, func.attr, target)
+                    for target in sorted(_mentions(node.args[0], set(), tables))
+                ]
+    return found
+
+
+def _outside_repositories() -> list[Path]:
+    return [p for p in python_files("app", "scripts") if p.name != "repository.py"]
+
+
+def test_tenant_tables_are_reached_only_through_repositories():
+    models, tables = tenant_models(), tenant_tables()
     assert {"Chatbot", "Document", "ChatMessage", "UsageRecord", "Invoice", "User"} <= models
+    assert {"documents", "chat_messages", "usage_totals"} <= tables
     problems = [
-        f"{path.relative_to(ROOT)}:{read.line}: {read.call}() of {read.model}"
-        for path in python_files("app")
-        if path.name != "repository.py"
-        for read in raw_tenant_reads(path.read_text(), models)
+        f"{path.relative_to(ROOT)}:{found.line}: {found.call} of {found.target}"
+        for path in _outside_repositories()
+        for found in raw_tenant_statements(path.read_text(), models, tables)
     ]
-    assert problems == [], "read tenant tables through a repository that takes the subject"
+    assert problems == [], "reach tenant tables through a repository that takes the subject"
 
 
 @pytest.mark.parametrize(
@@ -192,12 +284,102 @@ def test_tenant_rows_are_read_only_through_repositories():
         "rows = db.execute(select(func.sum(UsageRecord.input_tokens)))",
         "doc = db.get(Document, document_id)",
         "users = session.query(User).all()",
+        # the spellings the first version of this check missed (issue 22)
+        "import sqlalchemy as sa\nstmt = sa.select(Chatbot)",
+        "from sqlalchemy import select as pick\nstmt = pick(Document.id)",
+        "stmt = Document.__table__.select()",
+        "from sqlalchemy import text\ndb.execute(text('SELECT * FROM documents'))",
+        "db.execute(text(f'DELETE FROM chat_messages WHERE id = {i}'))",
+        "from sqlalchemy import update\ndb.execute(update(Document).values(status='ready'))",
+        "from sqlalchemy import delete\ndb.execute(delete(ChatMessage))",
+        "from sqlalchemy import insert\ndb.execute(insert(UsageRecord), rows)",
+        "from sqlalchemy.orm import aliased\nother = aliased(Chatbot)",
+        "model = Document\nrow = db.get(model, document_id)",
+        "db.exec_driver_sql('UPDATE usage_totals SET queries = 0')",
+        "from sqlalchemy import table\nt = table('invoices')",
     ],
 )
-def test_scope_check_catches_a_raw_tenant_read(source):
-    assert raw_tenant_reads(source, tenant_models())
+def test_scope_check_catches_a_raw_tenant_statement(source):
+    assert raw_tenant_statements(source, tenant_models(), tenant_tables()), source
 
 
 def test_scope_check_lets_other_tables_and_dict_gets_pass():
-    source = "plan = db.get(Plan, name)\nvalue = options.get('top_k', 4)\nselect(Plan.name)"
-    assert raw_tenant_reads(source, tenant_models()) == []
+    source = (
+        "from sqlalchemy import select, text\n"
+        "plan = db.get(Plan, name)\nvalue = options.get('top_k', 4)\nselect(Plan.name)\n"
+        "db.execute(text('SELECT 1'))\nsettings.get(key, default)\n"
+    )
+    assert raw_tenant_statements(source, tenant_models(), tenant_tables()) == []
+
+
+# --- repository methods without a subject -----------------------------------------------------
+
+# Every repository method that works without the subject, and why: a job that has only an id,
+# a sign-in that has only an email or a key. A new one must be added here, with `@system`.
+SYSTEM_METHODS = {
+    "app/auth/repository.py": {"UserRepository.by_email", "UserRepository.email_taken",
+                               "UserRepository.token_holder"},
+    "app/chatbots/repository.py": {"ChatbotRepository.customer_of",
+                                   "ChatbotRepository.allowed_origins",
+                                   "ApiKeyRepository.by_hash", "ApiKeyRepository.touch"},
+    "app/customers/repository.py": {"CustomerRepository.all_ids"},
+    "app/documents/repository.py": {"DocumentRepository.for_job", "DocumentRepository.set_for_job",
+                                    "DocumentRepository.still_exists",
+                                    "DocumentRepository.unfinished",
+                                    "DocumentRepository.without_lexical_index",
+                                    "DocumentRepository.queued_of_customer",
+                                    "DocumentRepository.count_unfinished",
+                                    "ChunkRepository.replace", "ChunkRepository.add_if_none"},
+    "app/sources/repository.py": {"WebsiteSourceRepository.for_job",
+                                  "WebsiteSourceRepository.unfinished"},
+}  # fmt: skip
+SUBJECT_TYPES = {"AuthSubject", "UserSubject", "KeySubject", "OperatorSubject"}
+
+
+def unscoped_methods(source: str) -> tuple[set[str], set[str]]:
+    """(public methods of the module's classes that take no subject, those marked `@system`)"""
+    unscoped, marked = set(), set()
+    for cls in ast.parse(source).body:
+        if not isinstance(cls, ast.ClassDef) or not cls.name.endswith("Repository"):
+            continue
+        for method in cls.body:
+            if not isinstance(method, ast.FunctionDef) or method.name.startswith("_"):
+                continue
+            name = f"{cls.name}.{method.name}"
+            annotations = {ast.unparse(a.annotation) for a in method.args.args if a.annotation}
+            if not annotations & SUBJECT_TYPES:
+                unscoped.add(name)
+            decorators = [ast.unparse(d) for d in method.decorator_list]
+            if any(d.startswith("system(") for d in decorators):
+                marked.add(name)
+    return unscoped, marked
+
+
+def test_repository_methods_without_a_subject_are_the_listed_system_ones():
+    problems = []
+    repositories = [p for p in python_files("app") if p.name == "repository.py"]
+    for path in repositories:
+        relative = str(path.relative_to(ROOT))
+        unscoped, marked = unscoped_methods(path.read_text())
+        listed = SYSTEM_METHODS.get(relative, set())
+        problems += [
+            f"{relative}: {m} takes no subject and is not listed" for m in unscoped - listed
+        ]
+        problems += [f"{relative}: {m} is listed but takes a subject" for m in listed - unscoped]
+        problems += [f"{relative}: {m} is not marked @system" for m in unscoped - marked]
+        problems += [f"{relative}: {m} is marked @system, not listed" for m in marked - listed]
+    missing = set(SYSTEM_METHODS) - {str(p.relative_to(ROOT)) for p in repositories}
+    assert problems == [] and not missing, problems or missing
+
+
+def test_the_system_method_check_catches_an_unlisted_unscoped_method():
+    source = (
+        "class DocumentRepository(TenantRepository[Document]):\n"
+        "    def by_name(self, name: str): ...\n"
+        "    def mine(self, subject: AuthSubject, name: str): ...\n"
+        "    @system('a job')\n"
+        "    def for_job(self, document_id: uuid.UUID): ...\n"
+    )
+    unscoped, marked = unscoped_methods(source)
+    assert unscoped == {"DocumentRepository.by_name", "DocumentRepository.for_job"}
+    assert marked == {"DocumentRepository.for_job"}

@@ -1,4 +1,5 @@
-"""Reads of usage, totals, demo counters and invoices, scoped to the subject that asks."""
+"""Usage, totals, reservations, demo counters and invoices, read and written within the subject
+that asks: writes take the customer from the subject, never from a row."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from app.billing.models import (
@@ -20,7 +21,7 @@ from app.billing.models import (
 )
 from app.chatbots.models import Chatbot
 from app.core.repository import TenantRepository
-from app.core.sql import utc_day
+from app.core.sql import upsert_increment, utc_day
 from app.core.subjects import AuthSubject
 from app.customers.models import Customer
 
@@ -45,6 +46,12 @@ def _sums() -> tuple[Any, ...]:
 class UsageRepository(TenantRepository[UsageRecord]):
     model = UsageRecord
     label = "Usage record"
+
+    def add(self, subject: AuthSubject, record: dict[str, Any]) -> None:
+        """One LLM call's record: a Core INSERT, on the path of every question (the row as a
+        parameter, so the statement is compiled once per process)."""
+        db_row = {**record, "customer_id": subject.customer_id}
+        self.db.execute(insert(UsageRecord), [db_row])
 
     def _between(
         self,
@@ -121,6 +128,26 @@ class UsageTotalRepository:
             queries=0,
         )
 
+    def add(
+        self,
+        subject: AuthSubject,
+        period: str,
+        now: datetime,
+        *,
+        input_tokens: int = 0,
+        output_tokens: int = 0,
+        queries: int = 0,
+    ) -> None:
+        """Adds to the period's totals in one atomic increment (the row is made if missing;
+        with nothing to add, writing it still takes its lock: `billing.service.reserve`)."""
+        upsert_increment(
+            self.db,
+            UsageTotal.__table__,  # type: ignore[arg-type]
+            {"customer_id": subject.customer_id, "period": period},
+            {"input_tokens": input_tokens, "output_tokens": output_tokens, "queries": queries},
+            updated_at=now,
+        )
+
     def plan_and_used(self, subject: AuthSubject, period: str) -> tuple[Plan | None, int]:
         """The customer's plan row (None if retired) and tokens used in `period`, in one
         statement: this runs before every question."""
@@ -150,6 +177,13 @@ class ReservationRepository(TenantRepository[UsageReservation]):
         )
         return int(self.db.scalar(stmt) or 0)
 
+    def settle(self, subject: AuthSubject, reservation_id: uuid.UUID) -> None:
+        self.db.execute(
+            delete(UsageReservation)
+            .where(*self.scope(subject), UsageReservation.id == reservation_id)
+            .execution_options(synchronize_session=False)
+        )
+
 
 class DemoUsageRepository(TenantRepository[DemoUsage]):
     model = DemoUsage
@@ -160,6 +194,15 @@ class DemoUsageRepository(TenantRepository[DemoUsage]):
             *self.scope(subject), DemoUsage.user_id == user_id, DemoUsage.chatbot_id == chatbot_id
         )
         return int(self.db.scalar(stmt) or 0)
+
+    def count(self, subject: AuthSubject, user_id: uuid.UUID, chatbot_id: uuid.UUID) -> None:
+        upsert_increment(
+            self.db,
+            DemoUsage.__table__,  # type: ignore[arg-type]
+            {"user_id": user_id, "chatbot_id": chatbot_id},
+            {"messages": 1},
+            customer_id=subject.customer_id,
+        )
 
 
 class InvoiceRepository(TenantRepository[Invoice]):

@@ -9,10 +9,9 @@ import uuid
 from datetime import MAXYEAR, UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
-from app.billing.models import DemoUsage, Plan, UsageRecord, UsageReservation, UsageTotal
+from app.billing.models import Plan, UsageReservation, UsageTotal
 from app.billing.plans import DEFAULT_PLAN, plan_for, plan_of
 from app.billing.repository import (
     DemoUsageRepository,
@@ -32,8 +31,7 @@ from app.billing.schemas import (
 from app.chatbots.repository import ChatbotRepository
 from app.core.database import utcnow
 from app.core.errors import PaymentRequired, Unprocessable
-from app.core.sql import upsert_increment
-from app.core.subjects import AuthSubject, UserSubject
+from app.core.subjects import AuthSubject, OperatorSubject, UserSubject
 from app.customers.repository import CustomerRepository
 from app.llm import Usage
 
@@ -105,13 +103,7 @@ def reserve(db: Session, subject: AuthSubject, plan: Plan, tokens: int) -> Usage
     """
     now = utcnow()
     period = current_period(now)
-    upsert_increment(
-        db,
-        UsageTotal.__table__,  # type: ignore[arg-type]
-        {"customer_id": subject.customer_id, "period": period},
-        {"queries": 0},
-        updated_at=now,
-    )
+    UsageTotalRepository(db).add(subject, period, now)
     if not plan.overage_allowed:
         used = UsageTotalRepository(db).of_period(subject, period)
         reserved = ReservationRepository(db).reserved(subject, period, now)
@@ -129,13 +121,9 @@ def reserve(db: Session, subject: AuthSubject, plan: Plan, tokens: int) -> Usage
     return reservation
 
 
-def settle(db: Session, reservation_id: uuid.UUID) -> None:
+def settle(db: Session, customer_id: uuid.UUID, reservation_id: uuid.UUID) -> None:
     """Drop a reservation once its call is recorded (or failed)."""
-    db.execute(
-        delete(UsageReservation)
-        .where(UsageReservation.id == reservation_id)
-        .execution_options(synchronize_session=False)
-    )
+    ReservationRepository(db).settle(OperatorSubject(customer_id), reservation_id)
 
 
 def demo_messages(db: Session, subject: UserSubject, chatbot_id: uuid.UUID) -> int:
@@ -146,13 +134,7 @@ def demo_messages(db: Session, subject: UserSubject, chatbot_id: uuid.UUID) -> i
 def count_demo_message(
     db: Session, customer_id: uuid.UUID, user_id: uuid.UUID, chatbot_id: uuid.UUID
 ) -> None:
-    upsert_increment(
-        db,
-        DemoUsage.__table__,  # type: ignore[arg-type]
-        {"user_id": user_id, "chatbot_id": chatbot_id},
-        {"messages": 1},
-        customer_id=customer_id,
-    )
+    DemoUsageRepository(db).count(OperatorSubject(customer_id), user_id, chatbot_id)
 
 
 def record_usage(
@@ -170,25 +152,18 @@ def record_usage(
 ) -> None:
     """Write the record of one LLM call and add it to the totals of the record's own period."""
     now = now or utcnow()
-    # a Core INSERT, not a unit-of-work flush: this is on the hot path of every question
-    # (rows as parameters, not .values(): the statement is then compiled once per process)
-    db.execute(
-        insert(UsageRecord),
-        [
-            {
-                "id": uuid.uuid4(),
-                "customer_id": customer_id,
-                "chatbot_id": chatbot_id,
-                "session_id": session_id,
-                "message_id": message_id,
-                "model": model,
-                "provider": provider,
-                "input_tokens": usage.input_tokens,
-                "output_tokens": usage.output_tokens,
-                "created_at": now,
-            }
-        ],
-    )
+    record = {
+        "id": uuid.uuid4(),
+        "chatbot_id": chatbot_id,
+        "session_id": session_id,
+        "message_id": message_id,
+        "model": model,
+        "provider": provider,
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "created_at": now,
+    }
+    UsageRepository(db).add(OperatorSubject(customer_id), record)
     add_to_totals(
         db, customer_id, usage.input_tokens, usage.output_tokens, queries=queries, now=now
     )
@@ -203,12 +178,13 @@ def add_to_totals(
     queries: int,
     now: datetime | None = None,
 ) -> None:
-    upsert_increment(
-        db,
-        UsageTotal.__table__,  # type: ignore[arg-type]
-        {"customer_id": customer_id, "period": current_period(now)},
-        {"input_tokens": input_tokens, "output_tokens": output_tokens, "queries": queries},
-        updated_at=utcnow(),
+    UsageTotalRepository(db).add(
+        OperatorSubject(customer_id),
+        current_period(now),
+        utcnow(),
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        queries=queries,
     )
 
 

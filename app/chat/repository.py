@@ -4,8 +4,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, select
+from sqlalchemy import and_, delete, exists, func, insert, select, update
 
 from app.chat.models import ChatMessage, ChatSession, Feedback
 from app.core.errors import NotFound
@@ -22,6 +23,20 @@ class Purged:
 class ChatSessionRepository(TenantRepository[ChatSession]):
     model = ChatSession
     label = "Session"
+
+    # An exchange's rows are written with Core statements that take their rows as parameters,
+    # not unit-of-work flushes: they are on the path of every answer, have nothing to load back,
+    # and such statements are compiled once per process.
+
+    def start(self, subject: AuthSubject, session: dict[str, Any]) -> None:
+        self.db.execute(insert(ChatSession), [{**session, "customer_id": subject.customer_id}])
+
+    def touch(self, subject: AuthSubject, session_id: uuid.UUID, now: datetime) -> None:
+        self.db.execute(
+            update(ChatSession)
+            .where(*self.scope(subject), ChatSession.id == session_id)
+            .values(last_message_at=now)
+        )
 
     def of_chatbot(self, subject: AuthSubject, chatbot_id: uuid.UUID) -> Sequence[ChatSession]:
         return self.list(
@@ -102,6 +117,10 @@ class ChatSessionRepository(TenantRepository[ChatSession]):
 class ChatMessageRepository(TenantRepository[ChatMessage]):
     model = ChatMessage
     label = "Message"
+
+    def add(self, subject: AuthSubject, messages: list[dict[str, Any]]) -> None:
+        rows = [{**message, "customer_id": subject.customer_id} for message in messages]
+        self.db.execute(insert(ChatMessage), rows)
 
     def transcript(
         self, subject: AuthSubject, session_id: uuid.UUID

@@ -18,12 +18,10 @@ from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import insert, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.billing import service as billing
 from app.billing.models import Plan, UsageReservation
-from app.chat.models import ChatMessage, ChatSession
 from app.chat.prompt import (
     NOT_FOUND_ANSWER,
     Turn,
@@ -59,7 +57,7 @@ from app.core.config import Settings
 from app.core.database import release, session_scope, utcnow
 from app.core.errors import AppError, TooManyRequests, Unprocessable
 from app.core.metrics import QUERIES
-from app.core.subjects import AuthSubject, KeySubject, UserSubject
+from app.core.subjects import AuthSubject, KeySubject, OperatorSubject, UserSubject
 from app.core.vectors import embedder_for, vector_store_for
 from app.customers.repository import CustomerRepository
 from app.documents.repository import ChunkRepository
@@ -497,35 +495,27 @@ class RagService:
         del payload["answer"], payload["sources"]
         return payload
 
-    # The record is written with INSERTs of plain rows, in dependency order, rather than ORM
-    # unit-of-work flushes: it is on the path of every answer and has nothing to load back, and
-    # statements that take their rows as parameters are compiled once per process.
-
-    def _session_row(self, db: Session, prepared: Prepared, now: datetime) -> None:
+    @staticmethod
+    def _session_row(db: Session, prepared: Prepared, now: datetime) -> None:
+        sessions, owner = ChatSessionRepository(db), OperatorSubject(prepared.customer_id)
         if prepared.new_session:
             session = {
                 "id": prepared.session_id,
-                "customer_id": prepared.customer_id,
                 "chatbot_id": prepared.chatbot_id,
                 "user_id": prepared.user_id,
                 "channel": prepared.channel,
                 "created_at": now,
                 "last_message_at": now,
             }
-            db.execute(insert(ChatSession), [session])
+            sessions.start(owner, session)
             prepared.new_session = False
         else:
-            db.execute(
-                update(ChatSession)
-                .where(ChatSession.id == prepared.session_id)
-                .values(last_message_at=now)
-            )
+            sessions.touch(owner, prepared.session_id, now)
 
     @staticmethod
     def _message_row(prepared: Prepared, role: str, content: str, **values: Any) -> dict[str, Any]:
         return {
             "id": uuid.uuid4(),
-            "customer_id": prepared.customer_id,
             "session_id": prepared.session_id,
             "chatbot_id": prepared.chatbot_id,
             "role": role,
@@ -561,7 +551,7 @@ class RagService:
         )
         with session_scope(self.factory) as db:
             self._session_row(db, prepared, now)
-            db.execute(insert(ChatMessage), [question, reply])
+            ChatMessageRepository(db).add(OperatorSubject(prepared.customer_id), [question, reply])
             self._count_caller(db, prepared, now)
             if completion is not None:
                 billing.record_usage(
@@ -596,7 +586,7 @@ class RagService:
         )
         with session_scope(self.factory) as db:
             self._session_row(db, prepared, now)
-            db.execute(insert(ChatMessage), [failed])
+            ChatMessageRepository(db).add(OperatorSubject(prepared.customer_id), [failed])
             self._count_caller(db, prepared, now)
 
     @staticmethod
@@ -604,7 +594,7 @@ class RagService:
         """The reservation given back, the key's last use and a member's demo count, in the
         exchange's transaction."""
         if prepared.reservation_id is not None:
-            billing.settle(db, prepared.reservation_id)
+            billing.settle(db, prepared.customer_id, prepared.reservation_id)
         if prepared.key_id is not None:
             ApiKeyRepository(db).touch(prepared.key_id, now)
         if prepared.demo and prepared.user_id is not None:

@@ -1,16 +1,19 @@
-"""Reads of tenant rows, scoped to the subject that asks (Polar's `get_readable_statement`).
+"""Reads and writes of tenant rows, scoped to the subject that asks (Polar's
+`get_readable_statement`).
 
 Every table a customer owns carries `customer_id` (`TenantOwned`). A domain's repository
-subclasses `TenantRepository` and is the only place that writes SELECTs of its tables:
-`tests/test_architecture.py` fails when a `select()` or `Session.get()` of a tenant table appears
-anywhere else. Objects outside the subject's scope are reported missing (404), so their existence
-never leaks.
+subclasses `TenantRepository` and is the only place that writes statements on its tables:
+`tests/test_architecture.py` fails on any statement naming a tenant table elsewhere, whatever its
+spelling. Each repository method takes the subject, except the few that cannot have one (a job
+that has only a document's id, a sign-in that has only an email): those are marked `@system`
+with their reason and listed in the architecture test, which fails on any other. Objects outside
+the subject's scope are reported missing (404), so their existence never leaks.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, ForeignKey, Select, Uuid, false, select, true
@@ -30,6 +33,19 @@ class TenantOwned:
 
 
 M = TypeVar("M")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def system(reason: str) -> Callable[[F], F]:
+    """Marks a repository method that works without a subject, saying why; the architecture
+    test keeps the list of them and fails on one it does not know."""
+
+    def mark(method: F) -> F:
+        method.__system__ = reason  # type: ignore[attr-defined]
+        return method
+
+    return mark
+
 
 # `__key_scope__` of a model whose rows a chatbot key sees across its customer: the quota and
 # usage rows a question reads and writes

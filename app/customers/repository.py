@@ -7,6 +7,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.core.errors import NotFound
+from app.core.repository import system
 from app.core.subjects import AuthSubject
 from app.customers.models import Customer
 
@@ -35,6 +36,13 @@ class CustomerRepository:
             .execution_options(synchronize_session=False)
         )
 
+    def set_plan(self, subject: AuthSubject, plan: str) -> None:
+        """Moves the customer to another plan (operators and benchmarks; no route does)."""
+        self.db.execute(
+            update(Customer).where(Customer.id == subject.customer_id).values(plan=plan)
+        )
+
+    @system("operator scripts go through every customer")
     def all_ids(self) -> Sequence[uuid.UUID]:
         """Every customer, for operator scripts (invoices, retention)."""
         return self.db.scalars(select(Customer.id).order_by(Customer.created_at)).all()

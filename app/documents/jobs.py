@@ -21,7 +21,6 @@ import uuid
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -37,7 +36,6 @@ from app.core.metrics import (
 from app.core.subjects import OperatorSubject
 from app.core.vectors import embedder_for, ingestion_worker_for, vector_store_for
 from app.documents import storage
-from app.documents.models import Document
 from app.documents.repository import ChunkRepository, DocumentRepository
 from app.documents.scheduling import FairQueue
 from ingestion import Chunk, IngestionError, chunk_metadata, in_context, ingest
@@ -72,8 +70,7 @@ class JobRunner(Protocol):
 
 def _set(factory: sessionmaker[Session], document_id: uuid.UUID, **values: object) -> int:
     with session_scope(factory) as db:
-        result = db.execute(update(Document).where(Document.id == document_id).values(**values))
-        return result.rowcount  # type: ignore[attr-defined]
+        return DocumentRepository(db).set_for_job(document_id, **values)
 
 
 def _fields(document_id: uuid.UUID, **more: object) -> dict[str, object]:
@@ -233,17 +230,14 @@ def _ingest_document(
     # The lexical index gets the chunks in the transaction that makes the document ready, so
     # it holds what Chroma holds; a document deleted meanwhile gets neither.
     with session_scope(factory) as db:
-        updated = db.execute(
-            update(Document)
-            .where(Document.id == document_id)
-            .values(
-                status="ready",
-                chunks_done=chunks,
-                chunks_total=chunks,
-                embedding_model=embedder.name,
-                processed_at=utcnow(),
-            )
-        ).rowcount  # type: ignore[attr-defined]
+        updated = DocumentRepository(db).set_for_job(
+            document_id,
+            status="ready",
+            chunks_done=chunks,
+            chunks_total=chunks,
+            embedding_model=embedder.name,
+            processed_at=utcnow(),
+        )
         if updated:
             customer_id = uuid.UUID(meta["customer_id"])
             rows = [_chunk_row(c, document_id, chatbot_id, customer_id, meta) for c in written]

@@ -6,10 +6,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, exists, func, insert, literal_column, select, table
+from sqlalchemy import (
+    ColumnElement,
+    delete,
+    exists,
+    func,
+    insert,
+    literal_column,
+    select,
+    table,
+    update,
+)
 
 from app.chatbots.models import Chatbot
-from app.core.repository import TenantRepository
+from app.core.repository import TenantRepository, system
 from app.core.subjects import AuthSubject
 from app.documents.models import Document, DocumentChunk
 from app.llm.function_words import is_function_word
@@ -34,6 +44,7 @@ class DocumentRepository(TenantRepository[Document]):
 
     # The ingestion worker acts on document ids from its queue, for whichever customer.
 
+    @system("an ingestion job has only the document's id")
     def for_job(self, document_id: uuid.UUID) -> tuple[Document, Chatbot] | None:
         """The document and its chatbot (whose settings drive splitting), if it still exists."""
         row = self.db.execute(
@@ -43,11 +54,21 @@ class DocumentRepository(TenantRepository[Document]):
         ).one_or_none()
         return (row[0], row[1]) if row is not None else None
 
+    @system("an ingestion job has only the document's id")
+    def set_for_job(self, document_id: uuid.UUID, **values: object) -> int:
+        """Sets the document's fields; how many rows changed (0: deleted meanwhile)."""
+        result = self.db.execute(
+            update(Document).where(Document.id == document_id).values(**values)
+        )
+        return result.rowcount  # type: ignore[attr-defined, no-any-return]
+
+    @system("an ingestion job has only the document's id")
     def still_exists(self, document_id: uuid.UUID) -> bool:
         """Whether the document was not deleted meanwhile (asked while it is being ingested)."""
         found = self.db.execute(select(Document.id).where(Document.id == document_id)).first()
         return found is not None
 
+    @system("start-up resumes every customer's unfinished documents")
     def unfinished(self) -> list[tuple[uuid.UUID, uuid.UUID]]:
         """(document, customer) of documents left queued or processing, oldest first (to resume
         after a restart)."""
@@ -58,6 +79,7 @@ class DocumentRepository(TenantRepository[Document]):
         )
         return [(document_id, customer_id) for document_id, customer_id in self.db.execute(stmt)]
 
+    @system("start-up backfills every customer's lexical index")
     def without_lexical_index(self) -> list[tuple[uuid.UUID, uuid.UUID, uuid.UUID, int]]:
         """(document, chatbot, customer, chunks) of ready documents with chunks but no row in the
         lexical index: indexed before it existed (migration 0008), for every customer."""
@@ -81,6 +103,7 @@ class DocumentRepository(TenantRepository[Document]):
         )
         return int(self.db.scalar(stmt) or 0)
 
+    @system("the Celery dispatcher weighs a customer's queue by its id")
     def queued_of_customer(self, customer_id: uuid.UUID) -> int:
         """Documents of one customer waiting for ingestion (its place in the fair order)."""
         stmt = select(func.count()).where(
@@ -88,6 +111,7 @@ class DocumentRepository(TenantRepository[Document]):
         )
         return int(self.db.scalar(stmt) or 0)
 
+    @system("the metrics endpoint counts the whole queue")
     def count_unfinished(self) -> dict[str, int]:
         """How many documents are queued and how many processing, across customers (metrics)."""
         stmt = (
@@ -134,12 +158,14 @@ class ChunkRepository(TenantRepository[DocumentChunk]):
     model = DocumentChunk
     label = "Chunk"
 
+    @system("an ingestion job writes the chunks of the document it has")
     def replace(self, document_id: uuid.UUID, rows: list[dict[str, Any]]) -> None:
         """Make these rows the document's only chunks (the ingestion job, for any customer)."""
         self.db.execute(delete(DocumentChunk).where(DocumentChunk.document_id == document_id))
         if rows:
             self.db.execute(insert(DocumentChunk), rows)
 
+    @system("the backfill writes the chunks of the document it has")
     def add_if_none(self, document_id: uuid.UUID, rows: list[dict[str, Any]]) -> None:
         """Add the document's rows unless it has some already (the backfill of older ones)."""
         has_rows = exists().where(DocumentChunk.document_id == document_id)

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import func, select
 
-from app.core.repository import TenantRepository
+from app.core.repository import TenantRepository, system
 from app.core.subjects import AuthSubject
 from app.documents.models import Document
 from app.documents.repository import DocumentRepository
@@ -65,9 +65,11 @@ class WebsiteSourceRepository(TenantRepository[WebsiteSource]):
 
     # The crawl worker acts on source ids from its queue, for whichever customer.
 
+    @system("a crawl job has only the source's id")
     def for_job(self, source_id: uuid.UUID) -> WebsiteSource | None:
         return self.db.get(WebsiteSource, source_id)
 
+    @system("start-up resumes every customer's unfinished crawls")
     def unfinished(self) -> list[tuple[uuid.UUID, uuid.UUID]]:
         """(source, customer) of sources left queued or crawling, oldest first."""
         stmt = (
