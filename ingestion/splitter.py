@@ -73,9 +73,7 @@ def split(
     return chunks
 
 
-def _windows(
-    text: str, size: int, should_stop: Callable[[], bool] | None = None
-) -> Iterator[str]:
+def _windows(text: str, size: int, should_stop: Callable[[], bool] | None = None) -> Iterator[str]:
     """The text in consecutive parts of about `size` characters, each ending at a paragraph,
     line or word break in its last quarter when there is one (a hard cut otherwise): the
     splitter then cuts where it would have in the whole text, except at the few part ends."""

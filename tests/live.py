@@ -22,7 +22,7 @@ def serve(app, host: str = "127.0.0.1") -> Iterator[str]:
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
-        wait_for(lambda: server.started, 30, "uvicorn")
+        wait_for(lambda: server.started, 120, "uvicorn")
         yield f"http://{host}:{port}"
     finally:
         server.should_exit = True

@@ -112,7 +112,7 @@ def victim_ids(app, tenant) -> dict[str, str]:
         f"/api/upload/{bot['id']}", files=[("file", ("private.txt", b"Private pricing notes."))]
     )
     # settled first, so the snapshots compare only what a refused call could have changed
-    assert wait_until_done(tenant, r.json()[0]["id"], timeout=180)["status"] == "ready"
+    assert wait_until_done(tenant, r.json()[0]["id"])["status"] == "ready"
     asked = tenant.post(
         f"/api/{tenant.customer_id}/{bot['id']}/query", json={"question": "Private prices?"}
     )

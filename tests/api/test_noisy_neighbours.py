@@ -27,7 +27,7 @@ MANUAL = (
 def _bot_with_document(tenant) -> dict:
     bot = tenant.create_chatbot(name="Help")
     doc = upload(tenant, bot["id"], "manual.txt", MANUAL).json()[0]
-    assert wait_until_done(tenant, doc["id"], timeout=120)["status"] == "ready"
+    assert wait_until_done(tenant, doc["id"])["status"] == "ready"
     return bot
 
 

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from app.core.vectors import vector_store_for
 from app.main import create_app
-from tests.api.test_documents import TEXT, upload, wait_until_done
+from tests.api.test_documents import INGESTION_TIMEOUT, TEXT, upload, wait_until_done
 from tests.conftest import login
 from tests.servers import chroma_server, start_celery_worker
 from tests.sources.conftest import ask, wait_crawled
@@ -83,7 +83,7 @@ def test_celery_worker_ingests_into_the_chroma_server(scaled):
     bot = tenant.create_chatbot()
     doc = upload(tenant, bot["id"], "policy.txt", TEXT.encode()).json()[0]
     start_worker()
-    done = wait_until_done(tenant, doc["id"], timeout=120)
+    done = wait_until_done(tenant, doc["id"])
     assert done["status"] == "ready", done
     store = vector_store_for(settings)
     assert store.count(bot["id"], document_id=doc["id"]) == done["chunk_count"]
@@ -99,7 +99,7 @@ def test_killed_worker_document_is_picked_up_again_without_duplicates(scaled):
     ]
     doc = upload(tenant, bot["id"], "handbook.txt", "\n\n".join(paragraphs).encode()).json()[0]
     first = start_worker()
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + INGESTION_TIMEOUT
     while time.monotonic() < deadline:
         state = tenant.get(f"/api/documents/{doc['id']}").json()
         if state["status"] == "processing" and state["chunks_done"] > 0:
@@ -111,7 +111,7 @@ def test_killed_worker_document_is_picked_up_again_without_duplicates(scaled):
     first.wait()
 
     start_worker()
-    done = wait_until_done(tenant, doc["id"], timeout=180)
+    done = wait_until_done(tenant, doc["id"])
     assert done["status"] == "ready", done
     store = vector_store_for(settings)
     assert store.count(bot["id"]) == done["chunk_count"]
@@ -126,7 +126,7 @@ def test_celery_worker_crawls_a_website_and_ingests_its_pages(scaled):
     with serve_site() as site:
         r = tenant.post(f"/api/chatbots/{bot['id']}/sources/url", json={"url": f"{site.url}/"})
         assert r.status_code == 202, r.text
-        source, pages = wait_crawled(tenant, r.json()["id"], timeout=180)
+        source, pages = wait_crawled(tenant, r.json()["id"])
     assert source["status"] == "ready", source
     assert {p["status"] for p in pages} == {"ready"} and len(pages) == 4
     answer = ask(tenant, bot, "How many business days do parcels to Norway take?")

@@ -3,7 +3,6 @@ cannot together spend far past it (on SQLite and PostgreSQL alike)."""
 
 from __future__ import annotations
 
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -17,7 +16,9 @@ from app.billing.service import current_period, reserve
 from app.core.database import utcnow
 from app.core.subjects import OperatorSubject
 from tests.billing.factories import add_plan, add_usage, db_of, make_ready_bot, set_plan
+from tests.fakes.llm_server import HOLD_SECONDS
 from tests.live import serve
+from tests.servers import wait_for
 
 ALLOWANCE = 100_000
 QUESTION = "How long do I have to return an item?"
@@ -41,26 +42,35 @@ def test_thirty_concurrent_questions_with_200_tokens_left_pass_by_one_reservatio
     client, tenant = fireworks(
         rate_limit_public="1000/minute",
         rate_limit_public_per_ip="1000/minute",
-        llm_timeout_seconds=20,  # the fixture's 2 s would race the 2 s answers below
+        llm_timeout_seconds=HOLD_SECONDS,  # answers are held below; the fixture's 2 s would race
         customer_concurrency=30,
     )
     bot = make_ready_bot(tenant)
     _capped_plan(tenant, bot, tokens_left=200)
-    # every answer takes a while, so all thirty questions are in flight together
-    # (long enough for a loaded machine: an answer settled early frees room for one more)
-    fake_llm.delay_next(2.0, times=30)
-    with serve(client.app) as url:
+    # No answer comes before every question has reached the LLM or been refused, so all thirty
+    # are in flight together however busy the machine (an answer settled early would free room
+    # for one more question)
+    release = fake_llm.hold_next(times=30)
+    with serve(client.app) as url, ThreadPoolExecutor(max_workers=30) as pool:
 
         def ask(_: int) -> httpx.Response:
             return httpx.post(
                 f"{url}/api/public/{bot['id']}/query",
                 json={"question": QUESTION},
                 headers={"X-API-Key": bot["secret_key"]},
-                timeout=60,
+                timeout=HOLD_SECONDS,
             )
 
-        with ThreadPoolExecutor(max_workers=30) as pool:
-            responses = list(pool.map(ask, range(30)))
+        asked = [pool.submit(ask, n) for n in range(30)]
+        try:
+            wait_for(
+                lambda: len(fake_llm.requests) + sum(f.done() for f in asked) >= len(asked),
+                HOLD_SECONDS,
+                "every question to reach the LLM or be refused",
+            )
+        finally:
+            release.set()
+        responses = [f.result() for f in asked]
 
     statuses = [r.status_code for r in responses]
     assert set(statuses) <= {200, 402}, statuses
@@ -129,25 +139,30 @@ def test_the_extractive_answerer_reserves_and_bills_nothing(client, tenant):
 def test_only_a_capped_plan_holds_a_reservation_while_the_llm_answers(fireworks, fake_llm):
     """A plan that allows overage bills whatever is used: there is no cap to hold tokens
     against, so its questions skip the reservation's writes."""
-    client, tenant = fireworks(llm_timeout_seconds=20)
+    client, tenant = fireworks(llm_timeout_seconds=HOLD_SECONDS)
     bot = make_ready_bot(tenant)
     held = {}
     for plan, overage in (("capped-hold", False), ("open-hold", True)):
         add_plan(tenant, plan, "0.01", "0.02", monthly_tokens=ALLOWANCE, overage_allowed=overage)
         set_plan(tenant, plan)
-        fake_llm.delay_next(1.5)
+        release = fake_llm.hold_next()
         with serve(client.app) as url, ThreadPoolExecutor(1) as pool:
             asked = pool.submit(
                 httpx.post,
                 f"{url}/api/public/{bot['id']}/query",
                 json={"question": QUESTION},
                 headers={"X-API-Key": bot["secret_key"]},
-                timeout=60,
+                timeout=HOLD_SECONDS,
             )
-            deadline = time.monotonic() + 30
-            while len(fake_llm.requests) < len(held) + 1 and time.monotonic() < deadline:
-                time.sleep(0.02)
-            held[plan] = _reservations(tenant)  # while the LLM is still answering
+            try:
+                wait_for(
+                    lambda: len(fake_llm.requests) == len(held) + 1,
+                    HOLD_SECONDS,
+                    "the question to reach the LLM",
+                )
+                held[plan] = _reservations(tenant)  # while the LLM is still answering
+            finally:
+                release.set()
             assert asked.result().status_code == 200
         assert _reservations(tenant) == 0
     assert held["capped-hold"] > 512 and held["open-hold"] == 0, held

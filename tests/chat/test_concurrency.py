@@ -27,6 +27,8 @@ def test_fifty_concurrent_queries_leave_exact_totals(fireworks):
     client, tenant = fireworks(
         rate_limit_public="1000/minute",
         rate_limit_public_per_ip="1000/minute",
+        # fifty calls in flight through one busy process: the fixture's 2 s could time some out
+        llm_timeout_seconds=30,
         customer_concurrency=50,  # this test is about totals: all fifty in flight at once
     )
     app = client.app

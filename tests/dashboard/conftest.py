@@ -45,6 +45,7 @@ def browser() -> Iterator[Browser]:
     the whole session: reuse it when those ran first; otherwise start one and stop it before
     they start (this package's tests run before tests/widget in the default order).
     """
+    widget.patient_expect()
     running = [o for o in gc.get_objects() if isinstance(o, Browser) and o.is_connected()]
     if running:
         yield running[0]

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.browser
 def wait_for_sessions(api: str, page: Page, bot_id: str, count: int) -> None:
     """Until the widget's streamed answer is recorded (it is, once its stream has ended)."""
     token = page.evaluate("localStorage.getItem('dashboard.token')")
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         sessions = httpx.get(
             f"{api}/api/chatbots/{bot_id}/sessions", headers={"Authorization": f"Bearer {token}"}

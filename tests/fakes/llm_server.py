@@ -26,6 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 HOST = "127.0.0.1"
+HOLD_SECONDS = 300.0  # the longest a held request waits for its release
 CHAT_PATHS = ("/v1/chat/completions", "/inference/v1/chat/completions")
 FIREWORKS_PATH_PREFIX = "/inference/"
 
@@ -56,6 +57,8 @@ class Behaviour:
     # Streams only: headers at once, the first delta after this many seconds (an LLM's time to
     # first token)
     first_token_delay: float = 0.0
+    # Once recorded, the request waits until this is set (at most HOLD_SECONDS), then is answered
+    hold: threading.Event | None = None
 
 
 def count_words(text: str) -> int:
@@ -111,6 +114,14 @@ class FakeLLMServer:
 
     def delay_next(self, seconds: float, *, times: int = 1) -> None:
         self._add(Behaviour(delay=seconds), times)
+
+    def hold_next(self, *, times: int = 1) -> threading.Event:
+        """The next `times` requests are recorded, then held unanswered until the returned event
+        is set: "while the LLM is still answering" as a state a test controls, not a delay it
+        hopes is long enough."""
+        release = threading.Event()
+        self._add(Behaviour(hold=release), times)
+        return release
 
     def reply_with(
         self,
@@ -183,6 +194,8 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path not in CHAT_PATHS:
             self._send_json(404, _error_body("not found", "not_found"))
             return
+        if behaviour.hold is not None:
+            behaviour.hold.wait(HOLD_SECONDS)
         time.sleep(behaviour.delay)
         if behaviour.status != 200:
             headers = {}

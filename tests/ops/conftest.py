@@ -9,7 +9,7 @@ import signal
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +18,11 @@ import pytest
 
 from tests.conftest import migrate
 from tests.servers import BIN, ROOT, free_port, wait_for
+
+# Ingestion is CPU work at the lowest priority: a busy machine stretches it many times over, and
+# a passing test waits only as long as the work takes.
+INGESTION_TIMEOUT = 300.0
+LOG_TIMEOUT = 60.0  # for a line the server is about to write
 
 # Settings the developer's shell or .env might hold that would change what the tests see.
 CLEARED = ("PUBLIC_BASE_URL", "CELERY_BROKER_URL", "CHROMA_HOST", "PROMETHEUS_MULTIPROC_DIR")
@@ -58,6 +63,10 @@ class Server:
     def json_log(self) -> list[dict]:
         return [json.loads(line) for line in self.log_lines() if line.strip()]
 
+    def wait_for_json_log(self, found: Callable[[list[dict]], bool], what: str) -> list[dict]:
+        """The JSON log's entries, once `found(entries)` says they hold what the test looks for."""
+        return _wait_for_lines(self.json_log, found, what)
+
     def terminate(self) -> float:
         """SIGTERM, then the seconds until the process has exited."""
         sent = time.monotonic()
@@ -73,6 +82,20 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+def _wait_for_lines(read: Callable[[], list], found: Callable[[list], bool], what: str) -> list:
+    """The server writes a line when it gets to it: a request's access line after the response
+    is sent, a document's "finished" after the document shows `ready`. A test that has its
+    answer can be ahead of the line, so it waits for it (a line being written is read again)."""
+    lines: list = []
+
+    def check() -> bool:
+        lines[:] = read()
+        return found(lines)
+
+    wait_for(check, LOG_TIMEOUT, what)
+    return lines
 
 
 def start_server(
@@ -177,7 +200,9 @@ class Owner:
         assert r.status_code == 202, r.text
         return r.json()[0]
 
-    def wait_for_document(self, document_id: str, status: str, timeout: float = 180) -> dict:
+    def wait_for_document(
+        self, document_id: str, status: str, timeout: float = INGESTION_TIMEOUT
+    ) -> dict:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             doc = self.get(f"/api/documents/{document_id}").json()

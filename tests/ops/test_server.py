@@ -10,8 +10,9 @@ import uuid
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.ops.conftest import Server, register_owner
+from tests.ops.conftest import LOG_TIMEOUT, Server, register_owner
 from tests.ops.documents import manual
+from tests.servers import wait_for
 
 DOCUMENT_ROUTE = "/api/documents/{document_id}"
 
@@ -41,7 +42,12 @@ def test_request_id_from_caller_is_returned_quoted_in_errors_and_logged(server: 
         "message": r.json()["error"]["message"],
         "request_id": "lb-7.a",
     }
-    [line] = [e for e in server.json_log() if e.get("request_id") == "lb-7.a"]
+    # the access line is written once the response has been sent
+    log = server.wait_for_json_log(
+        lambda entries: any(e.get("request_id") == "lb-7.a" for e in entries),
+        "the request's log line",
+    )
+    [line] = [e for e in log if e.get("request_id") == "lb-7.a"]
     assert line["logger"] == "app.access"
     assert line["route"] == DOCUMENT_ROUTE and line["status"] == 401 and line["method"] == "GET"
     assert line["message"].startswith(f"GET {DOCUMENT_ROUTE} 401 ")
@@ -60,9 +66,17 @@ def test_unusable_request_id_is_replaced_by_a_new_one(server: Server) -> None:
 
 def test_every_log_line_is_json_and_request_lines_carry_their_id(server: Server) -> None:
     owner = register_owner(server.url)
-    owner.create_chatbot()
+    created = owner.post("/api/chatbots", json={"name": "Ops bot"})
+    assert created.status_code == 201, created.text
+    last = created.headers["x-request-id"]
 
-    log = server.json_log()  # every line parses, uvicorn's own included
+    # every line parses, uvicorn's own included; read once the last request's line is written
+    log = server.wait_for_json_log(
+        lambda entries: any(
+            e.get("request_id") == last and e["logger"] == "app.access" for e in entries
+        ),
+        "the last request's access line",
+    )
 
     assert {"time", "level", "logger", "message", "request_id"} <= set(log[-1])
     assert any(e["logger"].startswith("uvicorn") for e in log)
@@ -97,6 +111,16 @@ def test_metrics_count_ingestion_and_engine_queue_time_after_a_real_upload(serve
     doc = owner.upload(bot["id"], "manual.txt", manual(sections=12))
     waiting = scrape(server)
     ready = owner.wait_for_document(doc["id"], "ready")
+    finished = "ingestion_documents_total"
+    # the document shows `ready` a moment before its ingestion's end is counted
+    wait_for(
+        lambda: (
+            value(scrape(server), finished, outcome="ready")
+            > value(before, finished, outcome="ready")
+        ),
+        LOG_TIMEOUT,
+        "the finished document to be counted",
+    )
     answer = httpx.post(
         f"{server.url}/api/public/{bot['id']}/query",
         headers={"X-API-Key": bot["secret_key"]},
@@ -113,7 +137,6 @@ def test_metrics_count_ingestion_and_engine_queue_time_after_a_real_upload(serve
     )
     assert value(after, "ingestion_queue_depth", status="queued") == 0
     assert value(after, "ingestion_queue_depth", status="processing") == 0
-    finished = "ingestion_documents_total"
     assert value(after, finished, outcome="ready") - value(before, finished, outcome="ready") == 1
     chunks = "ingestion_chunks_embedded_total"
     assert value(after, chunks) - value(before, chunks) == ready["chunks_total"] > 4
@@ -130,8 +153,13 @@ def test_ingestion_logs_say_when_a_document_starts_and_finishes(server: Server) 
     bot = owner.create_chatbot()
     doc = owner.upload(bot["id"], "notes.txt", manual(sections=2, title="Release notes"))
     ready = owner.wait_for_document(doc["id"], "ready")
+    finished = f"document {doc['id']}: finished, "  # logged just after the document is ready
+    log = server.wait_for_json_log(
+        lambda entries: any(e["message"].startswith(finished) for e in entries),
+        "the document's last log line",
+    )
 
-    lines = [e for e in server.json_log() if e.get("document_id") == doc["id"]]
+    lines = [e for e in log if e.get("document_id") == doc["id"]]
 
     assert lines[0]["message"].startswith(f"document {doc['id']}: started (notes.txt, txt")
     assert lines[-1]["message"].startswith(f"document {doc['id']}: finished, ")

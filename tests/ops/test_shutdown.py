@@ -8,9 +8,10 @@ import time
 from datetime import datetime
 
 import httpx
+import pytest
 
 from ingestion.engine import PASSAGE_SLICE
-from tests.ops.conftest import Owner, Server, register_owner
+from tests.ops.conftest import INGESTION_TIMEOUT, Owner, Server, register_owner
 from tests.ops.documents import manual
 from tests.servers import wait_for
 
@@ -18,8 +19,10 @@ from tests.servers import wait_for
 # of 4 chunks takes about half a second on 2 idle cores; on cores shared with other work it takes
 # longer, and the server stops after that slice all the same, so the bound grows with it.
 SHUTDOWN_SECONDS = 2.0
-# after "Application shutdown complete": the interpreter's exit (threads, finalisers)
-TEARDOWN_SECONDS = 0.5
+# after "Application shutdown complete": the interpreter's exit (threads, finalisers), under
+# 0.1 s on 2 idle cores. The bound leaves room for a machine ten times as busy and still catches
+# what would linger: a thread or a child process waited for (joins of 5 and 10 s) or never ending.
+TEARDOWN_SECONDS = 2.0
 
 
 def logged_at(server: Server, text: str) -> float:
@@ -32,12 +35,23 @@ def logged_at(server: Server, text: str) -> float:
 def seconds_per_slice(owner: Owner, document_id: str) -> float:
     """How long this machine, as busy as it is now, takes to embed one slice of the document."""
     url = f"/api/documents/{document_id}"
-    wait_for(lambda: owner.get(url).json()["chunks_done"] >= PASSAGE_SLICE, 120, "ingestion")
+    wait_for(
+        lambda: owner.get(url).json()["chunks_done"] >= PASSAGE_SLICE,
+        INGESTION_TIMEOUT,
+        "ingestion",
+    )
     start, done = time.monotonic(), owner.get(url).json()["chunks_done"]
-    wait_for(lambda: owner.get(url).json()["chunks_done"] >= done + 2 * PASSAGE_SLICE, 120, "more")
+    wait_for(
+        lambda: owner.get(url).json()["chunks_done"] >= done + 2 * PASSAGE_SLICE,
+        INGESTION_TIMEOUT,
+        "more",
+    )
     return (time.monotonic() - start) / 2
 
 
+# The document is embedded twice (up to the SIGTERM, then whole after the restart) by the idle-class
+# ingestion process: 290 s with the cores busy with other work, past the suite's 300 s per test.
+@pytest.mark.timeout(900)
 def test_sigterm_during_ingestion_stops_within_2s_and_the_document_resumes(serve) -> None:
     server = serve(LOG_FORMAT="text")
     owner = register_owner(server.url)
@@ -62,7 +76,7 @@ def test_sigterm_during_ingestion_stops_within_2s_and_the_document_resumes(serve
 
     restarted = serve(LOG_FORMAT="text")
     again = Owner(httpx.Client(base_url=restarted.url, timeout=60), owner.token)
-    ready = again.wait_for_document(doc["id"], "ready", timeout=300)
+    ready = again.wait_for_document(doc["id"], "ready")
 
     assert ready["chunks_done"] == ready["chunks_total"] == ready["chunk_count"] > 100
     assert any(f"document {doc['id']}: resumed" in line for line in restarted.log_lines()), (

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from tests.api.test_documents import wait_until_done
+from tests.api.test_documents import INGESTION_TIMEOUT, wait_until_done
 from tests.sources.site import serve_site
 
 
@@ -22,7 +22,9 @@ def web(app_with):
     return tenant
 
 
-def wait_crawled(tenant, source_id: str, timeout: float = 90) -> tuple[dict, list[dict]]:
+def wait_crawled(
+    tenant, source_id: str, timeout: float = INGESTION_TIMEOUT
+) -> tuple[dict, list[dict]]:
     """The source once crawled and every page's document once ingested."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

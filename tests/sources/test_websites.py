@@ -8,6 +8,8 @@ import uuid
 
 from sqlalchemy import text
 
+from tests.api.test_documents import INGESTION_TIMEOUT
+from tests.servers import wait_for
 from tests.sources.conftest import ask, wait_crawled
 from tests.sources.site import BOILERPLATE_WORDS
 
@@ -211,7 +213,16 @@ def test_a_recrawl_right_after_a_crawl_is_429(app_with, site):
     client, tenant = app_with(allow_private_urls=True)  # RECRAWL_MIN_SECONDS: 60
     bot = tenant.create_chatbot()
     r = tenant.post(f"/api/chatbots/{bot['id']}/sources/url", json={"url": f"{site.url}/faq"})
-    source, _ = wait_crawled(tenant, r.json()["id"])
+    # The 60 s count from the crawl's end, before its pages are ingested: waiting for those too
+    # (wait_crawled) could take longer than that on a busy machine, and the recrawl be allowed.
+    url = f"/api/sources/{r.json()['id']}"
+    wait_for(
+        lambda: tenant.get(url).json()["status"] not in ("queued", "crawling"),
+        INGESTION_TIMEOUT,
+        "the crawl",
+    )
+    source = tenant.get(url).json()
+    assert source["status"] == "ready", source
     again = tenant.post(f"/api/sources/{source['id']}/recrawl")
     assert again.status_code == 429
     assert 1 <= int(again.headers["Retry-After"]) <= 60

@@ -31,6 +31,15 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 ARTIFACTS = ROOT / "test-artifacts"
+# ms an `expect(...)` waits for its state unless it says otherwise: Playwright's 5 s is too short
+# for an answer or a page on a busy machine, and a passing assertion returns as soon as it holds
+EXPECT_TIMEOUT = 60_000
+
+
+def patient_expect() -> None:
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=EXPECT_TIMEOUT)
 
 
 @dataclass
@@ -105,6 +114,8 @@ def browser():
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (scripts/test does)")
     from playwright.sync_api import sync_playwright
+
+    patient_expect()
 
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
