@@ -3,7 +3,6 @@ signatures (`CurrentUser`, `StaffUser`, `OwnerUser`)."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
@@ -61,15 +60,8 @@ async def expensive(
         raise Unauthorized()
     claims = decode_access_token(token, secret=request.app.state.settings.secret_key)
     slots: CustomerSlots = request.app.state.slots
-    customer = claims.customer_id
-    if not slots.take(customer):
-        await asyncio.sleep(REFUSAL_DELAY_SECONDS)
-        if not slots.take(customer):
-            raise slots.refusal()
-    try:
+    async with slots.hold_waiting(claims.customer_id, REFUSAL_DELAY_SECONDS):
         yield
-    finally:
-        slots.give_back(customer)
 
 
 # route dependency: `@router.post(..., dependencies=[Expensive])`

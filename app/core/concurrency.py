@@ -10,11 +10,12 @@ because what it protects is per process; several API processes each have their o
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 
 from app.core.errors import TooManyRequests
 
@@ -30,6 +31,19 @@ class CustomerSlots:
         """One of the customer's slots for the block; 429 at once when none is free."""
         if not self.take(customer_id):
             raise self.refusal()
+        try:
+            yield
+        finally:
+            self.give_back(customer_id)
+
+    @asynccontextmanager
+    async def hold_waiting(self, customer_id: uuid.UUID, wait: float) -> AsyncIterator[None]:
+        """`hold` for the event loop: with every slot taken, it waits `wait` seconds (holding
+        no thread) and tries once more before the 429."""
+        if not self.take(customer_id):
+            await asyncio.sleep(wait)
+            if not self.take(customer_id):
+                raise self.refusal()
         try:
             yield
         finally:
