@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-import select
+import selectors
 import socket
 import sys
 import threading
@@ -264,9 +264,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _client_left_within(self, seconds: float) -> bool:
         """Waits `seconds`, or less if the client closes the connection (as a real provider
         notices a cancelled request); returns whether it did."""
-        readable, _, _ = select.select([self.connection], [], [], seconds)
-        if not readable:
-            return False
+        # a selector, not select.select: a long test run holds more than FD_SETSIZE (1024)
+        # descriptors, and select() refuses any numbered above it
+        with selectors.DefaultSelector() as selector:
+            selector.register(self.connection, selectors.EVENT_READ)
+            if not selector.select(seconds):
+                return False
         try:
             return self.connection.recv(1, socket.MSG_PEEK) == b""
         except OSError:
