@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.chat.prompt import Turn
 from app.chat.service import Asker, Prepared, RagService, usage_payload
-from app.chat.streaming import AnswerStreamResponse
+from app.chat.streaming import AnswerStreamResponse, hold_until_answered
 from app.chatbots.deps import KeyCaller, SecretKey
 from app.core.database import DB
 from app.core.errors import BadRequest, NotFound
@@ -168,8 +168,11 @@ def chat_completions(body: ChatCompletionIn, request: Request, caller: SecretKey
             "(GET /v1/models lists it)"
         )
     question, history = _conversation(body.messages)
-    with request.app.state.slots.hold(caller.subject.customer_id):
-        return _complete(request, db, caller, body, question, history)
+    return hold_until_answered(
+        request.app.state.slots,
+        caller.subject.customer_id,
+        lambda: _complete(request, db, caller, body, question, history),
+    )
 
 
 def _complete(

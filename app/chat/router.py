@@ -20,7 +20,7 @@ from app.chat.schemas import (
     SessionOut,
 )
 from app.chat.service import Asker, RagService
-from app.chat.streaming import AnswerStreamResponse
+from app.chat.streaming import AnswerStreamResponse, hold_until_answered
 from app.chatbots.deps import PresentedKey, VisitorToken, active_key, caller_of_chatbot
 from app.chatbots.service import get_chatbot
 from app.core.database import DB, session_scope
@@ -68,10 +68,14 @@ def _public_ask(
         key = active_key(db, raw_key)
         caller = caller_of_chatbot(request, chatbot_id, key, visitor_token)
         channel = "widget" if caller.kind == "widget" else "api"
-        # a key's customer is known once the key is: its slot is held from here (a streamed
-        # answer's, until it is prepared)
-        with request.app.state.slots.hold(caller.subject.customer_id):
-            return _ask(request, db, Asker(caller.subject, caller.chatbot, channel), body)
+        # a key's customer is known once the key is: its slot is held from here until the
+        # answer is over (a streamed one's, until its thread has recorded it)
+        asker = Asker(caller.subject, caller.chatbot, channel)
+        return hold_until_answered(
+            request.app.state.slots,
+            caller.subject.customer_id,
+            lambda: _ask(request, db, asker, body),
+        )
 
 
 @router.post(

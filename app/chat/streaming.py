@@ -15,13 +15,16 @@ import asyncio
 import logging
 import threading
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import suppress
+from typing import TypeVar
 
 import anyio
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from app.core.concurrency import CustomerSlots
 from app.llm import Stop
 
 log = logging.getLogger(__name__)
@@ -32,6 +35,7 @@ SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 Producer = Callable[[Stop], Iterator[str]]
 
 _END = object()
+T = TypeVar("T")
 
 
 class AnswerRun:
@@ -41,6 +45,38 @@ class AnswerRun:
         self.stop = Stop()
         self._produce = produce
         self._answers = answers
+        self._started = False
+        self._ended = False
+        self._when_done: list[Callable[[], None]] = []
+        self._lock = threading.Lock()
+
+    def when_done(self, callback: Callable[[], None]) -> None:
+        """Calls `callback` once the answer is over: its thread has recorded it, or the response
+        ended without ever starting it."""
+        with self._lock:
+            if not self._ended:
+                self._when_done.append(callback)
+                return
+        callback()
+
+    def _end(self) -> None:
+        with self._lock:
+            self._ended = True
+            callbacks, self._when_done = self._when_done, []
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:
+                log.exception("a streamed answer's completion callback failed")
+
+    def response_ended(self) -> None:
+        """The response is over: the answer is stopped; if its thread never started, it is
+        over too."""
+        self.stop.request()
+        with self._lock:
+            started = self._started
+        if not started:
+            self._end()
 
     async def chunks(self) -> AsyncIterator[str]:
         loop = asyncio.get_running_loop()
@@ -58,7 +94,12 @@ class AnswerRun:
                 log.exception("a streamed answer failed")
             finally:
                 put(_END)
+                self._end()
 
+        with self._lock:
+            if self._ended:  # the response ended before it began to send
+                return
+            self._started = True
         self._answers.start(run, self.stop)
         while (item := await queue.get()) is not _END:
             assert isinstance(item, str)
@@ -129,4 +170,22 @@ class AnswerStreamResponse(StreamingResponse):
         finally:
             # the client left, or the server is shutting down; once the answer is complete
             # (recorded before its last event is rendered) this changes nothing
-            self.run.stop.request()
+            self.run.response_ended()
+
+
+def hold_until_answered(slots: CustomerSlots, customer_id: uuid.UUID, ask: Callable[[], T]) -> T:
+    """Runs `ask` in one of the customer's slots (429 when none is free) and keeps the slot until
+    the answer is over: a streamed answer's when its thread has recorded it, so that a key's
+    streamed questions are bounded like its others while the LLM produces them."""
+    if not slots.take(customer_id):
+        raise slots.refusal()
+    try:
+        result = ask()
+    except BaseException:
+        slots.give_back(customer_id)
+        raise
+    if isinstance(result, AnswerStreamResponse):
+        result.run.when_done(lambda: slots.give_back(customer_id))
+    else:
+        slots.give_back(customer_id)
+    return result

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 
 import httpx
 import pytest
@@ -151,3 +152,32 @@ def test_a_stream_read_to_the_end_is_recorded_once(fireworks, fake_llm):
     statuses = [m["status"] for m in tenant.get(f"/api/sessions/{session['id']}/messages").json()]
     assert statuses == ["ok", "ok"]
     assert _reservations(client.app) == 0
+
+
+@pytest.mark.parametrize("door", ["public", "openai"])
+def test_a_keys_streamed_answer_holds_its_customers_slot_until_it_is_over(
+    fireworks, fake_llm, door
+):
+    """A key's streamed answers count against its customer's concurrency bound while the LLM
+    produces them, not only while they are prepared: the bound once let a key open any number of
+    streams, each holding a provider request and a thread."""
+    client, tenant = fireworks(llm_timeout_seconds=STALL * 2, customer_concurrency=1)
+    bot = make_ready_bot(tenant)
+    slots = client.app.state.slots
+    fake_llm.interrupt_stream(after_deltas=2, how="stall", stall=STALL)
+    url, headers, body = _door(bot, tenant, door)
+    with serve(client.app) as base, httpx.Client(base_url=base, timeout=STALL) as http:
+        with http.stream("POST", url, headers=headers, json=body) as response:
+            _read_until_the_stall(response)
+            refused = http.post(url, headers=headers, json={**body, "stream": False})
+            assert refused.status_code == 429, refused.text
+            assert refused.headers["Retry-After"] == "1"
+        _wait_for_usage(tenant)
+        wait_for(
+            lambda: slots.in_flight(uuid.UUID(tenant.customer_id)) == 0,
+            DEADLINE,
+            "the slot to be given back",
+        )
+        answered = http.post(url, headers=headers, json={**body, "stream": False})
+        assert answered.status_code == 200, answered.text
+    assert slots.in_flight(uuid.UUID(tenant.customer_id)) == 0
