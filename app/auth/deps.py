@@ -15,6 +15,7 @@ from app.core.database import DB
 from app.core.errors import Forbidden, Unauthorized
 from app.core.security import decode_access_token
 from app.core.subjects import UserSubject
+from app.core.tenancy import act_for
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 # how long a signed-in customer's request past its concurrency bound waits for a slot
@@ -27,6 +28,7 @@ def get_current_user(
     if not token:
         raise Unauthorized()
     claims = decode_access_token(token, secret=request.app.state.settings.secret_key)
+    act_for(db, claims.customer_id)  # signed by us: the request acts for this customer only
     user = UserRepository(db).token_holder(claims.user_id, claims.customer_id)
     if user is None:
         raise Unauthorized("Invalid or expired token")

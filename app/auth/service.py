@@ -14,6 +14,7 @@ from app.core.config import Settings
 from app.core.errors import Conflict, Unauthorized
 from app.core.ratelimit import RateLimiter
 from app.core.security import create_access_token, hash_password, verify_password
+from app.core.tenancy import act_for
 
 # verifying against a real hash when the email is unknown keeps both paths equally slow
 _DUMMY_HASH = hash_password("not-a-real-password")
@@ -69,6 +70,7 @@ def authenticate(db: Session, *, email: str, password: str, throttle: LoginThrot
     if user is None or not verify_password(password, user.password_hash):
         raise Unauthorized("Incorrect email or password")
     throttle.succeeded(email)
+    act_for(db, user.customer_id)  # signed in: the request acts for the user's customer
     return user
 
 

@@ -58,6 +58,7 @@ from app.core.database import release, session_scope, utcnow
 from app.core.errors import AppError, TooManyRequests, Unprocessable
 from app.core.metrics import QUERIES
 from app.core.subjects import AuthSubject, KeySubject, OperatorSubject, UserSubject
+from app.core.tenancy import act_for
 from app.core.vectors import embedder_for, vector_store_for
 from app.customers.repository import CustomerRepository
 from app.documents.repository import ChunkRepository
@@ -550,6 +551,7 @@ class RagService:
             created_at=now + timedelta(microseconds=1),
         )
         with session_scope(self.factory) as db:
+            act_for(db, prepared.customer_id)
             self._session_row(db, prepared, now)
             ChatMessageRepository(db).add(OperatorSubject(prepared.customer_id), [question, reply])
             self._count_caller(db, prepared, now)
@@ -585,6 +587,7 @@ class RagService:
             prepared, "user", prepared.question, status="failed", error=exc.message, created_at=now
         )
         with session_scope(self.factory) as db:
+            act_for(db, prepared.customer_id)
             self._session_row(db, prepared, now)
             ChatMessageRepository(db).add(OperatorSubject(prepared.customer_id), [failed])
             self._count_caller(db, prepared, now)

@@ -21,6 +21,7 @@ from app.core.errors import Forbidden, NotFound, Unauthorized
 from app.core.ratelimit import client_address
 from app.core.security import api_key_matches, hash_api_key
 from app.core.subjects import KeySubject
+from app.core.tenancy import act_for
 
 api_key_header = APIKeyHeader(
     name="X-API-Key",
@@ -58,6 +59,7 @@ def find_key(db: DB, raw: str | None) -> ApiKey | None:
     key = ApiKeyRepository(db).by_hash(hash_api_key(raw))
     if key is None or key.revoked_at is not None or not api_key_matches(raw, key.key_hash):
         return None
+    act_for(db, key.customer_id)  # the request acts for the key's customer only
     return key
 
 

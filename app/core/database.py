@@ -27,6 +27,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.pool import NullPool
 
+from app.core import tenancy
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -112,8 +114,14 @@ def after_commit(session: Session, callback: Callable[[], None]) -> None:
 
 
 @contextmanager
-def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
+def session_scope(
+    factory: sessionmaker[Session], *, bypass: str | None = None
+) -> Iterator[Session]:
+    """A session committed when the block ends and rolled back on any error. `bypass` (why):
+    a job's or script's session, which sees every customer's rows (`app/core/tenancy.py`)."""
     session = factory()
+    if bypass is not None:
+        tenancy.bypass(session, bypass)
     try:
         yield session
         session.commit()

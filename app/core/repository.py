@@ -12,6 +12,7 @@ the subject's scope are reported missing (404), so their existence never leaks.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
@@ -22,6 +23,7 @@ from sqlalchemy.orm.interfaces import ORMOption
 
 from app.core.errors import NotFound
 from app.core.subjects import AuthSubject, KeySubject
+from app.core.tenancy import system_access
 
 
 class TenantOwned:
@@ -38,11 +40,17 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def system(reason: str) -> Callable[[F], F]:
     """Marks a repository method that works without a subject, saying why; the architecture
-    test keeps the list of them and fails on one it does not know."""
+    test keeps the list of them and fails on one it does not know. On PostgreSQL it runs with
+    the row-level security bypass for its own duration (`app/core/tenancy.py`)."""
 
     def mark(method: F) -> F:
-        method.__system__ = reason  # type: ignore[attr-defined]
-        return method
+        @functools.wraps(method)
+        def run(self: Any, *args: Any, **kwargs: Any) -> Any:
+            with system_access(self.db):
+                return method(self, *args, **kwargs)
+
+        run.__system__ = reason  # type: ignore[attr-defined]
+        return run  # type: ignore[return-value]
 
     return mark
 

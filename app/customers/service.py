@@ -14,6 +14,7 @@ from app.auth.repository import UserRepository
 from app.core.errors import Conflict, Forbidden
 from app.core.security import hash_password
 from app.core.subjects import UserSubject
+from app.core.tenancy import act_for
 from app.customers.models import Customer
 from app.customers.repository import CustomerRepository
 from app.customers.schemas import CustomerBrief, MeOut
@@ -25,6 +26,7 @@ def register(db: Session, *, email: str, password: str, customer_name: str) -> U
     customer = Customer(
         id=uuid.uuid4(), name=customer_name.strip(), contact_email=auth.normalize_email(email)
     )
+    act_for(db, customer.id)  # the request acts for the customer it creates
     db.add(customer)
     db.flush()
     return auth.create_user(

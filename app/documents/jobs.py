@@ -43,6 +43,8 @@ from ingestion.engine import PASSAGE_SLICE
 from ingestion.errors import IngestionCancelled, TooManyChunks
 
 log = logging.getLogger(__name__)
+# the reason of the row-level security bypass its sessions take (app/core/tenancy.py)
+JOB = "document ingestion: a job acts for the customer of the document it was given"
 
 PROGRESS_INTERVAL_SECONDS = 0.5
 # How often a document being ingested is looked up, so that deleting it stops its work (and
@@ -69,7 +71,7 @@ class JobRunner(Protocol):
 
 
 def _set(factory: sessionmaker[Session], document_id: uuid.UUID, **values: object) -> int:
-    with session_scope(factory) as db:
+    with session_scope(factory, bypass=JOB) as db:
         return DocumentRepository(db).set_for_job(document_id, **values)
 
 
@@ -100,7 +102,7 @@ def _ingest_document(
     on_progress: Callable[[int, int], None] | None,
     should_stop: Callable[[], bool] | None,
 ) -> str:
-    with session_scope(factory) as db:
+    with session_scope(factory, bypass=JOB) as db:
         found = DocumentRepository(db).for_job(document_id)
         if found is None:
             log.info(
@@ -229,7 +231,7 @@ def _ingest_document(
 
     # The lexical index gets the chunks in the transaction that makes the document ready, so
     # it holds what Chroma holds; a document deleted meanwhile gets neither.
-    with session_scope(factory) as db:
+    with session_scope(factory, bypass=JOB) as db:
         updated = DocumentRepository(db).set_for_job(
             document_id,
             status="ready",
@@ -272,7 +274,7 @@ def _deletion_check(factory: sessionmaker[Session], document_id: uuid.UUID) -> C
         nonlocal checked, gone
         if not gone and time.monotonic() - checked >= DELETED_CHECK_SECONDS:
             checked = time.monotonic()
-            with session_scope(factory) as db:
+            with session_scope(factory, bypass=JOB) as db:
                 gone = not DocumentRepository(db).still_exists(document_id)
         return gone
 
@@ -308,7 +310,7 @@ def backfill_lexical_index(
     from the chunks Chroma holds, so hybrid search sees them without a reindex; the number of
     documents filled. Runs when the ingestion runner starts; a document filled meanwhile by
     another process (or deleted) is skipped, so several processes may run it at once."""
-    with session_scope(factory) as db:
+    with session_scope(factory, bypass=JOB) as db:
         missing = DocumentRepository(db).without_lexical_index()
     if not missing:
         return 0
@@ -328,7 +330,7 @@ def backfill_lexical_index(
             for hit in store.chunks(chatbot_id, document_id, range(total))
         ]
         try:
-            with session_scope(factory) as db:
+            with session_scope(factory, bypass=JOB) as db:
                 ChunkRepository(db).add_if_none(document_id, rows)
         except IntegrityError:  # filled by another process, or the document is gone
             continue
@@ -356,13 +358,13 @@ def start_backfill(
 
 def pending_documents(factory: sessionmaker[Session]) -> list[tuple[uuid.UUID, uuid.UUID]]:
     """(document, customer) of every document left queued or processing, oldest first."""
-    with session_scope(factory) as db:
+    with session_scope(factory, bypass=JOB) as db:
         return DocumentRepository(db).unfinished()
 
 
 def observe_queue_depth(factory: sessionmaker[Session]) -> None:
     """Sets the queue-depth gauge from the database, which knows the queue whatever the runner."""
-    with session_scope(factory) as db:
+    with session_scope(factory, bypass=JOB) as db:
         counts = DocumentRepository(db).count_unfinished()
     for status, count in counts.items():
         INGESTION_QUEUE_DEPTH.labels(status).set(count)
@@ -442,7 +444,7 @@ class CeleryRunner:
         # Customers take turns through the broker's priorities: a customer's first queued
         # document goes at the top priority, its tenth and later at the lowest, so one
         # customer's batch cannot keep another's single document waiting behind all of it.
-        with session_scope(self._factory) as db:
+        with session_scope(self._factory, bypass=JOB) as db:
             waiting = DocumentRepository(db).queued_of_customer(customer_id)
         self._celery.send_task(
             INGEST_TASK,

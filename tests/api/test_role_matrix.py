@@ -34,12 +34,12 @@ from sqlalchemy import select
 
 from app.billing.service import current_period
 from app.chatbots.models import Chatbot
-from app.core.database import Base, session_scope, utcnow
+from app.core.database import Base, utcnow
 from app.core.vectors import vector_store_for
 from app.documents.models import Document
 from app.sources.models import WebsiteSource
 from tests.billing.factories import add_usage
-from tests.conftest import Tenant
+from tests.conftest import Tenant, operator_db
 
 OWNER, ADMIN, MEMBER = "owner", "admin", "member"
 SECRET, WIDGET, VISITOR = "secret_key", "widget_key", "visitor_token"
@@ -344,7 +344,7 @@ def settings(make_settings):
 def _website(app: FastAPI, bot: dict, url: str) -> str:
     """A website source as a finished crawl leaves it, made in the database: a real crawl needs
     a site, and authorization is about the rows."""
-    with session_scope(app.state.sessionmaker) as db:
+    with operator_db(app) as db:
         source = WebsiteSource(
             customer_id=uuid.UUID(bot["customer_id"]),
             chatbot_id=uuid.UUID(bot["id"]),
@@ -455,7 +455,7 @@ VOLATILE_COLUMNS = {("api_keys", "last_used_at")}
 
 
 def _busy(app: FastAPI) -> list[str]:
-    with app.state.sessionmaker() as db:
+    with operator_db(app) as db:
         docs = db.scalars(select(Document.filename).where(Document.status.in_(BUSY_DOCUMENTS)))
         sites = db.scalars(select(WebsiteSource.url).where(WebsiteSource.status.in_(BUSY_WEBSITES)))
         return [*docs, *sites]
@@ -475,7 +475,7 @@ def _snapshot(app: FastAPI) -> dict[str, Any]:
     """Every row of every table (the victim's and everyone else's), the stored files and each
     chatbot's vector count: what any refused call could have changed."""
     state: dict[str, Any] = {}
-    with app.state.sessionmaker() as db:
+    with operator_db(app) as db:
         for table in Base.metadata.sorted_tables:
             columns = [c for c in table.columns if (table.name, c.name) not in VOLATILE_COLUMNS]
             rows = db.execute(select(*columns)).all()
