@@ -99,6 +99,10 @@ def settings_builder(database_url: str, tmp_path: Path):
             "llm_provider": "extractive",
             # tests register many customers from the one test client address
             "signups_per_ip": "100000/hour",
+            # the product runs ingestion in Linux's idle class (nice 19), which a loaded machine
+            # starves by design; the tests wait for ingestion, so it competes like they do
+            # (tests/ingestion/test_isolation.py checks the idle class itself)
+            "ingestion_nice": 0,
         }
         values.update(overrides)
         return Settings(**values)  # type: ignore[arg-type]
