@@ -393,7 +393,7 @@ def run_neighbours(label: str, work: Path, checkout: Path) -> dict[str, object]:
         results["pool: B p50 / p95"] = summary(asker.asked.latencies)
         results["pool: B max"] = f"{1000 * max(asker.asked.latencies, default=0):,.0f} ms"
         results["pool: B's 5xx"] = str(asker.asked.errors)
-        results["pool: /health p50 / max, failures"] = _health(prober)
+        results["pool: /health p50 / p95 / max, failures"] = _health(prober)
         results["pool: A's answers"] = ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items()))
 
         # point 2: a large document deleted while it is processed; B's document after it
@@ -420,7 +420,7 @@ def run_neighbours(label: str, work: Path, checkout: Path) -> dict[str, object]:
         )
         results["deleted: B p50 / p95"] = summary(asker.asked.latencies)
         results["deleted: B's 5xx"] = str(asker.asked.errors)
-        results["deleted: /health p50 / max, failures"] = _health(prober)
+        results["deleted: /health p50 / p95 / max, failures"] = _health(prober)
         return results
     finally:
         server.stop()
@@ -430,7 +430,8 @@ def _health(prober: Prober) -> str:
     ms = [1000 * s for s in prober.latencies]
     if not ms:
         return "n/a"
-    return f"{percentile(ms, 50):,.0f} / {max(ms):,.0f} ms, {prober.failures}"
+    p50, p95 = percentile(ms, 50), percentile(ms, 95)
+    return f"{p50:,.0f} / {p95:,.0f} / {max(ms):,.0f} ms (n={len(ms)}), {prober.failures}"
 
 
 # B's small document of the deletion run: 680 bytes, as in the reproduction
