@@ -177,8 +177,7 @@ def hold_until_answered(slots: CustomerSlots, customer_id: uuid.UUID, ask: Calla
     """Runs `ask` in one of the customer's slots (429 when none is free) and keeps the slot until
     the answer is over: a streamed answer's when its thread has recorded it, so that a key's
     streamed questions are bounded like its others while the LLM produces them."""
-    if not slots.take(customer_id):
-        raise slots.refusal()
+    slots.claim(customer_id)
     try:
         result = ask()
     except BaseException:

@@ -14,8 +14,8 @@ import asyncio
 import threading
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from app.core.errors import TooManyRequests
 
@@ -26,28 +26,26 @@ class CustomerSlots:
         self._busy: Counter[uuid.UUID] = Counter()
         self._lock = threading.Lock()
 
-    @contextmanager
-    def hold(self, customer_id: uuid.UUID) -> Iterator[None]:
-        """One of the customer's slots for the block; 429 at once when none is free."""
+    @asynccontextmanager
+    async def hold_waiting(self, customer_id: uuid.UUID, wait: float) -> AsyncIterator[None]:
+        """One of the customer's slots for the block, taken in the event loop: with every slot
+        taken, it waits `wait` seconds (holding no thread) and tries once more before the 429."""
         if not self.take(customer_id):
-            raise self.refusal()
+            await asyncio.sleep(wait)
+            self.claim(customer_id)
         try:
             yield
         finally:
             self.give_back(customer_id)
 
-    @asynccontextmanager
-    async def hold_waiting(self, customer_id: uuid.UUID, wait: float) -> AsyncIterator[None]:
-        """`hold` for the event loop: with every slot taken, it waits `wait` seconds (holding
-        no thread) and tries once more before the 429."""
+    def claim(self, customer_id: uuid.UUID) -> None:
+        """Takes a slot; 429 at once when none is free. Whoever claimed one gives it back."""
         if not self.take(customer_id):
-            await asyncio.sleep(wait)
-            if not self.take(customer_id):
-                raise self.refusal()
-        try:
-            yield
-        finally:
-            self.give_back(customer_id)
+            raise TooManyRequests(
+                f"This account already has {self._limit} requests in progress; retry when one "
+                "has finished",
+                retry_after=1,
+            )
 
     def take(self, customer_id: uuid.UUID) -> bool:
         """Takes a slot if one is free; whoever got one gives it back (`give_back`)."""
@@ -62,13 +60,6 @@ class CustomerSlots:
             self._busy[customer_id] -= 1
             if not self._busy[customer_id]:
                 del self._busy[customer_id]
-
-    def refusal(self) -> TooManyRequests:
-        return TooManyRequests(
-            f"This account already has {self._limit} requests in progress; retry when one has "
-            "finished",
-            retry_after=1,
-        )
 
     def in_flight(self, customer_id: uuid.UUID) -> int:
         with self._lock:
