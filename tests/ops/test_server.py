@@ -92,6 +92,7 @@ def test_metrics_time_requests_by_route_template_never_raw_path(server: Server) 
     owner = register_owner(server.url)
     missing = uuid.uuid4()
     assert owner.get(f"/api/documents/{missing}").status_code == 404
+    assert httpx.get(server.url + "/no-such-page").status_code == 404
 
     samples = scrape(server)
     page = httpx.get(server.url + "/metrics").text
