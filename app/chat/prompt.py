@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from app.llm import ContextChunk, TokenCounter
+from app.llm.function_words import FUNCTION_WORDS, folded
 
 DEFAULT_SYSTEM_PROMPT = "You are a helpful assistant for this company's customers."
 
@@ -45,6 +47,71 @@ def recent_turns(turns: Sequence[Turn], budget: int, count_tokens: TokenCounter)
     return kept[::-1]
 
 
+# How a follow-up opens: "and on Windows?", "what about its default?", "und unter Windows?",
+# "et pour les fichiers ?", "¿y en Windows?" (matched on folded, lower-case words).
+_FOLLOW_UP_OPENINGS = (
+    "and",
+    "also",
+    "but",
+    "or",
+    "what about",
+    "how about",
+    "same",
+    "und",
+    "aber",
+    "oder",
+    "und was",
+    "was ist mit",
+    "et",
+    "mais",
+    "ou",
+    "qu en est il",
+    "y",
+    "pero",
+    "e",
+    "ma",
+    "mas",
+    "en",
+    "maar",
+)
+# Words that point back at what was said before, when the question opens with them: "does it
+# support TLS?", "what does this option do?", "kann man das abschalten?". Articles that are also
+# pronouns ("das", "le") are left out: "Wie ändere ich das Passwort?" stands on its own.
+_BACK_REFERENCES = frozenset(
+    """
+    it its they them their this these those there's
+    es ihn ihm dies diese dieser dieses dafur dazu damit davon dabei darauf dort
+    ca cela ceci celui celle ceux celles
+    eso esto ello ese esa este esos esas ahi
+    esso essa questo quello quella
+    isso isto ele ela
+    deze daarvan ervan
+    """.split()
+)
+# A back-reference further into the question than this may point inside it ("What is the
+# default port and how do I change it?").
+_OPENING_WORDS = 6
+# A question of this many content words says too little to stand alone ("On Windows?").
+_FEW_WORDS = 1
+_WORDS = re.compile(r"[^\W_]+")
+
+
+def follows_up(question: str) -> bool:
+    """Whether the question needs the conversation to be understood: it opens like a follow-up,
+    points back at something near its start, or says too little on its own.
+
+    A question that stands on its own is retrieved on its own: mixing earlier questions into it
+    answered a football question after three product questions with the product's text.
+    """
+    words = _WORDS.findall(folded(question))
+    opening = " ".join(words[:4])
+    if any(opening == o or opening.startswith(o + " ") for o in _FOLLOW_UP_OPENINGS):
+        return True
+    if any(word in _BACK_REFERENCES for word in words[:_OPENING_WORDS]):
+        return True
+    return sum(word not in FUNCTION_WORDS for word in words) <= _FEW_WORDS
+
+
 def retrieval_query(
     question: str,
     history: Sequence[Turn],
@@ -52,8 +119,8 @@ def retrieval_query(
     max_tokens: int,
     max_previous: int = 2,
 ) -> str:
-    """Condense a follow-up with the conversation so retrieval sees what it refers to, within the
-    query embedder's window.
+    """The text retrieval searches for: the question, and before a follow-up (`follows_up`) the
+    conversation's previous questions, within the query embedder's window.
 
     "And how much does it weigh?" alone matches every product; with the previous questions
     in front it matches the product the user was talking about. The current question comes last
@@ -63,6 +130,8 @@ def retrieval_query(
     retrieval back to the same chunks.
     """
     query = clip_to_tokens(question, count_tokens, max_tokens)
+    if not follows_up(question):
+        return query
     for turn in reversed(history[-max_previous:]):
         longer = f"{turn.question} {query}"
         if count_tokens(longer) > max_tokens:

@@ -256,6 +256,21 @@ def test_follow_up_is_condensed_with_history_before_retrieval(client, tenant, bo
     assert "3.2 kg" in follow["answer"]
 
 
+def test_question_that_stands_on_its_own_is_retrieved_on_its_own(client, tenant, bot):
+    """A visitor who changes the subject gets the answer the question gets alone: earlier
+    questions are mixed into retrieval only for a follow-up."""
+    url = f"/api/{tenant.customer_id}/{bot['id']}/query"
+    alone = tenant.post(url, json={"question": "Who won the 2014 FIFA World Cup?"}).json()
+    first = tenant.post(url, json={"question": "Tell me about the Alpha 200 blender"}).json()
+    assert "Alpha 200" in first["answer"]
+    switched = tenant.post(
+        url,
+        json={"question": "Who won the 2014 FIFA World Cup?", "session_id": first["session_id"]},
+    ).json()
+    assert alone["sources"] == [] and alone["answer"] == NOT_FOUND_ANSWER
+    assert (switched["answer"], switched["sources"]) == (alone["answer"], alone["sources"])
+
+
 @pytest.mark.parametrize(
     ("script", "status"),
     [({"fail_next": {"status": 503, "times": 5}}, 502), ({"delay_next": {"seconds": 3}}, 504)],
