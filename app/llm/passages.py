@@ -96,6 +96,17 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 OPTION_WORDS = frozenset(
     "option opcion opzione opcao optie flag switch parameter parametre オプション 选项 옵션".split()
 )
+# A sentence's colon keeps what it introduces when that is at most this long (a command, a list).
+_INTRODUCED_CHARS = 400
+_INSIDE = re.compile(r"(?:\b(?:e\.g|i\.e|z\.\s?B|d\.\s?h|p\.\s?ej|p\.\s?ex|cf|vs)\.)\s*$", re.I)
+_DOT_LEADER = re.compile(r"(?:\.\s?){5,}\s*\w{0,6}\s*$|(?:\.\s){3,}\.?\s*\d")
+_LINKS = re.compile(r"(?:[*•·|-]?\s*\[[^\]]*\]\([^)]*\)\s*[,;|·•]?\s*)+")
+_CONTENTS = re.compile(
+    r"(?:table of )?contents|index|inhalt(?:sverzeichnis)?|table des mati[eè]res|sommaire|"
+    r"[íi]ndice(?: general)?|indice|inhoud(?:sopgave)?",
+    re.IGNORECASE,
+)
+_MARKUP = re.compile(r"<[^<>]+>(?:[^<>]{0,80}<[^<>]+>)*")
 # Lines shorter than this are headings, terms or labels when what follows starts anew.
 _SHORT_LINE = 40
 # An answer of a question/answer pair is quoted up to this many characters (one sentence at least).
@@ -137,6 +148,8 @@ def passages(text: str, language: str) -> list[Passage]:
             answer.extend(["", *_unmarked(lines)])
             if not marked:
                 close_pair()
+        elif found and (followed := _followed(found[-1], _join(lines))):
+            found[-1] = followed  # the command under "…can be used:"
         else:
             found.extend(_block(lines, language))
     close_pair()
@@ -331,17 +344,26 @@ def _cells(row: str) -> list[str]:
 
 def _prose(lines: Sequence[str], language: str) -> list[Passage]:
     """Sentences; a heading or a defined term alone on its line ("nobody, nogroup" over what
-    the nobody user is for) is no answer, but says what the sentences after it are about."""
-    found = []
+    the nobody user is for) is no answer, but says what the sentences after it are about. What
+    a sentence introduces with a colon (a command, a short list) stays with it."""
+    found: list[Passage] = []
     topic = ""
-    for paragraph in _paragraphs(lines):
+    listing = False  # the last sentence's colon introduced a list that may go on
+    for paragraph in _paragraphs([line for line in lines if not _index_line(line)]):
+        if found and (followed := _followed(found[-1], paragraph, listing)):
+            found[-1] = followed
+            listing = bool(_BULLET.match(paragraph))
+            continue
+        listing = False
         merged: list[str] = []
         for piece in sentencex.segment(language, paragraph):
             if merged and _continued(merged[-1], piece):
                 merged[-1] += piece
             elif piece.strip():
                 merged.append(piece)
-        merged = [piece.strip() for piece in merged]
+        merged = [piece.strip() for piece in merged if not _index_line(piece)]
+        if not merged:
+            continue
         if not _substantive(merged[-1]):
             topic = merged.pop()
         found += [
@@ -352,18 +374,53 @@ def _prose(lines: Sequence[str], language: str) -> list[Passage]:
     return found
 
 
+def _followed(passage: Passage, text: str, listing: bool = False) -> Passage | None:
+    """The sentence with what its colon introduces ("…can be used to set an account to expire
+    in 180 days:" and the command under it; a list's next item while `listing`), if that is
+    short; else None."""
+    if passage.kind != "sentence" or not (listing or passage.shown.endswith(":")):
+        return None
+    if listing and not _BULLET.match(text):
+        return None
+    item = _BULLET.sub("", " ".join(text.split())).strip()
+    if not item or len(passage.shown) + len(item) > _INTRODUCED_CHARS or _index_line(item):
+        return None
+    shown = f"{passage.shown}{'; ' if listing else ' '}{item}"
+    return dataclasses.replace(passage, shown=shown, matched=f"{passage.matched} {item}")
+
+
+def _index_line(text: str) -> bool:
+    """A line of an index or a table of contents ("Supported ASN.1 types, list of . . . 2"), a
+    line of links ("[Install](#install) · [FAQ](#faq)") or of markup: never an answer."""
+    text = text.strip()
+    return bool(
+        _DOT_LEADER.search(text)
+        or _LINKS.fullmatch(text)
+        or _MARKUP.fullmatch(text)
+        or _CONTENTS.fullmatch(text)
+    )
+
+
 def _continued(previous: str, piece: str) -> bool:
     """Whether the segmenter cut a sentence that goes on in `piece`.
 
     It leaves a numbering alone ("1.7." before '"Larger Work" means …'), and abbreviations
     outside its lists: French "c.-à-d." is cut after "c.", but no sentence starts with "-à-d.".
+    No sentence ends inside a parenthesis ("(e.g. `make check`)") or after "e.g.".
     """
     if _NUMBERING.match(previous.strip()):
+        return True
+    if _open(previous):
         return True
     last = previous.rstrip()
     word = re.split(r"[\s.-]", last.rstrip("."))[-1]
     start = piece[:1]
     return last.endswith(".") and len(word) <= 3 and (start.islower() or start == "-")
+
+
+def _open(text: str) -> bool:
+    """Whether a sentence goes on after the text: a parenthesis is open, or it ends with "e.g."."""
+    return text.count("(") > text.count(")") or bool(_INSIDE.search(text))
 
 
 def _paragraphs(lines: Sequence[str]) -> Iterator[str]:
@@ -390,6 +447,8 @@ def _paragraphs(lines: Sequence[str]) -> Iterator[str]:
 def _starts_anew(previous: str, line: str) -> bool:
     if _BULLET.match(line) or previous.startswith("#"):
         return True
+    if _open(previous):
+        return False  # "…libraries (e.g." over "libssl-dev on Debian/Ubuntu) and run:"
     if _CJK.search(previous[-1:]):
         return len(previous) < _SHORT_LINE // 2  # a CJK character is two columns wide
     if len(previous) < _SHORT_LINE and previous.isupper():

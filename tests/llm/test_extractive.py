@@ -476,3 +476,45 @@ def test_stream_yields_word_groups_that_join_to_the_text_then_the_completion() -
     assert len(deltas) > 1
     assert all(isinstance(delta, str) and len(delta.split()) <= 4 for delta in deltas)
     assert "".join(deltas) == completion.text  # type: ignore[arg-type]
+
+
+# --- what an answer keeps whole (issue 23) ---------------------------------------------------
+
+REDIS_README = "/usr/share/doc/redis-server/README.md.gz"
+LIBTASN1_PDF = "/usr/share/doc/libtasn1-doc/libtasn1.pdf"
+
+
+def test_sentence_is_not_cut_inside_its_parenthesis_and_keeps_the_command_it_introduces() -> None:
+    context = [chunk_with(REDIS_README, "To build with TLS support", "md")]
+
+    text = answer("How do I build Redis with TLS support?", context)
+
+    assert text == (
+        "To build with TLS support, you'll need OpenSSL development libraries (e.g. libssl-dev "
+        "on Debian/Ubuntu) and run: % make BUILD_TLS=yes [1]."
+    )
+
+
+def test_example_a_colon_introduces_is_quoted_with_its_sentence() -> None:
+    context = [chunk_with(f"{MAN}/man1/chage.1.gz", "180 days")]
+
+    text = answer("How do I set the date on which an account expires with chage?", context)
+
+    assert "expire in 180 days: chage -E $(date -d +180days +%Y-%m-%d) [1]." in text
+
+
+def test_table_of_contents_lines_are_never_quoted() -> None:
+    contents = next(t for t in chunks(LIBTASN1_PDF, "pdf") if "Table of Contents" in t)
+    context = [ContextChunk(contents, "libtasn1.pdf", 0.9)]
+
+    text = answer("Which ASN.1 syntax and naming does libtasn1 handle?", context)
+
+    assert text == NOT_FOUND
+    assert ". . ." not in text
+
+
+@pytest.mark.parametrize("line", ["#", "###", "   #   "])
+def test_a_markdown_line_of_hashes_alone_is_no_passage_and_no_failure(line: str) -> None:
+    context = [ContextChunk(f"Intro line\n{line}\n\nRun make install to install it.", "a.md", 0.9)]
+
+    assert answer("How do I install it?", context) == "Run make install to install it [1]."
