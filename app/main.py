@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,6 +13,7 @@ from app.analytics.router import router as analytics_router
 from app.auth.router import router as auth_router
 from app.billing.router import billing_router
 from app.billing.router import router as usage_router
+from app.chat import near_miss
 from app.chat.openai_compat import router as openai_router
 from app.chat.router import router as chat_router
 from app.chat.service import RagService
@@ -48,6 +50,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.jobs.start()
         app.state.crawls.start()
+        # the word lists of near-miss refusal load in a few seconds, beside the first requests
+        threading.Thread(target=near_miss.warm_up, name="near-miss-words", daemon=True).start()
         yield
         # answers still streaming (the server's grace period is over) are stopped and recorded
         app.state.rag.streams.close(timeout=10)

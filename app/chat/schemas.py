@@ -53,6 +53,11 @@ class AnswerOut(BaseModel):
         "extractive, or none when no relevant source was found"
     )
     unanswered: bool
+    related: list[SourceOut] = Field(
+        default_factory=list,
+        description="When the question names something no document has (a near-miss), the "
+        "closest passages, offered as related reading with the refusal; else empty",
+    )
 
 
 class SessionOut(BaseModel):

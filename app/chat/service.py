@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.billing import service as billing
 from app.billing.models import Plan, UsageReservation
+from app.chat.near_miss import Term, absent_text, naming_terms
 from app.chat.prompt import (
     NOT_FOUND_ANSWER,
     Turn,
@@ -74,6 +75,12 @@ from app.llm import (
 from app.llm.metered import MeteredProvider
 
 HISTORY_MESSAGES = 40
+# a near-miss's closest passages offered as related reading
+RELATED = 3
+NOT_MENTIONED = (
+    "I couldn't find {terms} in the documents I have. The closest passages are listed as "
+    "related; they may not answer the question."
+)
 # distinct texts whose token counts a process remembers: questions (counted by several steps),
 # chatbots' instructions, source labels, chunks retrieved without a recorded count
 TOKEN_COUNTS_REMEMBERED = 4096
@@ -112,6 +119,10 @@ class Retrieval:
     reason: str | None = None
     # every chunk either search found, fused, best first (the sources are its top_k)
     pool: list[Candidate] | None = None
+    # a near-miss's closest passages, offered as related reading with its refusal
+    related: list[Source] = field(default_factory=list)
+    # what the refusal tells the asker (a near-miss names what no document has)
+    not_found: str = NOT_FOUND_ANSWER
 
 
 def context_of(retrieval: Retrieval) -> list[ContextChunk]:
@@ -143,6 +154,8 @@ class Prepared:
     question: str
     sources: list[Source]
     request: LLMRequest | None  # None: nothing relevant was found, so no LLM is called
+    related: list[Source] = field(default_factory=list)
+    not_found: str = NOT_FOUND_ANSWER
 
 
 @dataclass
@@ -155,6 +168,7 @@ class Answer:
     model: str
     provider: str
     unanswered: bool = False
+    related: list[Source] = field(default_factory=list)
 
     def payload(self) -> dict[str, Any]:
         """As JSON: the API's answer, and the `done` event of a stream."""
@@ -171,6 +185,7 @@ class Answer:
                 "model": self.model,
                 "provider": self.provider,
                 "unanswered": self.unanswered,
+                "related": [asdict(s) for s in self.related],
             }
         )
 
@@ -319,6 +334,8 @@ class RagService:
             question=question,
             sources=sources,
             request=request,
+            related=retrieval.related,
+            not_found=retrieval.not_found,
         )
 
     def retrieve(
@@ -350,6 +367,9 @@ class RagService:
         threshold = options.get("score_threshold", self.settings.retrieval_score_threshold)
         calibration = calibration_for(embedder.name, threshold)
         refusal = decide(candidates, vector, calibration, names_a_document(query, lexical))
+        missing = [] if refusal else self._unnamed(db, subject, chatbot, query)
+        if missing:
+            refusal = f"no document has {absent_text(missing)}"
         sources = [
             Source(
                 document_id=c.document_id,
@@ -363,9 +383,29 @@ class RagService:
             )
             for c in candidates
         ]
+        if not missing:
+            return Retrieval(
+                sources, candidates, refused=refusal is not None, reason=refusal, pool=found
+            )
         return Retrieval(
-            sources, candidates, refused=refusal is not None, reason=refusal, pool=found
+            sources,
+            candidates,
+            refused=True,
+            reason=refusal,
+            pool=found,
+            related=sources[:RELATED],
+            not_found=NOT_MENTIONED.format(terms=absent_text(missing)),
         )
+
+    @staticmethod
+    def _unnamed(db: Session, subject: AuthSubject, chatbot: Chatbot, query: str) -> list[Term]:
+        """The words of the question that name something no document of the chatbot has: a
+        near-miss (`app/chat/near_miss.py`)."""
+        terms = naming_terms(query)
+        if not terms:
+            return []
+        lacking = ChunkRepository(db).lacking(subject, chatbot.id, [t.text for t in terms])
+        return [terms[place] for place in lacking]
 
     def playground(
         self,
@@ -440,7 +480,7 @@ class RagService:
 
     def answer(self, prepared: Prepared) -> Answer:
         if prepared.request is None:
-            return self._record(prepared, NOT_FOUND_ANSWER, None)
+            return self._record(prepared, prepared.not_found, None)
         try:
             completion = self.provider.complete(prepared.request)
         except AppError as exc:
@@ -459,11 +499,12 @@ class RagService:
             {
                 "session_id": str(prepared.session_id),
                 "sources": [asdict(s) for s in prepared.sources],
+                "related": [asdict(s) for s in prepared.related],
             },
         )
         if prepared.request is None:
-            yield "delta", {"text": NOT_FOUND_ANSWER}
-            yield "done", self._done(self._record(prepared, NOT_FOUND_ANSWER, None))
+            yield "delta", {"text": prepared.not_found}
+            yield "done", self._done(self._record(prepared, prepared.not_found, None))
             return
         stop = stop or Stop()
         completion: Completion | None = None
@@ -493,7 +534,7 @@ class RagService:
     @staticmethod
     def _done(answer: Answer) -> dict[str, Any]:
         payload = answer.payload()
-        del payload["answer"], payload["sources"]
+        del payload["answer"], payload["sources"], payload["related"]
         return payload
 
     @staticmethod
@@ -578,6 +619,7 @@ class RagService:
             model=model,
             provider=provider,
             unanswered=completion is None,
+            related=prepared.related,
         )
 
     def _record_failure(self, prepared: Prepared, exc: AppError) -> None:

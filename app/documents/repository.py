@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import math
 import re
 import uuid
 from collections.abc import Sequence
@@ -139,6 +140,10 @@ def search_terms(text: str) -> list[str]:
     return [word for word in words if not is_function_word(word)][:MAX_QUERY_TERMS]
 
 
+def _prefix(word: str) -> str:
+    return word if len(word) <= 5 else word[: max(5, math.ceil(0.75 * len(word)))]
+
+
 @dataclass(frozen=True)
 class LexicalHit:
     document_id: uuid.UUID
@@ -177,6 +182,42 @@ class ChunkRepository(TenantRepository[DocumentChunk]):
             *self.scope(subject), DocumentChunk.chatbot_id == chatbot_id
         )
         return int(self.db.scalar(stmt) or 0)
+
+    def lacking(
+        self, subject: AuthSubject, chatbot_id: uuid.UUID, terms: Sequence[str]
+    ) -> list[int]:
+        """Which of the terms no chunk of the chatbot has, by their place in `terms`: one
+        indexed lookup each. A word counts when a chunk has a word that starts with its first
+        three quarters (at least five letters: "configure" and "configuration"); a term of
+        several words ("UNIX-LISTEN", "ASN.1") counts as the phrase the engine's own parser
+        makes of it."""
+        sqlite = self.db.get_bind().dialect.name == "sqlite"
+        lacking = []
+        for place, term in enumerate(terms):
+            words = _WORD.findall(term.casefold())
+            if not words:
+                continue
+            stmt = select(DocumentChunk.id)
+            if sqlite:
+                fts = table("document_chunks_fts", literal_column("rowid"))
+                index: ColumnElement[Any] = literal_column("document_chunks_fts")
+                found = f'"{_prefix(words[0])}"*' if len(words) == 1 else f'"{" ".join(words)}"'
+                stmt = stmt.join(
+                    fts, literal_column("document_chunks_fts.rowid") == DocumentChunk.id
+                ).where(index.op("MATCH")(f'chatbot_id : "{chatbot_id.hex}" AND {found}'))
+            else:
+                vector: ColumnElement[Any] = literal_column("document_chunks.search_vector")
+                simple: ColumnElement[Any] = literal_column("'simple'::regconfig")
+                query = (
+                    func.to_tsquery(simple, f"{_prefix(words[0])}:*")
+                    if len(words) == 1
+                    else func.phraseto_tsquery(simple, term)
+                )
+                stmt = stmt.where(vector.op("@@")(query))
+            stmt = stmt.where(*self.scope(subject), DocumentChunk.chatbot_id == chatbot_id)
+            if self.db.execute(stmt.limit(1)).first() is None:
+                lacking.append(place)
+        return lacking
 
     def search(
         self, subject: AuthSubject, chatbot_id: uuid.UUID, question: str, limit: int

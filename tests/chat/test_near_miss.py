@@ -1,0 +1,85 @@
+"""Near-miss questions: in the documents' domain, naming something no document has
+(`app/chat/near_miss.py`), refused with the closest passages offered as related."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.chat.near_miss import naming_terms
+from tests.api.test_documents import upload, wait_until_done
+from tests.chat.test_query import ask, events
+
+NEAR_MISS = "Can the Alpha 200 blender use the BX-900 jar?"
+
+
+@pytest.mark.parametrize(
+    ("question", "names"),
+    [
+        ("What is the default appendfsync setting for Redis?", ["appendfsync"]),
+        ("How do I kill every process with a given name using pkill?", ["pkill"]),
+        ("Comment connecter gdb à un programme sous Valgrind avec vgdb ?", ["gdb", "vgdb"]),
+        ("¿Cómo escucha socat con UNIX-LISTEN?", ["UNIX-LISTEN"]),
+        ("Can the blender use the BX-900 jar?", ["BX-900"]),
+        ("Is maxRetryCount honoured?", ["maxRetryCount"]),
+    ],
+)
+def test_words_that_name_something_are_found(question, names):
+    found = [term.text for term in naming_terms(question)]
+    assert all(name in found for name in names), found
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How do I keep du from crossing into other file systems?",
+        "Wie zeige ich mit kill die Signalnamen in einer Tabelle an?",
+        "Wie lege ich mit chage die Warnfrist vor einem Passwortwechsel fest?",
+        "Wie zeigt df Größen in menschenlesbarer Form an?",
+        "Quel type faut-il utiliser pour des données binaires ?",
+        "Wie lege ich mit useradd das Home-Verzeichnis des Benutzers an?",
+        "¿Cómo busco recursivamente en todos los archivos con grep?",
+        "Wer hat die Weltmeisterschaft 2014 gewonnen?",
+    ],
+)
+def test_ordinary_words_in_any_of_the_languages_name_nothing(question):
+    assert naming_terms(question) == []
+
+
+def test_near_miss_is_refused_naming_what_no_document_has_with_related_passages(client, bot):
+    answered = ask(client, bot, "Does the Alpha 200 blender have a glass jar?").json()
+    assert "1.5 litre glass jar" in answered["answer"] and answered["related"] == []
+
+    body = ask(client, bot, NEAR_MISS).json()
+
+    assert body["unanswered"] is True and body["sources"] == []
+    assert "BX-900" in body["answer"] and "related" in body["answer"]
+    assert body["provider"] == "none"
+    assert "Alpha 200 blender" in body["related"][0]["text"]
+    assert body["related"][0]["document_id"] == bot["document_id"]
+
+
+def test_streamed_near_miss_offers_the_related_passages_first(client, bot):
+    response = ask(client, bot, NEAR_MISS, stream=True)
+
+    (name, first), *rest = events(response)
+    assert name == "sources" and first["sources"] == []
+    assert "Alpha 200 blender" in first["related"][0]["text"]
+    assert "BX-900" in "".join(data["text"] for kind, data in rest if kind == "delta")
+    assert rest[-1][0] == "done" and rest[-1][1]["unanswered"] is True
+
+
+def test_retrieval_playground_says_why_a_near_miss_is_refused(tenant, bot):
+    body = tenant.post(f"/api/chatbots/{bot['id']}/retrieve", json={"question": NEAR_MISS}).json()
+
+    assert body["refused"] is True and "BX-900" in body["reason"]
+
+
+def test_another_customers_documents_do_not_count(client, bot, other_tenant):
+    theirs = other_tenant.create_chatbot(name="Their shop")
+    doc = upload(
+        other_tenant, theirs["id"], "jars.md", b"# Jars\n\nThe BX-900 jar fits the Alpha 200."
+    ).json()[0]
+    assert wait_until_done(other_tenant, doc["id"])["status"] == "ready"
+    assert ask(client, theirs, NEAR_MISS).json()["unanswered"] is False
+
+    assert ask(client, bot, NEAR_MISS).json()["unanswered"] is True
