@@ -79,10 +79,10 @@ _FOLLOW_UP_OPENINGS = (
 # pronouns ("das", "le") are left out: "Wie ändere ich das Passwort?" stands on its own.
 _BACK_REFERENCES = frozenset(
     """
-    it its they them their this these those there's
-    es ihn ihm dies diese dieser dieses dafur dazu damit davon dabei darauf dort
-    ca cela ceci celui celle ceux celles
-    eso esto ello ese esa este esos esas ahi
+    it its they them their this these those there's afterwards
+    es ihn ihm dies diese dieser dieses dafur dazu damit davon dabei darauf dort danach davor
+    ca cela ceci celui celle ceux celles ensuite
+    eso esto ello ese esa este esos esas ahi despues luego
     esso essa questo quello quella
     isso isto ele ela
     deze daarvan ervan
@@ -91,6 +91,7 @@ _BACK_REFERENCES = frozenset(
 # A back-reference further into the question than this may point inside it ("What is the
 # default port and how do I change it?").
 _OPENING_WORDS = 6
+_SHORT_QUESTION = 7
 # A question of this many content words says too little to stand alone ("On Windows?").
 _FEW_WORDS = 1
 _WORDS = re.compile(r"[^\W_]+")
@@ -108,6 +109,10 @@ def follows_up(question: str) -> bool:
     if any(opening == o or opening.startswith(o + " ") for o in _FOLLOW_UP_OPENINGS):
         return True
     if any(word in _BACK_REFERENCES for word in words[:_OPENING_WORDS]):
+        return True
+    # "that" points back in a short question ("Can I change that size?"), and joins a clause
+    # in a longer one ("Which option makes sure that every file is kept?")
+    if "that" in words and len(words) <= _SHORT_QUESTION:
         return True
     return sum(word not in FUNCTION_WORDS for word in words) <= _FEW_WORDS
 

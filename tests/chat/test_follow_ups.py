@@ -20,6 +20,8 @@ from app.chat.prompt import Turn, follows_up, retrieval_query
         "¿Y en Windows?",
         "¿Cómo desactivo eso?",
         "The default?",
+        "Can I change that size myself?",
+        "Wie teste ich den Build danach?",
     ],
 )
 def test_follow_ups_borrow_the_conversation(question):
@@ -36,6 +38,7 @@ def test_follow_ups_borrow_the_conversation(question):
         "Comment compresser un fichier avec xz ?",
         "Redis Sentinel?",
         "Is there a way to limit memory?",
+        "Which grep option makes sure that binary files are searched as text?",
     ],
 )
 def test_questions_that_stand_alone_do_not(question):
