@@ -96,6 +96,8 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 OPTION_WORDS = frozenset(
     "option opcion opzione opcao optie flag switch parameter parametre オプション 选项 옵션".split()
 )
+# A capitalised line of at most this many words without a full stop is a heading.
+_HEADING_WORDS = 8
 # A sentence's colon keeps what it introduces when that is at most this long (a command, a list).
 _INTRODUCED_CHARS = 400
 _INSIDE = re.compile(r"(?:\b(?:e\.g|i\.e|z\.\s?B|d\.\s?h|p\.\s?ej|p\.\s?ex|cf|vs)\.)\s*$", re.I)
@@ -126,7 +128,9 @@ def passages(text: str, language: str) -> list[Passage]:
         nonlocal question
         if question is not None:
             found.extend([_answer(question, answer, language)] if answer else [])
-            found.extend([] if answer else _prose([question], language))
+            # a question without its answer (the chunk ends, or a list of questions) answers
+            # nothing
+
         question = None
         answer.clear()
 
@@ -220,11 +224,11 @@ def _block(lines: list[str], language: str) -> Iterator[Passage]:
             prose.append(lines[index])
             index += 1
             continue
-        yield from _prose(prose, language)
+        yield from _prose(prose, language, headings=True)
         prose = []
         index, passage = _option_passage(lines, index, spec, language)
         yield passage
-    yield from _prose(prose, language)
+    yield from _prose(prose, language, headings=True)
 
 
 def _continues(previous: str, line: str) -> bool:
@@ -342,10 +346,13 @@ def _cells(row: str) -> list[str]:
     return [cell.strip() for cell in row.strip().strip("|").split("|")]
 
 
-def _prose(lines: Sequence[str], language: str) -> list[Passage]:
+def _prose(lines: Sequence[str], language: str, headings: bool = False) -> list[Passage]:
     """Sentences; a heading or a defined term alone on its line ("nobody, nogroup" over what
-    the nobody user is for) is no answer, but says what the sentences after it are about. What
-    a sentence introduces with a colon (a command, a short list) stays with it."""
+    the nobody user is for) is no answer, but says what the sentences after it are about, and
+    so does a question ("5.4. Is it possible to attach Valgrind to a running program?"). With
+    `headings`, a short capitalised line without a full stop is one ("Temporarily Stopping
+    Parsing"): not in an option's description, which man pages write without one. What a
+    sentence introduces with a colon (a command, a short list) stays with it."""
     found: list[Passage] = []
     topic = ""
     listing = False  # the last sentence's colon introduced a list that may go on
@@ -364,14 +371,32 @@ def _prose(lines: Sequence[str], language: str) -> list[Passage]:
         merged = [piece.strip() for piece in merged if not _index_line(piece)]
         if not merged:
             continue
-        if not _substantive(merged[-1]):
+        if not _substantive(merged[-1]) or headings and _heading(merged):
             topic = merged.pop()
-        found += [
-            Passage("sentence", s, f"{topic} {s}".strip(), topic=topic)
-            for s in merged
-            if _substantive(s)
-        ]
+        for sentence in merged:
+            if _asks(sentence):
+                topic = sentence
+            elif _substantive(sentence):
+                matched = f"{topic} {sentence}".strip()
+                found.append(Passage("sentence", sentence, matched, topic=topic))
     return found
+
+
+def _heading(paragraph: list[str]) -> bool:
+    """A title on its own: one short capitalised piece with no sentence's end."""
+    if len(paragraph) != 1:
+        return False
+    text = paragraph[0]
+    return (
+        text[:1].isupper()
+        and len(text.split()) <= _HEADING_WORDS
+        and not _SENTENCE_END.search(text)
+        and not text.endswith((":", ",", ";"))
+    )
+
+
+def _asks(sentence: str) -> bool:
+    return sentence.rstrip("\"'”»)").endswith(("?", "？", "¿"))
 
 
 def _followed(passage: Passage, text: str, listing: bool = False) -> Passage | None:

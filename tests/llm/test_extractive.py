@@ -13,6 +13,7 @@ import pytest
 
 from app.llm import Completion, ContextChunk, LLMRequest
 from app.llm.extractive import NOT_FOUND, ExtractiveProvider
+from app.llm.passages import passages
 from ingestion.loaders import load
 from ingestion.splitter import split
 from tests.samples import man_page, shipped_file
@@ -518,3 +519,27 @@ def test_a_markdown_line_of_hashes_alone_is_no_passage_and_no_failure(line: str)
     context = [ContextChunk(f"Intro line\n{line}\n\nRun make install to install it.", "a.md", 0.9)]
 
     assert answer("How do I install it?", context) == "Run make install to install it [1]."
+
+
+VALGRIND_FAQ = "/usr/share/doc/valgrind/html/faq.html"
+EXPAT_REFERENCE = "/usr/share/doc/libexpat1-dev/expat.html/reference.html"
+
+
+def test_a_faqs_list_of_questions_answers_none_of_them() -> None:
+    """The FAQ's table of contents repeats the question; quoting it back answers nothing."""
+    context = [chunk_with(VALGRIND_FAQ, "5.4. Is it possible to attach Valgrind", "html")]
+
+    text = answer("Can I attach Valgrind to a program that is already running?", context)
+
+    assert text == NOT_FOUND
+
+
+def test_a_heading_is_no_passage_but_the_topic_of_those_under_it() -> None:
+    text = "\n\n".join(section.text for section in load(shipped_file(EXPAT_REFERENCE), "html"))
+    at = text.index("Temporarily Stopping Parsing")
+
+    found = passages(text[at - 300 : at + 600], "en")
+
+    assert not any("Temporarily Stopping Parsing" in p.shown for p in found)
+    [first] = [p for p in found if p.shown.startswith("Expat 1.95.8 introduces a new feature")]
+    assert first.topic == "Temporarily Stopping Parsing"
