@@ -1,5 +1,6 @@
 """Playground: streamed answers with their sources (score and quoted text), follow-ups in one
-session, a new chat that starts another, and thumbs for owners and admins."""
+session, a new chat that starts another, a near-miss's related passages, and thumbs for owners
+and admins."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.api.test_documents import TEXT, upload, wait_until_done
+from tests.chat.conftest import make_ready_bot
+from tests.chat.test_near_miss import NEAR_MISS
 
 pytestmark = pytest.mark.browser
 
@@ -73,6 +76,36 @@ def test_question_no_document_answers_says_so(dashboard, live_api):
 
     turn = page.get_by_role("log").get_by_role("article")
     expect(turn).to_contain_text("No document answered this")
+
+
+def test_near_miss_shows_the_closest_passages_as_related_not_as_sources(dashboard, live_api):
+    owner = live_api.owner
+    bot = make_ready_bot(owner)
+    page = dashboard.open(f"/dashboard/chatbots/{bot['id']}/playground", tenant=owner)
+    log = page.get_by_role("log", name="Conversation")
+
+    ask(page, "Does the Alpha 200 blender have a glass jar?")
+    answered = log.get_by_role("article", name="Does the Alpha 200 blender have a glass jar?")
+    expect(answered).to_contain_text("tokens")
+    expect(answered.get_by_role("list", name="Sources")).to_contain_text("catalogue.md")
+    expect(answered.get_by_role("list", name="Related")).to_have_count(0)
+
+    ask(page, NEAR_MISS)
+    refused = log.get_by_role("article", name=NEAR_MISS)
+    expect(refused).to_contain_text("tokens")
+    expect(refused).to_contain_text("I couldn't find “BX-900” in the documents I have.")
+    expect(refused).to_contain_text("No document answered this")
+    expect(refused.get_by_role("list", name="Sources")).to_have_count(0)
+    related = refused.get_by_role("list", name="Related")
+    expect(related).to_have_accessible_name(
+        "Related: the closest passages; they may not answer the question"
+    )
+    expect(related.locator(".source-n")).to_have_count(0)  # no citation numbers
+    passage = related.get_by_role("listitem").first
+    expect(passage).to_contain_text("catalogue.md")
+    passage.get_by_text("catalogue.md").click()
+    expect(passage.locator("blockquote")).to_contain_text("Alpha 200 blender")
+    dashboard.check(page, "playground-related")
 
 
 def test_a_refused_question_shows_the_servers_reason_in_the_chat(dashboard, live_api, monkeypatch):

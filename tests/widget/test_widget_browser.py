@@ -10,6 +10,8 @@ from playwright.sync_api import Page, expect
 from app.billing import service as billing
 from app.core.database import session_scope
 from tests.api.test_documents import TEXT, upload, wait_until_done
+from tests.chat.conftest import make_ready_bot
+from tests.chat.test_near_miss import NEAR_MISS
 
 pytestmark = pytest.mark.browser
 
@@ -261,6 +263,42 @@ def test_visitor_rates_an_answer_opens_a_source_and_starts_a_new_conversation(
     page.close()
     sessions = live_api.owner.get(f"/api/chatbots/{bot['id']}/sessions").json()
     assert len(sessions) == 2
+
+
+def test_near_miss_offers_the_closest_passages_under_related_and_keeps_them(
+    live_api, site_factory, browser, artifacts
+):
+    site = site_factory()
+    bot = make_ready_bot(live_api.owner, allowed_origins=[site.origin], settings={"widget": WIDGET})
+    snippet = live_api.owner.get(f"/api/chatbots/{bot['id']}/snippet").json()
+    site.pages["/"] = host_page(snippet["script"])
+    page = browser.new_page()
+    page.goto(f"{site.origin}/")
+    launcher(page).click()
+    log = page.get_by_role("log")
+
+    ask(page, "Does the Alpha 200 blender have a glass jar?")
+    expect(log).to_contain_text("1.5 litre glass jar")
+    expect(log.get_by_role("list", name="Sources")).to_contain_text("catalogue.md")
+    expect(log.get_by_role("list", name="Related")).to_have_count(0)
+
+    ask(page, NEAR_MISS)
+    expect(log).to_contain_text("I couldn't find “BX-900” in the documents I have.")
+    related = log.get_by_role("list", name="Related")
+    expect(related).to_have_accessible_name("Related, may not answer the question")
+    expect(log).to_contain_text("Related, may not answer the question:")
+    expect(log.get_by_role("list", name="Sources")).to_have_count(1)  # the first answer's
+    chip = related.get_by_role("button").first
+    expect(chip).to_contain_text("catalogue.md")
+    chip.click()
+    expect(chip).to_have_attribute("aria-expanded", "true")
+    expect(log.locator("blockquote")).to_contain_text("Alpha 200 blender")
+    expect(log.get_by_role("button", name="Helpful", exact=True)).to_have_count(1)  # unanswered
+    page.screenshot(path=artifacts / "widget-related.png")
+
+    page.reload()  # the chat reopens as it was, the related passages from localStorage
+    expect(log.get_by_role("list", name="Related")).to_contain_text("catalogue.md")
+    page.close()
 
 
 def test_a_refused_question_is_explained_once(live_api, site_factory, browser):

@@ -22,6 +22,7 @@
     interrupted: "The answer was interrupted. Please try again.",
     failed: "Sorry, something went wrong. Please try again.",
     thanks: "Thanks for your feedback.",
+    related: "Related, may not answer the question",
   };
   const EXCERPT = 600; // characters of a source's text kept to show when its chip is opened
 
@@ -56,6 +57,10 @@ h2 { flex: 1; margin: 0; font-size: 16px; font-weight: 600; line-height: 1.3; ov
 .chip { border: 0; background: #eef2ff; color: #3730a3; border-radius: 6px; padding: 2px 6px; font: inherit;
   font-size: 12px; cursor: pointer; text-decoration: none; }
 .chip[aria-expanded="true"] { background: #c7d2fe; }
+.related-label { margin: 8px 0 0; font-size: 12px; color: #4b5563; }
+.related-label + .sources { margin-top: 4px; }
+.related .chip { border: 1px dashed #9ca3af; background: #f3f4f6; color: #374151; }
+.related .chip[aria-expanded="true"] { background: #e5e7eb; }
 .excerpt { margin: 6px 0 0; padding: 6px 8px; border-left: 3px solid var(--accent); background: #f3f4f6;
   font-size: 13px; white-space: pre-wrap; }
 .rate { display: flex; align-items: center; gap: 4px; margin-top: 6px; font-size: 12px; color: #4b5563; }
@@ -125,11 +130,11 @@ input { flex: 1; min-width: 0; padding: 10px 12px; border: 1px solid #d1d5db; bo
     return s.filename + (s.page ? ", p. " + s.page : s.heading ? " – " + s.heading : "");
   }
   // Each source is a chip: a link for web pages, else a button that shows the quoted excerpt.
-  function showSources(bubble, sources) {
+  function showSources(bubble, sources, name = "Sources") {
     const seen = new Set();
     const list = document.createElement("ul");
     list.className = "sources";
-    list.setAttribute("aria-label", "Sources");
+    list.setAttribute("aria-label", name);
     for (const source of sources || []) {
       const label = sourceLabel(source);
       if (seen.has(label)) continue;
@@ -152,7 +157,17 @@ input { flex: 1; min-width: 0; padding: 10px 12px; border: 1px solid #d1d5db; bo
       chip.setAttribute("aria-expanded", "false");
       chip.addEventListener("click", () => toggleExcerpt(bubble, chip, source));
     }
-    if (seen.size) bubble.appendChild(list);
+    if (!seen.size) return null;
+    return bubble.appendChild(list);
+  }
+  // A refused near-miss's closest passages, captioned so that no one takes them for the answer's sources.
+  function showRelated(bubble, related) {
+    const list = showSources(bubble, related, TEXT.related);
+    if (!list) return;
+    list.classList.add("related");
+    const caption = bubble.insertBefore(document.createElement("p"), list);
+    caption.className = "related-label";
+    caption.textContent = TEXT.related + ":";
   }
   function toggleExcerpt(bubble, chip, source) {
     const shown = bubble.querySelector(".excerpt");
@@ -210,6 +225,7 @@ input { flex: 1; min-width: 0; padding: 10px 12px; border: 1px solid #d1d5db; bo
     body.className = "text";
     body.textContent = text;
     if (sources) showSources(el, sources);
+    if (message) showRelated(el, message.related);
     if (message) showRating(el, message);
     log.appendChild(el);
     log.scrollTop = log.scrollHeight;
@@ -287,12 +303,12 @@ input { flex: 1; min-width: 0; padding: 10px 12px; border: 1px solid #d1d5db; bo
     });
   }
 
-  // Reads the Server-Sent Events of one answer into `reply`; returns {text, sources} when done.
+  // Reads the Server-Sent Events of one answer into `reply`; returns {text, sources, related} when done.
   async function readAnswer(response, reply) {
     const reader = response.body.getReader();
     const decoder = new TextDecoder();
     const body = reply.querySelector(".text");
-    let buffer = "", text = "", sources = [];
+    let buffer = "", text = "", sources = [], related = [];
     for (;;) {
       const { value, done } = await reader.read();
       if (done) throw new Error(TEXT.interrupted);
@@ -310,6 +326,7 @@ input { flex: 1; min-width: 0; padding: 10px 12px; border: 1px solid #d1d5db; bo
         const payload = JSON.parse(data);
         if (event === "sources") {
           sources = payload.sources;
+          related = payload.related || [];
           state.session_id = payload.session_id;
         } else if (event === "delta") {
           text += payload.text;
@@ -319,7 +336,7 @@ input { flex: 1; min-width: 0; padding: 10px 12px; border: 1px solid #d1d5db; bo
           throw new Error(payload.error.message || TEXT.failed);
         } else if (event === "done") {
           state.session_id = payload.session_id;
-          return { text, sources, message_id: payload.unanswered ? null : payload.message_id };
+          return { text, sources, related, message_id: payload.unanswered ? null : payload.message_id };
         }
       }
     }
@@ -347,13 +364,17 @@ input { flex: 1; min-width: 0; padding: 10px 12px; border: 1px solid #d1d5db; bo
         throw new Error(errorText(response.status, body, response.headers.get("Retry-After")));
       }
       const answer = await readAnswer(response, reply);
-      const kept = answer.sources.map(({ filename, page, heading, text, url }) => ({
+      const keep = (sources) => sources.map(({ filename, page, heading, text, url }) => ({
         filename, page, heading, url, text: (text || "").slice(0, EXCERPT),
       }));
-      const message = { role: "bot", text: answer.text, sources: kept, message_id: answer.message_id };
-      showSources(reply, kept);
+      const message = {
+        role: "bot", text: answer.text, sources: keep(answer.sources), related: keep(answer.related),
+        message_id: answer.message_id,
+      };
+      showSources(reply, message.sources);
+      showRelated(reply, message.related);
       showRating(reply, message);
-      reply.scrollIntoView({ block: "end" }); // the answer's sources and rating in view
+      reply.scrollIntoView({ block: "end" }); // the answer's sources, related passages and rating in view
       state.messages.push({ role: "user", text: question }, message);
       save();
     } catch (error) {

@@ -885,6 +885,11 @@ export interface components {
              */
             provider: string;
             /**
+             * Related
+             * @description When the question names something no document has (a near-miss), the closest passages, offered as related reading with the refusal; else empty
+             */
+            related?: components["schemas"]["SourceOut"][];
+            /**
              * Session Id
              * Format: uuid
              */

@@ -13,7 +13,7 @@ import {
 } from "../api/client";
 import { useAuth } from "../auth";
 import { Rating } from "../components/Rating";
-import { SourceList } from "../components/SourceList";
+import { RelatedList, SourceList } from "../components/SourceList";
 import { Thumb } from "../components/Thumb";
 import { formatNumber } from "../lib/format";
 import { useAction, useTitle } from "../lib/hooks";
@@ -26,12 +26,20 @@ interface Turn {
   question: string;
   answer: string;
   sources: Source[];
+  related: Source[];
   done: boolean;
   error: string | null;
   usage?: Schemas["UsageOut"];
   model?: string;
   unanswered?: boolean;
   messageId?: string;
+}
+
+/** The stream's first event: the answer's sources, or a near-miss's related passages. */
+interface Found {
+  session_id: string;
+  sources: Source[];
+  related?: Source[];
 }
 
 interface Done {
@@ -67,7 +75,7 @@ export function Playground() {
     const text = question.trim();
     if (!text || asking || !me) return;
     const id = nextId.current++;
-    setTurns((all) => [...all, { id, question: text, answer: "", sources: [], done: false, error: null }]);
+    setTurns((all) => [...all, { id, question: text, answer: "", sources: [], related: [], done: false, error: null }]);
     setQuestion("");
     setAsking(true);
     try {
@@ -81,9 +89,9 @@ export function Playground() {
       if (!response.ok) throw toApiError(response, await response.json().catch(() => null));
       for await (const { event, data } of readEvents(response)) {
         if (event === "sources") {
-          const payload = data as { session_id: string; sources: Source[] };
-          setSessionId(payload.session_id);
-          update(id, { sources: payload.sources });
+          const found = data as Found;
+          setSessionId(found.session_id);
+          update(id, { sources: found.sources, related: found.related ?? [] });
         } else if (event === "delta") {
           const delta = (data as { text: string }).text;
           update(id, (t) => ({ answer: t.answer + delta }));
@@ -148,6 +156,7 @@ export function Playground() {
                 )}
                 {turn.unanswered && <Badge tone="neutral">No document answered this</Badge>}
                 <SourceList sources={turn.sources} />
+                <RelatedList sources={turn.related} />
                 {turn.usage && (
                   <p className="meta">
                     {formatNumber(turn.usage.total_tokens)} tokens · {turn.model}
