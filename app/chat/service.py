@@ -11,6 +11,7 @@ outlives the request's session and a failed call must still keep the user's ques
 from __future__ import annotations
 
 import functools
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -75,6 +76,7 @@ from app.llm import (
 from app.llm.metered import MeteredProvider
 
 HISTORY_MESSAGES = 40
+_WORD = re.compile(r"[^\W_]+")
 # a near-miss's closest passages offered as related reading
 RELATED = 3
 NOT_MENTIONED = (
@@ -188,6 +190,15 @@ class Answer:
                 "related": [asdict(s) for s in self.related],
             }
         )
+
+
+def _shares_a_name(terms: list[Term], missing: list[Term], candidates: list[Candidate]) -> bool:
+    """Whether a word of the question that names something ("liblzma", "Memcheck") is in a
+    kept chunk, and none is missing from every document."""
+    if missing or not terms:
+        return False
+    kept = {word for c in candidates for word in _WORD.findall(c.text.casefold())}
+    return any(set(term.words) <= kept for term in terms)
 
 
 def _key_to_touch(subject: AuthSubject) -> uuid.UUID | None:
@@ -366,9 +377,14 @@ class RagService:
         candidates = found[:top_k]
         threshold = options.get("score_threshold", self.settings.retrieval_score_threshold)
         calibration = calibration_for(embedder.name, threshold)
-        refusal = decide(candidates, vector, calibration, names_a_document(query, lexical))
-        missing = [] if refusal else self._unnamed(db, subject, chatbot, query)
-        if missing:
+        terms = naming_terms(query)
+        missing = self._lacking(db, subject, chatbot, terms)
+        # a name the question shares with a kept chunk is evidence like a document's name
+        named = names_a_document(query, lexical) or _shares_a_name(terms, missing, candidates)
+        refusal = decide(candidates, vector, calibration, named)
+        if refusal is not None:
+            missing = []  # refused anyway, as off-topic or unrelated
+        elif missing:
             refusal = f"no document has {absent_text(missing)}"
         sources = [
             Source(
@@ -398,10 +414,11 @@ class RagService:
         )
 
     @staticmethod
-    def _unnamed(db: Session, subject: AuthSubject, chatbot: Chatbot, query: str) -> list[Term]:
+    def _lacking(
+        db: Session, subject: AuthSubject, chatbot: Chatbot, terms: list[Term]
+    ) -> list[Term]:
         """The words of the question that name something no document of the chatbot has: a
         near-miss (`app/chat/near_miss.py`)."""
-        terms = naming_terms(query)
         if not terms:
             return []
         lacking = ChunkRepository(db).lacking(subject, chatbot.id, [t.text for t in terms])

@@ -8,8 +8,15 @@ import pytest
 from app.chat.near_miss import naming_terms
 from tests.api.test_documents import upload, wait_until_done
 from tests.chat.test_query import ask, events
+from tests.samples import shipped_file
 
 NEAR_MISS = "Can the Alpha 200 blender use the BX-900 jar?"
+FAQS = {
+    "xz-faq.txt": "/usr/share/doc/xz-utils/faq.txt.gz",
+    "zlib-FAQ.txt": "/usr/share/doc/zlib1g-dev/FAQ.gz",
+    "procps-FAQ.txt": "/usr/share/doc/procps/FAQ.gz",
+    "man-db-FAQ.txt": "/usr/share/doc/man-db/FAQ",
+}
 
 
 @pytest.mark.parametrize(
@@ -83,3 +90,19 @@ def test_another_customers_documents_do_not_count(client, bot, other_tenant):
     assert ask(client, theirs, NEAR_MISS).json()["unanswered"] is False
 
     assert ask(client, bot, NEAR_MISS).json()["unanswered"] is True
+
+
+def test_a_name_the_question_shares_with_a_kept_passage_counts_like_a_documents_name(
+    client, tenant
+):
+    """A Spanish question about an English FAQ scores just under the threshold (0.85 with e5);
+    'liblzma', a name the FAQ has, says the question is about the documents."""
+    bot = tenant.create_chatbot(name="Compression help")
+    for name, path in FAQS.items():
+        doc = upload(tenant, bot["id"], name, shipped_file(path)).json()[0]
+        assert wait_until_done(tenant, doc["id"])["status"] == "ready"
+
+    body = ask(client, bot, "¿Cómo consigo que la compilación de liblzma ocupe menos?").json()
+
+    assert body["unanswered"] is False
+    assert any("--enable-small" in source["text"] for source in body["sources"])
