@@ -20,7 +20,12 @@ from app.chat.service import RagService
 from app.chatbots.router import router as chatbots_router
 from app.core.body_limit import BodyLimitMiddleware
 from app.core.concurrency import CustomerSlots
-from app.core.config import Settings, get_settings, warn_unset_public_base_url
+from app.core.config import (
+    Settings,
+    get_settings,
+    warn_development_secret_key,
+    warn_unset_public_base_url,
+)
 from app.core.database import make_engine, make_probe_engine, make_sessionmaker
 from app.core.errors import install_error_handlers
 from app.core.logging import configure_logging
@@ -42,6 +47,7 @@ from app.widget.router import router as widget_router
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings)
+    warn_development_secret_key(settings)
     warn_unset_public_base_url(settings)
     observe_embedding_engine()
     engine = make_engine(settings.database_url)

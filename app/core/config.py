@@ -134,13 +134,6 @@ class Settings(BaseSettings):
                 "SECRET_KEY must be set when ENV=production; refusing to start with a generated key"
             )
         self.secret_key = _dev_secret_key()
-        log.warning(
-            "\n%s\nSECRET_KEY is not set: using the development key in %s.\n"
-            "Tokens signed with it are NOT safe for production. Set SECRET_KEY.\n%s",
-            "!" * 72,
-            DEV_SECRET_FILE,
-            "!" * 72,
-        )
         return self
 
     @model_validator(mode="after")
@@ -165,6 +158,19 @@ class Settings(BaseSettings):
         if self.openai_api_key and self.openai_base_url:
             return "openai-compatible"
         return "extractive"
+
+
+def warn_development_secret_key(settings: Settings) -> None:
+    """Said by the server that signs tokens, not wherever settings are read: `scripts/start`
+    runs the migrations in a process of their own first, which made it print twice."""
+    if DEV_SECRET_FILE.exists() and settings.secret_key == DEV_SECRET_FILE.read_text().strip():
+        log.warning(
+            "\n%s\nSECRET_KEY is not set: using the development key in %s.\n"
+            "Tokens signed with it are NOT safe for production. Set SECRET_KEY.\n%s",
+            "!" * 72,
+            DEV_SECRET_FILE,
+            "!" * 72,
+        )
 
 
 def warn_unset_public_base_url(settings: Settings) -> None:
