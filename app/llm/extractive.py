@@ -82,6 +82,8 @@ LENGTH_PENALTY = 0.5
 # or, when it is the sentence before or after the first, this share.
 SECOND_SHARE = 0.8
 BESIDE_SHARE = 0.75
+# A single best sentence is quoted with the next one while both fit in this many characters.
+WINDOW_CHARS = 320
 _FINAL_PUNCTUATION = re.compile(r"([.!?。！？…]+[\"'”»)\]]*)$")
 
 
@@ -163,9 +165,28 @@ def extractive_answer(question: str, context: list[ContextChunk]) -> str:
         ):
             chosen.append(candidate)
             break
+    if len(chosen) == 1 and best.passage.kind == "sentence":
+        chosen += _window(best, candidates)
     if len(chosen) == 2 and chosen[0].source == chosen[1].source:
         chosen.sort(key=lambda c: c.position)
     return " ".join(_cite(c, scorer) for c in chosen)
+
+
+def _window(best: _Candidate, candidates: list[_Candidate]) -> list[_Candidate]:
+    """The sentence after a short best sentence, under the same topic: an answer often states
+    its point in one sentence and gives the figure, the command or the reason in the next."""
+    after = next(
+        (c for c in candidates if c.source == best.source and c.position == best.position + 1),
+        None,
+    )
+    if (
+        after is None
+        or after.passage.kind != "sentence"
+        or after.passage.topic != best.passage.topic
+        or len(best.passage.shown) + len(after.passage.shown) > WINDOW_CHARS
+    ):
+        return []
+    return [after]
 
 
 def _candidates(context: list[ContextChunk]) -> list[_Candidate]:

@@ -543,3 +543,15 @@ def test_a_heading_is_no_passage_but_the_topic_of_those_under_it() -> None:
     assert not any("Temporarily Stopping Parsing" in p.shown for p in found)
     [first] = [p for p in found if p.shown.startswith("Expat 1.95.8 introduces a new feature")]
     assert first.topic == "Temporarily Stopping Parsing"
+
+
+def test_a_short_best_sentence_is_quoted_with_the_next_that_completes_it() -> None:
+    context = [chunk_with(REDIS_README, "In order to install Redis binaries", "md")]
+
+    text = answer("How do I install Redis into a directory other than /usr/local/bin?", context)
+
+    assert text == (
+        "In order to install Redis binaries into /usr/local/bin, just use: % make install [1]. "
+        "You can use `make PREFIX=/some/other/directory install` if you wish to use a different "
+        "destination [1]."
+    )
