@@ -545,13 +545,31 @@ def test_a_heading_is_no_passage_but_the_topic_of_those_under_it() -> None:
     assert first.topic == "Temporarily Stopping Parsing"
 
 
-def test_a_short_best_sentence_is_quoted_with_the_next_that_completes_it() -> None:
-    context = [chunk_with(REDIS_README, "In order to install Redis binaries", "md")]
+MAN_DB_FAQ = "/usr/share/doc/man-db/FAQ"
 
-    text = answer("How do I install Redis into a directory other than /usr/local/bin?", context)
 
-    assert text == (
-        "In order to install Redis binaries into /usr/local/bin, just use: % make install [1]. "
-        "You can use `make PREFIX=/some/other/directory install` if you wish to use a different "
-        "destination [1]."
-    )
+@pytest.mark.parametrize(
+    ("path", "marker", "kind", "question", "fact"),
+    [
+        (
+            REDIS_README,
+            "In order to install Redis binaries",
+            "md",
+            "¿Cómo instalo Redis en un directorio distinto de /usr/local/bin?",
+            "You can use `make PREFIX=/some/other/directory install`",
+        ),
+        (
+            MAN_DB_FAQ,
+            "catgets",
+            "txt",
+            "Quel système de traduction man-db utilise-t-il pour ses messages ?",
+            "man-db uses gettext, which is more correct and robust [1].",
+        ),
+    ],
+)
+def test_a_short_best_sentence_is_quoted_with_the_next_that_completes_it(
+    path: str, marker: str, kind: str, question: str, fact: str
+) -> None:
+    text = answer(question, [chunk_with(path, marker, kind)])
+
+    assert fact in text
