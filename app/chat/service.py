@@ -73,6 +73,7 @@ from app.llm import (
     Usage,
     build_provider,
 )
+from app.llm.extractive import NOT_FOUND as EXTRACTIVE_NOT_FOUND
 from app.llm.metered import MeteredProvider
 
 HISTORY_MESSAGES = 40
@@ -592,9 +593,11 @@ class RagService:
         usage = completion.usage if completion else Usage(0, 0)
         model = completion.model if completion else "none"
         provider = completion.provider if completion else "none"
+        # the extractive answerer found no passage that answers: a gap like a refusal
+        unanswered = completion is None or completion.text == EXTRACTIVE_NOT_FOUND
         now = utcnow()
         question = self._message_row(
-            prepared, "user", prepared.question, unanswered=completion is None, created_at=now
+            prepared, "user", prepared.question, unanswered=unanswered, created_at=now
         )
         reply = self._message_row(
             prepared,
@@ -635,7 +638,7 @@ class RagService:
             usage=usage,
             model=model,
             provider=provider,
-            unanswered=completion is None,
+            unanswered=unanswered,
             related=prepared.related,
         )
 

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import event
 
 from app.core.database import utcnow
+from tests.api.test_documents import upload, wait_until_done
 from tests.billing.conftest import ROLES
 from tests.billing.factories import add_exchange, ask
 
@@ -196,3 +197,28 @@ def test_staff_rate_playground_answers_and_analytics_count_them(tenant, as_role,
     assert (stats["feedback"]["up"], stats["feedback"]["down"]) == (1, 1)
     [_, rated] = tenant.get(f"/api/sessions/{other['session_id']}/messages").json()
     assert (rated["feedback"]["rating"], rated["feedback"]["comment"]) == ("down", "vague")
+
+
+RELEASES = (
+    "release,codename,end of support\n"
+    "20.04,Focal Fossa,April 2025\n"
+    "22.04,Jammy Jellyfish,April 2027\n"
+    "24.04,Noble Numbat,April 2029\n"
+)
+
+
+def test_an_offline_answer_that_found_nothing_counts_as_unanswered(client, tenant):
+    bot = tenant.create_chatbot(name="Releases")
+    doc = upload(tenant, bot["id"], "releases.csv", RELEASES.encode()).json()[0]
+    assert wait_until_done(tenant, doc["id"])["status"] == "ready"
+    found = ask(client, bot, "When does support for 20.04 end?").json()
+    # close enough to be answered, but no row is release 20.10: the extractive answerer says so
+    missing = ask(client, bot, "When does support for release 20.10 end?").json()
+    assert found["unanswered"] is False and "April 2025" in found["answer"]
+    assert missing["answer"] == "I couldn't find this in the documents."
+    assert missing["sources"] and missing["unanswered"] is True
+    stats = tenant.get(f"/api/chatbots/{bot['id']}/analytics").json()
+    assert (stats["questions"], stats["unanswered"]) == (2, 1)
+    assert stats["unanswered_questions"] == [
+        {"question": "when does support for release 20.10 end", "count": 1}
+    ]
