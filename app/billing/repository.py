@@ -24,6 +24,7 @@ from app.core.repository import TenantRepository
 from app.core.sql import upsert_increment, utc_day
 from app.core.subjects import AuthSubject
 from app.customers.models import Customer
+from app.llm.extractive import ExtractiveProvider
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,11 @@ class ChatbotUsage:
     input_tokens: int
     output_tokens: int
     queries: int
+    llm_calls: int
+
+
+# Records of answers no language model wrote: the extractive answerer's, or none at all.
+WITHOUT_LLM = (ExtractiveProvider.name, "none")
 
 
 def _sums() -> tuple[Any, ...]:
@@ -40,6 +46,7 @@ def _sums() -> tuple[Any, ...]:
         func.coalesce(func.sum(UsageRecord.input_tokens), 0),
         func.coalesce(func.sum(UsageRecord.output_tokens), 0),
         func.count(UsageRecord.id),
+        func.count(UsageRecord.id).filter(UsageRecord.provider.not_in(WITHOUT_LLM)),
     )
 
 
@@ -81,13 +88,13 @@ class UsageRepository(TenantRepository[UsageRecord]):
         since: datetime,
         until: datetime,
         chatbot_id: uuid.UUID | None = None,
-    ) -> dict[str, tuple[int, int, int]]:
-        """Input tokens, output tokens and LLM calls per UTC day (`YYYY-MM-DD`), of one chatbot
-        when given."""
+    ) -> dict[str, tuple[int, int, int, int]]:
+        """Input tokens, output tokens, answered questions and LLM calls per UTC day
+        (`YYYY-MM-DD`), of one chatbot when given."""
         day = utc_day(self.db, UsageRecord.created_at)
         where = self._between(subject, since, until, chatbot_id)
         stmt = select(day, *_sums()).where(*where).group_by(day)
-        return {str(d): (int(i), int(o), int(n)) for d, i, o, n in self.db.execute(stmt)}
+        return {str(d): (int(i), int(o), int(n), int(c)) for d, i, o, n, c in self.db.execute(stmt)}
 
     def by_chatbot(
         self,
@@ -104,8 +111,8 @@ class UsageRepository(TenantRepository[UsageRecord]):
             .group_by(UsageRecord.chatbot_id, Chatbot.name)
         )
         rows = [
-            ChatbotUsage(bot_id, name, int(i), int(o), int(n))
-            for bot_id, name, i, o, n in self.db.execute(stmt)
+            ChatbotUsage(bot_id, name, int(i), int(o), int(n), int(c))
+            for bot_id, name, i, o, n, c in self.db.execute(stmt)
         ]
         return sorted(
             rows, key=lambda r: (r.chatbot_name is None, r.chatbot_name or "", str(r.chatbot_id))

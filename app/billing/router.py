@@ -46,7 +46,8 @@ def usage(
         uuid.UUID | None, Query(description="Only this chatbot's usage (404 if not yours)")
     ] = None,
 ):
-    """Tokens in and out and LLM calls, per day and per chatbot, summed from the usage records."""
+    """Tokens in and out, answered questions and LLM calls, per day and per chatbot, summed
+    from the usage records."""
     end = end or utcnow().date()
     return service.usage_report(db, user, start or end.replace(day=1), end, chatbot_id)
 

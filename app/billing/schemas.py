@@ -26,7 +26,11 @@ class UsageCounts(BaseModel):
     input_tokens: int
     output_tokens: int
     total_tokens: int
-    queries: int = Field(description="LLM calls (answered questions) in the usage records")
+    queries: int = Field(description="Answered questions: the usage records")
+    llm_calls: int = Field(
+        description="Usage records of answers a language model wrote (not the extractive "
+        "answerer's, which calls none)"
+    )
 
 
 class UsageDay(UsageCounts):

@@ -208,12 +208,13 @@ def summary(db: Session, subject: AuthSubject) -> UsageSummary:
     )
 
 
-def _counts(input_tokens: int, output_tokens: int, queries: int) -> dict[str, int]:
+def _counts(input_tokens: int, output_tokens: int, queries: int, llm_calls: int) -> dict[str, int]:
     return {
         "input_tokens": input_tokens,
         "output_tokens": output_tokens,
         "total_tokens": input_tokens + output_tokens,
         "queries": queries,
+        "llm_calls": llm_calls,
     }
 
 
@@ -224,9 +225,9 @@ def usage_report(
     end: date,
     chatbot_id: uuid.UUID | None = None,
 ) -> UsageReport:
-    """Tokens and LLM calls from the usage records of days start..end (UTC, both included),
-    per day (every day, zeros included), per chatbot and in total; of one chatbot when given
-    (404 when it is not the subject's)."""
+    """Tokens, answered questions and LLM calls from the usage records of days start..end (UTC,
+    both included), per day (every day, zeros included), per chatbot and in total; of one
+    chatbot when given (404 when it is not the subject's)."""
     if end < start:
         raise Unprocessable("end must not be before start")
     if end >= date.max:
@@ -239,17 +240,19 @@ def usage_report(
     usage = UsageRepository(db)
     per_day = usage.by_day(subject, since, until, chatbot_id)
     days = [start + timedelta(days=k) for k in range((end - start).days + 1)]
-    totals = [sum(counts[k] for counts in per_day.values()) for k in range(3)]
+    totals = [sum(counts[k] for counts in per_day.values()) for k in range(4)]
     return UsageReport(
         start=start,
         end=end,
         totals=UsageCounts(**_counts(*totals)),
-        by_day=[UsageDay(date=d, **_counts(*per_day.get(d.isoformat(), (0, 0, 0)))) for d in days],
+        by_day=[
+            UsageDay(date=d, **_counts(*per_day.get(d.isoformat(), (0, 0, 0, 0)))) for d in days
+        ],
         by_chatbot=[
             UsageChatbot(
                 chatbot_id=row.chatbot_id,
                 chatbot_name=row.chatbot_name,
-                **_counts(row.input_tokens, row.output_tokens, row.queries),
+                **_counts(row.input_tokens, row.output_tokens, row.queries, row.llm_calls),
             )
             for row in usage.by_chatbot(subject, since, until, chatbot_id)
         ],

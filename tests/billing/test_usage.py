@@ -6,7 +6,7 @@ from datetime import UTC
 import pytest
 
 from tests.billing.conftest import ROLES
-from tests.billing.factories import add_usage, usage_records, utc
+from tests.billing.factories import add_usage, ask, usage_records, utc
 
 
 def test_usage_by_day_and_by_chatbot_adds_up_to_the_records(tenant):
@@ -74,6 +74,7 @@ def test_usage_of_one_chatbot_counts_only_its_records(tenant):
         "output_tokens": 80,
         "total_tokens": 1_093,
         "queries": 2,
+        "llm_calls": 2,
     }
     assert [(b["chatbot_name"], b["total_tokens"]) for b in report["by_chatbot"]] == [
         ("Shop", 1_093)
@@ -83,6 +84,22 @@ def test_usage_of_one_chatbot_counts_only_its_records(tenant):
     assert quiet["totals"]["total_tokens"] == 0 and quiet["by_chatbot"] == []
     everything = tenant.get("/api/usage", params=span).json()
     assert everything["totals"]["total_tokens"] == 1_093 + 4_567 + 891
+
+
+def test_offline_answers_count_as_questions_not_as_llm_calls(client, tenant, ready_bot):
+    """The test app answers with the extractive answerer, which calls no language model."""
+    for question in ("How much does the blender weigh?", "How long do I have to return an item?"):
+        answer = ask(client, ready_bot, question).json()
+        assert answer["provider"] == "extractive" and not answer["unanswered"], answer
+    add_usage(tenant, ready_bot, 1_000, 100)  # an answer a language model wrote
+
+    report = tenant.get("/api/usage").json()
+
+    assert {r.provider for r in usage_records(tenant)} == {"extractive", "test"}
+    assert (report["totals"]["queries"], report["totals"]["llm_calls"]) == (3, 1)
+    (bot,) = report["by_chatbot"]
+    assert (bot["queries"], bot["llm_calls"]) == (3, 1)
+    assert sum(d["llm_calls"] for d in report["by_day"]) == 1
 
 
 def test_usage_of_an_unknown_chatbot_is_404(tenant):
@@ -124,6 +141,7 @@ def test_another_customers_usage_is_never_counted(tenant, other_tenant):
         "output_tokens": 0,
         "total_tokens": 0,
         "queries": 0,
+        "llm_calls": 0,
     }
     assert theirs["by_chatbot"] == []
     assert other_tenant.get("/api/usage/summary").json()["tokens_used"] == 0

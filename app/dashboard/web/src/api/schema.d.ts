@@ -581,7 +581,8 @@ export interface paths {
         };
         /**
          * Usage
-         * @description Tokens in and out and LLM calls, per day and per chatbot, summed from the usage records.
+         * @description Tokens in and out, answered questions and LLM calls, per day and per chatbot, summed
+         *     from the usage records.
          */
         get: operations["usage_api_usage_get"];
         put?: never;
@@ -1963,11 +1964,16 @@ export interface components {
             chatbot_name: string | null;
             /** Input Tokens */
             input_tokens: number;
+            /**
+             * Llm Calls
+             * @description Usage records of answers a language model wrote (not the extractive answerer's, which calls none)
+             */
+            llm_calls: number;
             /** Output Tokens */
             output_tokens: number;
             /**
              * Queries
-             * @description LLM calls (answered questions) in the usage records
+             * @description Answered questions: the usage records
              */
             queries: number;
             /** Total Tokens */
@@ -1977,11 +1983,16 @@ export interface components {
         UsageCounts: {
             /** Input Tokens */
             input_tokens: number;
+            /**
+             * Llm Calls
+             * @description Usage records of answers a language model wrote (not the extractive answerer's, which calls none)
+             */
+            llm_calls: number;
             /** Output Tokens */
             output_tokens: number;
             /**
              * Queries
-             * @description LLM calls (answered questions) in the usage records
+             * @description Answered questions: the usage records
              */
             queries: number;
             /** Total Tokens */
@@ -1996,11 +2007,16 @@ export interface components {
             date: string;
             /** Input Tokens */
             input_tokens: number;
+            /**
+             * Llm Calls
+             * @description Usage records of answers a language model wrote (not the extractive answerer's, which calls none)
+             */
+            llm_calls: number;
             /** Output Tokens */
             output_tokens: number;
             /**
              * Queries
-             * @description LLM calls (answered questions) in the usage records
+             * @description Answered questions: the usage records
              */
             queries: number;
             /** Total Tokens */

@@ -53,6 +53,7 @@ export function Usage() {
               <thead>
                 <tr>
                   <th>Chatbot</th>
+                  <th className="num">Questions answered</th>
                   <th className="num">LLM calls</th>
                   <th className="num">Input tokens</th>
                   <th className="num">Output tokens</th>
@@ -64,6 +65,7 @@ export function Usage() {
                   <tr key={b.chatbot_id ?? "deleted"}>
                     <td>{b.chatbot_name ?? "Deleted chatbot"}</td>
                     <td className="num">{formatNumber(b.queries)}</td>
+                    <td className="num">{formatNumber(b.llm_calls)}</td>
                     <td className="num">{formatNumber(b.input_tokens)}</td>
                     <td className="num">{formatNumber(b.output_tokens)}</td>
                     <td className="num">{formatNumber(b.total_tokens)}</td>
