@@ -39,6 +39,21 @@ def test_usage_shows_the_allowance_meter_and_usage_per_chatbot(dashboard, live_a
     dashboard.check(page, "usage")
 
 
+def test_usage_counts_offline_answers_as_questions_not_llm_calls(dashboard, live_api):
+    owner = live_api.owner
+    bot = ready_bot(owner)
+    answer = ask(owner, bot, "Is shipping free?")
+    assert answer["provider"] == "extractive" and not answer["unanswered"]
+    page = dashboard.open("/dashboard/usage", tenant=owner)
+
+    table = page.get_by_role("region", name="By chatbot").get_by_role("table")
+    row = table.get_by_role("row", name=re.compile("Shop help")).get_by_role("cell")
+    expect(row.first).to_have_text("Shop help")
+    headers = table.get_by_role("columnheader").all_inner_texts()
+    cells = dict(zip(headers, row.all_inner_texts(), strict=True))
+    assert (cells["Questions answered"], cells["LLM calls"]) == ("1", "0")
+
+
 def test_owner_edits_billing_details_and_opens_an_invoices_printable_page(dashboard, live_api):
     owner = live_api.owner
     bot = ready_bot(owner)
@@ -47,6 +62,9 @@ def test_owner_edits_billing_details_and_opens_an_invoices_printable_page(dashbo
 
     plan = page.get_by_role("region", name="Plan")
     expect(plan).to_contain_text("free")
+    # the free plan's prices are 0.000000 per 1,000 tokens: money, shown to the cent
+    expect(plan.get_by_text("Price per 1,000 input tokens").locator("+ dd")).to_have_text("$0.00")
+    expect(plan.get_by_text("Price per 1,000 output tokens").locator("+ dd")).to_have_text("$0.00")
     page.get_by_label("Billing email").fill("accounts@acme.example")
     page.get_by_label("Address").fill("1 Teapot Lane\nLondon")
     page.get_by_label("Tax id").fill("GB123456789")

@@ -27,6 +27,14 @@ export function formatBytes(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
+/** A price per 1,000 tokens, in dollars. Prices carry six decimals and are often fractions of a
+ * cent: they show as many decimals as they need, and at least two ($0.00, $0.0005, $1.50), like
+ * the invoice's printable page; rounding to the cent would show a real price as free. */
+export function formatPrice(price: string | number): string {
+  const [whole, decimals = ""] = Number(price).toFixed(6).split(".");
+  return `$${whole}.${decimals.replace(/0+$/, "").padEnd(2, "0")}`;
+}
+
 export const formatScore = (score: number) => score.toFixed(2);
 
 export function pluralize(n: number, one: string, many = `${one}s`) {

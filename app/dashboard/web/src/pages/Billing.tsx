@@ -3,7 +3,7 @@ import type { FormEvent } from "react";
 import { Navigate } from "react-router";
 import { api, authHeaders, call, NETWORK_ERROR, toApiError, type Schemas } from "../api/client";
 import { useAuth } from "../auth";
-import { formatNumber } from "../lib/format";
+import { formatNumber, formatPrice } from "../lib/format";
 import { useAction, useLoad, useTitle } from "../lib/hooks";
 import { Badge, Button, Card, ErrorNote, Field, Loading, Note, PageHeader, TextArea, TableWrap } from "../ui";
 
@@ -145,9 +145,9 @@ function BillingDetails({ info, onSaved }: { info: Schemas["BillingInfoOut"]; on
           <dt>Monthly tokens</dt>
           <dd>{formatNumber(plan.monthly_tokens)}</dd>
           <dt>Price per 1,000 input tokens</dt>
-          <dd>${plan.price_per_1k_input}</dd>
+          <dd>{formatPrice(plan.price_per_1k_input)}</dd>
           <dt>Price per 1,000 output tokens</dt>
-          <dd>${plan.price_per_1k_output}</dd>
+          <dd>{formatPrice(plan.price_per_1k_output)}</dd>
           <dt>Past the allowance</dt>
           <dd>{plan.overage_allowed ? "Billed per token" : "Questions are refused"}</dd>
         </dl>
