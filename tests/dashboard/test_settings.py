@@ -3,8 +3,12 @@ look with a live preview; the server's validation errors in words."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
+
+from app.chat.retrieval import calibration_for
 
 pytestmark = pytest.mark.browser
 
@@ -96,3 +100,20 @@ def test_member_sees_settings_read_only(dashboard, live_api):
     expect(page.get_by_text("Only owners and admins can change settings.")).to_be_visible()
     expect(page.get_by_label("System prompt")).to_be_disabled()
     expect(page.get_by_role("button", name="Save changes")).to_have_count(0)
+
+
+def test_score_threshold_default_is_said_as_the_readme_says(dashboard, live_api):
+    owner = live_api.owner
+    bot = owner.create_chatbot(name="Shop help")
+    page = dashboard.open(f"/dashboard/chatbots/{bot['id']}/settings", tenant=owner)
+    field = page.get_by_label("Score threshold")
+    calibrated = f"{calibration_for('multilingual-e5-small', None).threshold:.2f}"
+    expect(field).to_have_value("")
+    expect(field).to_have_attribute("placeholder", "Default (calibrated)")
+    # README, "How retrieval decides": the refusal line, the best passage's similarity
+    expect(field).to_have_accessible_description(
+        re.compile(
+            "answered only if its best passage is at least this similar.*"
+            f"calibrated value \\({re.escape(calibrated)} for multilingual-e5"
+        )
+    )

@@ -14,7 +14,17 @@ const NUMBER_FIELDS = {
   temperature: { label: "Temperature", min: 0, max: 2, step: 0.1, hint: "0 is precise, 2 is creative." },
   max_tokens: { label: "Max answer tokens", min: 1, max: 8192 },
   top_k: { label: "Passages per answer", min: 1, max: 50, hint: "Top-k: how many passages the model reads." },
-  score_threshold: { label: "Score threshold", min: 0, max: 1, step: 0.01, hint: "Passages scoring below it are ignored." },
+  score_threshold: {
+    label: "Score threshold",
+    min: 0,
+    max: 1,
+    step: 0.01,
+    // as the README's "How retrieval decides" says; 0.85 is CALIBRATIONS' e5 threshold (app/chat/retrieval.py)
+    hint:
+      "A question is answered only if its best passage is at least this similar to it; otherwise the answer is " +
+      "“not found”, with no LLM call. Lower answers more questions, higher refuses more. Empty: the embedding " +
+      "model's calibrated value (0.85 for multilingual-e5, the default model).",
+  },
   chunk_size: { label: "Chunk size", min: 100, max: 8000, hint: "Characters per passage." },
   chunk_overlap: { label: "Chunk overlap", min: 0, max: 2000 },
 } as const;
@@ -90,7 +100,7 @@ export function Settings() {
       <Field
         label={label}
         type="number"
-        placeholder={key === "score_threshold" ? "Default (0.80)" : "Default"}
+        placeholder={key === "score_threshold" ? "Default (calibrated)" : "Default"}
         {...bounds}
         value={form.numbers[key]}
         onChange={(e) => setNumber(key, e.target.value)}
