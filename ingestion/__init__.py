@@ -16,7 +16,7 @@ from ingestion.errors import (
     InvalidDocument,
     UnsupportedDocument,
 )
-from ingestion.loaders import KINDS, Section, detect_kind, load, validate
+from ingestion.loaders import KINDS, SUFFIXES, Section, detect_kind, load, validate
 from ingestion.pipeline import document_title, in_context, ingest
 from ingestion.splitter import Chunk, split
 from ingestion.vectorstore import Hit, VectorStore, chunk_metadata, make_client
@@ -24,6 +24,7 @@ from ingestion.vectorstore import Hit, VectorStore, chunk_metadata, make_client
 __all__ = [
     "BACKENDS",
     "KINDS",
+    "SUFFIXES",
     "Chunk",
     "Embedder",
     "EmbeddingModelMismatch",

@@ -56,6 +56,9 @@ _KIND_BY_EXTENSION = {
     ".csv": "csv",
     ".tsv": "csv",
 }
+# What a file picker offers: the suffixes above, and text formats no kind is named after, which
+# are read as text and judged by their content like any file whose suffix is not listed above.
+SUFFIXES = (*_KIND_BY_EXTENSION, ".rst")
 _DESCRIPTION = {
     "pdf": "a PDF",
     "docx": "a Word document",

@@ -8,6 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from ingestion import SUFFIXES
 from tests.api.test_documents import TEXT, upload, wait_until_done
 
 pytestmark = pytest.mark.browser
@@ -175,3 +176,18 @@ def test_opening_a_document_shows_its_passages_a_page_at_a_time(dashboard, live_
     if total <= 40:
         expect(passages.get_by_role("heading")).to_have_text(f"{total} passages")
         expect(passages.get_by_role("button")).to_have_count(0)
+
+
+def test_the_file_picker_offers_every_suffix_the_server_reads(dashboard, live_api):
+    owner = live_api.owner
+    bot = owner.create_chatbot(name="Docs")
+    page = dashboard.open(f"/dashboard/chatbots/{bot['id']}/sources", tenant=owner)
+    accept = page.get_by_label("Files to upload").get_attribute("accept") or ""
+    assert sorted(accept.split(",")) == sorted(SUFFIXES)
+
+    rst = b"Installation\n============\n\nRun ``pip install acme`` to install the client.\n"
+    page.get_by_label("Files to upload").set_input_files(
+        [{"name": "install.rst", "mimeType": "text/x-rst", "buffer": rst}]
+    )
+    row = documents(page).get_by_role("listitem", name="install.rst")
+    expect(row.get_by_text("Ready", exact=True)).to_be_visible(timeout=READY_TIMEOUT)

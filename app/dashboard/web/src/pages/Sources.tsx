@@ -10,7 +10,8 @@ import { AddSource } from "./AddSource";
 import { useBot } from "./ChatbotLayout";
 import { Websites, crawling } from "./Websites";
 
-const ACCEPT = ".pdf,.docx,.txt,.md,.markdown,.html,.htm,.csv";
+// ingestion/loaders.py's SUFFIXES (tests/dashboard/test_sources.py keeps them the same)
+const ACCEPT = ".pdf,.docx,.txt,.text,.md,.markdown,.html,.htm,.csv,.tsv,.rst";
 const CONCURRENT_UPLOADS = 2;
 
 interface Upload {
@@ -131,7 +132,7 @@ export function Sources() {
           data-testid="dropzone"
         >
           <p className="dropzone-title">Drop files here to upload</p>
-          <p className="muted">PDF, Word (.docx), text, Markdown, HTML or CSV. Several at once is fine.</p>
+          <p className="muted">PDF, Word (.docx), text, Markdown, reStructuredText, HTML or CSV. Several at once is fine.</p>
           <Button variant="primary" onClick={() => picker.current?.click()}>
             Choose files
           </Button>
