@@ -245,6 +245,12 @@ def test_visitor_rates_an_answer_opens_a_source_and_starts_a_new_conversation(
     chip.click()
     expect(log.locator("blockquote")).to_have_count(0)
 
+    # the thumbs are drawn, not emoji that show as empty boxes without an emoji font
+    for name in ("Helpful", "Not helpful"):
+        thumb = log.get_by_role("button", name=name, exact=True)
+        expect(thumb.locator("svg[aria-hidden='true'] path")).to_have_count(1)
+        expect(thumb).to_have_text("")
+
     # thumbs up, once: the rating reaches the chatbot's analytics
     with page.expect_response(lambda r: r.url.endswith("/feedback")) as rated:
         log.get_by_role("button", name="Helpful", exact=True).click()

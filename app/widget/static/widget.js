@@ -65,7 +65,7 @@ h2 { flex: 1; margin: 0; font-size: 16px; font-weight: 600; line-height: 1.3; ov
   font-size: 13px; white-space: pre-wrap; }
 .rate { display: flex; align-items: center; gap: 4px; margin-top: 6px; font-size: 12px; color: #4b5563; }
 .rate button { border: 1px solid #d1d5db; background: #fff; border-radius: 6px; min-width: 32px; min-height: 28px;
-  cursor: pointer; font-size: 14px; }
+  cursor: pointer; font-size: 14px; display: inline-flex; align-items: center; justify-content: center; }
 .rate button[aria-pressed="true"] { background: #eef2ff; border-color: var(--accent); }
 .new { border: 0; background: transparent; color: inherit; font: inherit; font-size: 13px; cursor: pointer;
   padding: 6px 8px; border-radius: 8px; text-decoration: underline; }
@@ -182,15 +182,28 @@ input { flex: 1; min-width: 0; padding: 10px 12px; border: 1px solid #d1d5db; bo
     chip.setAttribute("aria-expanded", "true");
     quote.scrollIntoView({ block: "nearest" });
   }
+  // The dashboard's thumb (Material Design, Apache 2.0), drawn rather than an emoji so it shows on
+  // machines without an emoji font; the button's aria-label names it.
+  const THUMB = "M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L14.17 1 7.59 7.59C7.22 7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09-.23.14-.47.14-.73v-2z";
+  function thumb(rating) {
+    const ns = "http://www.w3.org/2000/svg";
+    const svg = document.createElementNS(ns, "svg");
+    for (const [k, v] of [["viewBox", "0 0 24 24"], ["width", "14"], ["height", "14"], ["aria-hidden", "true"], ["focusable", "false"]]) svg.setAttribute(k, v);
+    const path = svg.appendChild(document.createElementNS(ns, "path"));
+    path.setAttribute("d", THUMB);
+    path.setAttribute("fill", "currentColor");
+    if (rating === "down") path.setAttribute("transform", "rotate(180 12 12)");
+    return svg;
+  }
   function showRating(bubble, message) {
     if (!message.message_id) return;
     const row = bubble.appendChild(document.createElement("div"));
     row.className = "rate";
     const status = document.createElement("span");
-    for (const [rating, face, label] of [["up", "👍", "Helpful"], ["down", "👎", "Not helpful"]]) {
+    for (const [rating, label] of [["up", "Helpful"], ["down", "Not helpful"]]) {
       const b = row.appendChild(document.createElement("button"));
       b.type = "button";
-      b.textContent = face;
+      b.appendChild(thumb(rating));
       b.setAttribute("aria-label", label);
       b.setAttribute("aria-pressed", String(message.rating === rating));
       b.disabled = Boolean(message.rating);
