@@ -60,7 +60,21 @@ def test_answers_stream_with_sources_and_follow_ups_share_a_session(dashboard, l
     assert len(sessions) == 1
     assert len(owner.get(f"/api/sessions/{sessions[0]['id']}/messages").json()) == 4
 
+    # a reload keeps the conversation, sources included; a follow-up stays in its session
+    page.reload()
+    expect(log.get_by_role("article")).to_have_count(2)
+    expect(turn).to_contain_text("30 days")
+    expect(turn.get_by_role("list", name="Sources")).to_contain_text("policy.txt")
+    ask(page, "Is shipping free?")
+    expect(log.get_by_role("article")).to_have_count(3)
+    expect(log.get_by_role("article").last).to_contain_text("tokens")
+    assert len(owner.get(f"/api/chatbots/{bot['id']}/sessions").json()) == 1
+
+    # a new chat is new after a reload too
     page.get_by_role("button", name="New chat").click()
+    expect(log.get_by_role("article")).to_have_count(0)
+    page.reload()
+    expect(log).to_contain_text("No questions yet")
     expect(log.get_by_role("article")).to_have_count(0)
     ask(page, "Is shipping free?")
     expect(log.get_by_role("article", name="Is shipping free?")).to_contain_text("tokens")

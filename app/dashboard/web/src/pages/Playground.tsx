@@ -50,21 +50,61 @@ interface Done {
   unanswered: boolean;
 }
 
+interface Saved {
+  turns: Turn[];
+  sessionId: string | null;
+}
+
+// The conversation survives a reload in sessionStorage, as the widget keeps its chat in
+// localStorage: per tab rather than per browser, so a trial chat does not outlive the tab on a
+// shared computer. Only finished turns are kept; one cut off by the reload would stay "Thinking…".
+const storeKey = (chatbotId: string) => `playground:${chatbotId}`;
+
+function loadChat(chatbotId: string): Saved {
+  try {
+    const saved = JSON.parse(sessionStorage.getItem(storeKey(chatbotId)) ?? "null") as Saved | null;
+    if (saved && Array.isArray(saved.turns)) return saved;
+  } catch {
+    /* unreadable: start afresh */
+  }
+  return { turns: [], sessionId: null };
+}
+
+function saveChat(chatbotId: string, saved: Saved) {
+  try {
+    if (saved.turns.length === 0) sessionStorage.removeItem(storeKey(chatbotId));
+    else sessionStorage.setItem(storeKey(chatbotId), JSON.stringify(saved));
+  } catch {
+    /* storage full or disabled: the chat just does not survive a reload */
+  }
+}
+
 export function Playground() {
+  const { bot } = useBot();
+  // one conversation per chatbot: switching chatbots mounts the other one's
+  return <Chat key={bot.id} />;
+}
+
+function Chat() {
   useTitle("Playground");
   const { bot } = useBot();
   const { me, can } = useAuth();
-  const [turns, setTurns] = useState<Turn[]>([]);
-  const [sessionId, setSessionId] = useState<string | null>(null);
+  const [restored] = useState(() => loadChat(bot.id));
+  const [turns, setTurns] = useState<Turn[]>(restored.turns);
+  const [sessionId, setSessionId] = useState<string | null>(restored.sessionId);
   const [question, setQuestion] = useState("");
   const [asking, setAsking] = useState(false);
-  const nextId = useRef(0);
+  const nextId = useRef(Math.max(-1, ...restored.turns.map((t) => t.id)) + 1);
   const input = useRef<HTMLTextAreaElement>(null);
   const end = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
     end.current?.scrollIntoView({ block: "end" });
   }, [turns]);
+
+  useEffect(() => {
+    saveChat(bot.id, { turns: turns.filter((t) => t.done), sessionId });
+  }, [bot.id, turns, sessionId]);
 
   function update(id: number, change: Partial<Turn> | ((t: Turn) => Partial<Turn>)) {
     setTurns((all) => all.map((t) => (t.id === id ? { ...t, ...(typeof change === "function" ? change(t) : change) } : t)));
