@@ -117,3 +117,50 @@ def test_score_threshold_default_is_said_as_the_readme_says(dashboard, live_api)
             f"calibrated value \\({re.escape(calibrated)} for multilingual-e5"
         )
     )
+
+
+def test_leaving_settings_with_an_unsaved_website_asks_first(dashboard, live_api):
+    owner = live_api.owner
+    bot = owner.create_chatbot(name="Shop help")
+    page = dashboard.open(f"/dashboard/chatbots/{bot['id']}/settings", tenant=owner)
+    tabs = page.get_by_role("navigation", name="Shop help sections")
+    leave_unload = "() => !window.dispatchEvent(new Event('beforeunload', { cancelable: true }))"
+    assert page.evaluate(leave_unload) is False  # nothing changed: leave freely
+
+    page.get_by_label("Add a website").fill("shop.example.com")
+    page.get_by_role("button", name="Add website").click()
+    expect(page.get_by_role("list", name="Allowed websites")).to_contain_text(
+        "https://shop.example.com"
+    )
+    assert page.evaluate(leave_unload) is True  # a reload or a closed tab asks
+
+    asked: list[str] = []
+
+    def answer(dialog, accept: bool) -> None:
+        asked.append(dialog.message)
+        dialog.accept() if accept else dialog.dismiss()
+
+    page.once("dialog", lambda d: answer(d, accept=False))
+    tabs.get_by_role("link", name="Playground").click()
+    expect(page.get_by_role("heading", name="Settings")).to_be_visible()
+    expect(page.get_by_role("list", name="Allowed websites")).to_contain_text(
+        "https://shop.example.com"
+    )
+    assert asked and "unsaved" in asked[0]
+
+    page.get_by_role("button", name="Save changes").first.click()
+    expect(page.get_by_text("Settings saved.")).to_be_visible()
+    assert page.evaluate(leave_unload) is False
+    tabs.get_by_role("link", name="Playground").click()  # saved: no question
+    expect(page).to_have_url(re.compile(r"/playground$"))
+    assert len(asked) == 1
+    assert owner.get(f"/api/chatbots/{bot['id']}").json()["allowed_origins"] == [
+        "https://shop.example.com"
+    ]
+
+    page.goto(f"/dashboard/chatbots/{bot['id']}/settings")
+    page.get_by_label("Add a website").fill("other.example.com")  # typed, not added, counts too
+    page.once("dialog", lambda d: answer(d, accept=True))
+    tabs.get_by_role("link", name="Playground").click()
+    expect(page).to_have_url(re.compile(r"/playground$"))
+    assert len(asked) == 2

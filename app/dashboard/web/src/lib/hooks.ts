@@ -87,3 +87,36 @@ export function useTitle(title: string) {
     document.title = `${title} · Dashboard`;
   }, [title]);
 }
+
+/**
+ * While `active`, asks before the page is left: a reload or closed tab (beforeunload) and a click
+ * on a link inside the dashboard. The router here is a plain BrowserRouter, which has no blocker
+ * (useBlocker needs a data router), so links are caught in the capture phase before React Router's
+ * own handler sees the click.
+ */
+export function useLeaveWarning(active: boolean, message: string) {
+  useEffect(() => {
+    if (!active) return;
+    const onBeforeUnload = (e: BeforeUnloadEvent) => {
+      e.preventDefault();
+      e.returnValue = ""; // older Chromium asks only when returnValue is set
+    };
+    const onClick = (e: MouseEvent) => {
+      if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+      const link = (e.target as Element | null)?.closest?.("a[href]");
+      if (!(link instanceof HTMLAnchorElement) || (link.target && link.target !== "_self")) return;
+      const to = new URL(link.href, location.href);
+      if (to.origin !== location.origin || to.pathname + to.search === location.pathname + location.search) return;
+      if (!window.confirm(message)) {
+        e.preventDefault();
+        e.stopPropagation();
+      }
+    };
+    window.addEventListener("beforeunload", onBeforeUnload);
+    window.addEventListener("click", onClick, true);
+    return () => {
+      window.removeEventListener("beforeunload", onBeforeUnload);
+      window.removeEventListener("click", onClick, true);
+    };
+  }, [active, message]);
+}

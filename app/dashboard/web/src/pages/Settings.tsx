@@ -3,7 +3,7 @@ import type { FormEvent } from "react";
 import { api, call, type Chatbot, type Schemas } from "../api/client";
 import { useAuth } from "../auth";
 import { WidgetPreview, type WidgetLook } from "../components/WidgetPreview";
-import { useAction, useTitle } from "../lib/hooks";
+import { useAction, useLeaveWarning, useTitle } from "../lib/hooks";
 import { Button, ErrorNote, Field, Note, PageHeader, TextArea } from "../ui";
 import { useBot } from "./ChatbotLayout";
 
@@ -87,10 +87,20 @@ export function Settings() {
   const [saved, setSaved] = useState(false);
   const [newOrigin, setNewOrigin] = useState("");
   const [originError, setOriginError] = useState<string | null>(null);
+  const [edited, setEdited] = useState(false);
   const readOnly = !can("manage");
+  // Allowed websites stay part of the form, saved with the rest, rather than saved on "Add
+  // website": the rest of the form works that way, and saving one field alone would also save
+  // a half-typed prompt or threshold. What a newcomer lost silently is asked about instead:
+  // leaving with unsaved changes, or with an address typed but not added, needs a confirmation.
+  useLeaveWarning(
+    !readOnly && (edited || newOrigin.trim() !== ""),
+    "Settings has unsaved changes, allowed websites included. Leave without saving them?",
+  );
 
   const change = <K extends keyof Form>(key: K, value: Form[K]) => {
     setSaved(false);
+    setEdited(true);
     setForm((f) => ({ ...f, [key]: value }));
   };
   const setNumber = (key: NumberField, value: string) => change("numbers", { ...form.numbers, [key]: value });
@@ -150,6 +160,7 @@ export function Settings() {
     );
     setBot(updated);
     setSaved(true);
+    setEdited(false);
   });
 
   function addOrigin() {
