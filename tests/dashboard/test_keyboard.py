@@ -61,3 +61,21 @@ def test_phone_menu_opens_the_navigation(dashboard, live_api):
     nav.get_by_role("link", name="Usage").click()
     expect(page).to_have_url(re.compile("/dashboard/usage$"))
     expect(nav).to_be_hidden()  # the menu closes on navigation
+
+
+def test_phone_menu_opened_on_a_scrolled_page_is_in_view(dashboard, live_api):
+    owner = live_api.owner
+    bot = owner.create_chatbot(name="Shop help")
+    page = dashboard.open(f"/dashboard/chatbots/{bot['id']}/settings", tenant=owner, viewport=PHONE)
+    expect(page.get_by_role("heading", name="Widget look")).to_be_attached()
+    page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+    assert page.evaluate("window.scrollY") > PHONE["height"]  # well down the page
+
+    page.get_by_role("button", name="Menu").click()
+    nav = page.get_by_role("navigation", name="Main")
+    for link in ("Chatbots", "Usage"):
+        expect(nav.get_by_role("link", name=link)).to_be_in_viewport()
+    expect(nav.get_by_role("button", name="Sign out")).to_be_in_viewport()
+    dashboard.check(page, "phone-menu-scrolled")
+    nav.get_by_role("link", name="Usage").click()
+    expect(page).to_have_url(re.compile("/dashboard/usage$"))
