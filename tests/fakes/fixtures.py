@@ -10,15 +10,14 @@ import pytest
 from tests.fakes.llm_server import FakeLLMServer
 
 
-@pytest.fixture(scope="session")
-def fake_llm_server() -> Iterator[FakeLLMServer]:
+@pytest.fixture
+def fake_llm() -> Iterator[FakeLLMServer]:
+    """A fake LLM server of the test's own, with an empty script and no recorded requests.
+
+    One per test, on its own port: a server shared by the session let a request a previous
+    test's app still had in flight (a retry after a timeout, from a thread that outlived its
+    test) take the next test's scripted behaviour, so a stream scripted to stall ran to its end.
+    """
     server = FakeLLMServer().start()
     yield server
     server.stop()
-
-
-@pytest.fixture
-def fake_llm(fake_llm_server: FakeLLMServer) -> FakeLLMServer:
-    """The fake LLM server with an empty script and no recorded requests."""
-    fake_llm_server.reset()
-    return fake_llm_server
