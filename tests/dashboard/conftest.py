@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from tests.conftest import ROOT, Tenant
 from tests.widget import conftest as widget
 
 # the widget tests' fixtures: the live API on localhost and customers' websites
-live_api, site_factory = widget.live_api, widget.site_factory
+live_api, live_llm_api, site_factory = widget.live_api, widget.live_llm_api, widget.site_factory
 
 AXE = ROOT / "app" / "dashboard" / "web" / "node_modules" / "axe-core" / "axe.min.js"
 DESKTOP: ViewportSize = {"width": 1280, "height": 860}
@@ -132,10 +133,23 @@ def assert_accessible(page: Page, where: str) -> None:
     assert not violations, f"accessibility violations on {where}:\n" + "\n".join(violations)
 
 
-@pytest.fixture
-def dashboard(built_dashboard, live_api, browser) -> Iterator[Dashboard]:
-    board = Dashboard(browser, live_api.url)
+@contextmanager
+def _board(browser, url: str) -> Iterator[Dashboard]:
+    board = Dashboard(browser, url)
     yield board
     for ctx in board.contexts:
         ctx.close()
     assert not board.problems, "\n".join(board.problems)
+
+
+@pytest.fixture
+def dashboard(built_dashboard, live_api, browser) -> Iterator[Dashboard]:
+    with _board(browser, live_api.url) as board:
+        yield board
+
+
+@pytest.fixture
+def llm_dashboard(built_dashboard, live_llm_api, browser) -> Iterator[Dashboard]:
+    """The dashboard on `live_llm_api`: answers come from the loopback fake LLM."""
+    with _board(browser, live_llm_api.url) as board:
+        yield board

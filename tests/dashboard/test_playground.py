@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 from tests.api.test_documents import TEXT, upload, wait_until_done
 from tests.chat.conftest import make_ready_bot
 from tests.chat.test_near_miss import NEAR_MISS
+from tests.widget.test_widget_browser import MARKDOWN_ANSWER, assert_markdown_rendered_safely
 
 pytestmark = pytest.mark.browser
 
@@ -171,3 +172,17 @@ def test_staff_rate_answers_with_thumbs_and_the_transcript_shows_it(dashboard, l
     answers = page.get_by_role("region", name="Transcript").locator(".bubble-bot")
     expect(answers.nth(0)).to_contain_text("Rated helpful")
     expect(answers.nth(1)).to_contain_text("Rated not helpful")
+
+
+def test_markdown_in_an_answer_is_rendered_and_html_stays_text(
+    llm_dashboard, live_llm_api, fake_llm
+):
+    owner = live_llm_api.owner
+    bot = ready_bot(owner)
+    fake_llm.reply_with(MARKDOWN_ANSWER)
+    page = llm_dashboard.open(f"/dashboard/chatbots/{bot['id']}/playground", tenant=owner)
+    ask(page, "How long do I have to return an item?")
+    turn = page.get_by_role("article", name="How long do I have to return an item?")
+    expect(turn).to_contain_text("tokens")
+    assert_markdown_rendered_safely(page, turn.locator(".answer"))
+    llm_dashboard.check(page, "playground-markdown")

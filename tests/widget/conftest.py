@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -16,6 +17,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from app.core.config import Settings
 from app.main import create_app
 from tests.conftest import ROOT, Tenant, register_tenant, wipe
 from tests.live import serve
@@ -49,10 +51,8 @@ class LiveApi:
     owner: Tenant
 
 
-@pytest.fixture
-def live_api(make_settings) -> Iterator[LiveApi]:
-    """The whole app served by uvicorn on http://localhost:<port>, with a registered owner."""
-    settings = make_settings()
+@contextmanager
+def _live(settings: Settings) -> Iterator[LiveApi]:
     app = create_app(settings)
     try:
         with serve(app, host="localhost") as url, httpx.Client(base_url=url, timeout=60) as http:
@@ -60,6 +60,26 @@ def live_api(make_settings) -> Iterator[LiveApi]:
             yield LiveApi(url, app, register_tenant(http))
     finally:
         wipe(app.state.engine)
+
+
+@pytest.fixture
+def live_api(make_settings) -> Iterator[LiveApi]:
+    """The whole app served by uvicorn on http://localhost:<port>, with a registered owner."""
+    with _live(make_settings()) as api:
+        yield api
+
+
+@pytest.fixture
+def live_llm_api(make_settings, fake_llm) -> Iterator[LiveApi]:
+    """`live_api` answering through the Fireworks SDK from the loopback fake LLM, so a test
+    decides the exact answer text (`fake_llm.reply_with`) and everything after it is real."""
+    settings = make_settings(
+        llm_provider="fireworks",
+        fireworks_api_key="fw-test-key",
+        fireworks_base_url=f"{fake_llm.base_url}/inference",
+    )
+    with _live(settings) as api:
+        yield api
 
 
 @dataclass

@@ -320,3 +320,49 @@ def test_a_refused_question_is_explained_once(live_api, site_factory, browser):
     expect(page.get_by_role("alert")).to_contain_text("reached its usage limit")
     expect(page.get_by_role("log")).not_to_contain_text("reached its usage limit")
     page.close()
+
+
+# An answer quoting a document with Markdown, and HTML that must stay text: the LLM's reply
+# (the loopback fake's, at the network boundary); everything after it is the product's.
+MARKDOWN_ANSWER = (
+    "Run `pip install acme` with **admin** rights, then *restart*.\n\n"
+    "- first step\n"
+    "- read [the guide](https://example.com/guide) not [this](javascript:alert(1))\n\n"
+    "```\n<script>window.pwned = 1</script>\n```\n"
+    '<img src=x onerror="window.pwned = 2"> stays text'
+)
+
+
+def assert_markdown_rendered_safely(page: Page, answer) -> None:
+    expect(answer.locator("code").first).to_have_text("pip install acme")
+    expect(answer.locator("strong")).to_have_text("admin")
+    expect(answer.locator("em")).to_have_text("restart")
+    expect(answer.locator("li")).to_have_count(2)
+    expect(answer.get_by_role("link", name="the guide")).to_have_attribute(
+        "href", "https://example.com/guide"
+    )
+    expect(answer.get_by_role("link")).to_have_count(1)  # javascript: is no link
+    expect(answer).to_contain_text("[this](javascript:alert(1))")
+    expect(answer.locator("pre")).to_have_text("<script>window.pwned = 1</script>")
+    expect(answer).to_contain_text('<img src=x onerror="window.pwned = 2"> stays text')
+    expect(answer.locator("script, img")).to_have_count(0)
+    assert page.evaluate("window.pwned") is None
+    assert "`" not in answer.inner_text().replace("[this](javascript:alert(1))", "")
+
+
+def test_markdown_in_an_answer_is_rendered_and_html_stays_text(
+    live_llm_api, fake_llm, site_factory, browser
+):
+    site = site_factory()
+    bot = make_bot(live_llm_api, site.origin, document=True)
+    site.pages["/"] = host_page(bot["snippet"]["script"])
+    fake_llm.reply_with(MARKDOWN_ANSWER)
+    page = browser.new_page()
+    page.goto(f"{site.origin}/")
+    launcher(page).click()
+    ask(page, "How long do I have to return an item?")
+    reply = page.get_by_role("log").locator(".msg.bot .text").last
+    assert_markdown_rendered_safely(page, reply)
+    page.reload()  # kept in localStorage, rendered the same way again
+    assert_markdown_rendered_safely(page, page.get_by_role("log").locator(".msg.bot .text").last)
+    page.close()

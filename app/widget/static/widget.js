@@ -52,6 +52,10 @@ h2 { flex: 1; margin: 0; font-size: 16px; font-weight: 600; line-height: 1.3; ov
 .user { align-self: flex-end; background: var(--accent); color: #fff; }
 .error { border-color: #fca5a5; background: #fef2f2; color: #991b1b; }
 .pending .text:empty::after { content: "…"; }
+.text > * { margin: 0; } .text > * + * { margin-top: 6px; } .text ul, .text ol { padding-left: 20px; }
+.text code { font-family: ui-monospace, monospace; font-size: 13px; background: rgb(0 0 0 / 0.06); border-radius: 4px; }
+.text pre { overflow-x: auto; padding: 6px 8px; background: rgb(0 0 0 / 0.06); border-radius: 6px; }
+.text a { color: inherit; }
 .sources { margin: 8px 0 0; padding: 0; list-style: none; display: flex; flex-wrap: wrap; gap: 4px; font-size: 12px; }
 .sources li { display: contents; }
 .chip { border: 0; background: #eef2ff; color: #3730a3; border-radius: 6px; padding: 2px 6px; font: inherit;
@@ -231,12 +235,50 @@ input { flex: 1; min-width: 0; padding: 10px 12px; border: 1px solid #d1d5db; bo
       status.textContent = TEXT.failed;
     }
   }
+  // A safe subset of Markdown built as DOM nodes, never HTML from the answer: code blocks, lists,
+  // paragraphs; inline code, bold, italics and http(s) links only.
+  const INLINE = /`([^`\n]+)`|\*\*([^*\n]+)\*\*|\*(?!\s)([^*\n]+?)(?<!\s)\*|(?<!\w)_([^_\n]+)_(?!\w)|\[([^\]\n]+)\]\((https?:\/\/[^\s)]+)\)/g;
+  function spans(el, text) {
+    let at = 0;
+    for (const m of text.matchAll(INLINE)) {
+      el.append(text.slice(at, m.index));
+      at = m.index + m[0].length;
+      const tag = m[1] != null ? "code" : m[2] != null ? "strong" : m[5] != null ? "a" : "em";
+      const node = el.appendChild(document.createElement(tag));
+      if (tag === "code") node.textContent = m[1];
+      else spans(node, m[2] ?? m[5] ?? m[3] ?? m[4]);
+      if (tag === "a") Object.assign(node, { href: m[6], target: "_blank", rel: "noopener noreferrer nofollow" });
+    }
+    el.append(text.slice(at));
+  }
+  function markdown(el, text) {
+    el.textContent = "";
+    let block = null, kind = "";
+    const open = (tag) => (kind = tag, block = el.appendChild(document.createElement(tag)));
+    for (const line of text.split("\n")) {
+      const item = /^\s*([-*+]|\d+[.)])\s+(.*)$/.exec(line);
+      if (kind === "pre") {
+        if (/^\s*```/.test(line)) kind = "";
+        else block.firstChild.append((block.n++ ? "\n" : "") + line);
+      } else if (/^\s*```/.test(line)) {
+        open("pre").appendChild(document.createElement("code"));
+        block.n = 0;
+      } else if (item) {
+        const tag = /\d/.test(item[1]) ? "ol" : "ul";
+        if (kind !== tag) open(tag);
+        spans(block.appendChild(document.createElement("li")), item[2]);
+      } else if (!line.trim()) kind = "";
+      else if (kind === "p") { block.append("\n"); spans(block, line); }
+      else spans(open("p"), line);
+    }
+  }
   function bubble(role, text, sources, message) {
     const el = document.createElement("div");
     el.className = "msg " + role;
     const body = el.appendChild(document.createElement("div"));
     body.className = "text";
-    body.textContent = text;
+    if (role === "bot") markdown(body, text || "");
+    else body.textContent = text;
     if (sources) showSources(el, sources);
     if (message) showRelated(el, message.related);
     if (message) showRating(el, message);
@@ -343,7 +385,7 @@ input { flex: 1; min-width: 0; padding: 10px 12px; border: 1px solid #d1d5db; bo
           state.session_id = payload.session_id;
         } else if (event === "delta") {
           text += payload.text;
-          body.textContent = text;
+          markdown(body, text);
           log.scrollTop = log.scrollHeight;
         } else if (event === "error") {
           throw new Error(payload.error.message || TEXT.failed);

@@ -12,6 +12,7 @@ import {
   type Source,
 } from "../api/client";
 import { useAuth } from "../auth";
+import { Markdown } from "../components/Markdown";
 import { Rating } from "../components/Rating";
 import { RelatedList, SourceList } from "../components/SourceList";
 import { Thumb } from "../components/Thumb";
@@ -188,7 +189,7 @@ function Chat() {
             <article key={turn.id} className="turn" aria-label={turn.question}>
               <p className="bubble bubble-user">{turn.question}</p>
               <div className="bubble bubble-bot" aria-busy={!turn.done}>
-                {turn.answer ? <p className="answer">{turn.answer}</p> : !turn.error && <p className="muted">Thinking…</p>}
+                {turn.answer ? <Markdown className="answer" text={turn.answer} /> : !turn.error && <p className="muted">Thinking…</p>}
                 {turn.error && (
                   <p className="bubble-error" role="alert">
                     {turn.error}
