@@ -32,12 +32,13 @@ from app.core.logging import configure_logging
 from app.core.metrics import metrics_response, observe_embedding_engine
 from app.core.middleware import RequestContextMiddleware
 from app.core.ratelimit import RateLimiter
+from app.customers.router import emails_router, signup_router
 from app.customers.router import router as users_router
-from app.customers.router import signup_router
 from app.dashboard.router import router as dashboard_router
 from app.documents.jobs import build_runner, observe_queue_depth
 from app.documents.router import router as documents_router
 from app.health import router as health_router
+from app.mail.outbox import Outbox
 from app.sources.jobs import build_crawl_runner
 from app.sources.router import router as sources_router
 from app.widget.cors import ChatbotCORSMiddleware
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.jobs.start()
         app.state.crawls.start()
+        app.state.outbox.start()
         # the word lists of near-miss refusal load in a few seconds, beside the first requests
         threading.Thread(target=near_miss.warm_up, name="near-miss-words", daemon=True).start()
         yield
@@ -63,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.rag.streams.close(timeout=10)
         app.state.crawls.stop()
         app.state.jobs.stop()
+        app.state.outbox.stop()
         engine.dispose()
         app.state.probe_engine.dispose()
 
@@ -82,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.slots = CustomerSlots(settings.customer_concurrency)
     app.state.rag = RagService(settings, app.state.sessionmaker)
     app.state.limiter = RateLimiter(settings.rate_limit_storage_uri)
+    app.state.outbox = Outbox(app.state.sessionmaker, settings)
 
     app.add_middleware(
         CORSMiddleware,
@@ -111,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         signup_router,
         auth_router,
         users_router,
+        emails_router,
         chatbots_router,
         documents_router,
         sources_router,

@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LAYERS = [
     "app.core",
     "app.llm",
+    "app.mail",
     "app.auth",
     "app.customers",
     "app.chatbots",
@@ -323,6 +324,8 @@ SYSTEM_METHODS = {
                                    "ChatbotRepository.allowed_origins",
                                    "ApiKeyRepository.by_hash", "ApiKeyRepository.touch"},
     "app/customers/repository.py": {"CustomerRepository.all_ids"},
+    "app/mail/repository.py": {"OutboxRepository.claim_due", "OutboxRepository.sent",
+                               "OutboxRepository.failed"},
     "app/documents/repository.py": {"DocumentRepository.for_job", "DocumentRepository.set_for_job",
                                     "DocumentRepository.still_exists",
                                     "DocumentRepository.unfinished",

@@ -93,6 +93,19 @@ class DemoUsage(TenantOwned, Base):
     messages: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class AllowanceAlert(UUIDPrimaryKey, TenantOwned, Base):
+    """An alert emailed to a customer's owners when a period's usage reached a share of the
+    plan's allowance. Unique per customer, period and threshold: whichever of several concurrent
+    answers crosses the line first inserts it, the others find it there, so it goes out once."""
+
+    __tablename__ = "allowance_alerts"
+    __table_args__ = (UniqueConstraint("customer_id", "period", "percent"),)
+
+    period: Mapped[str] = mapped_column(String(7))
+    percent: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class Plan(Base):
     """A row of the plan catalogue, which operators edit; `Customer.plan` names one."""
 

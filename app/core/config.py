@@ -52,6 +52,21 @@ class Settings(BaseSettings):
     access_token_expire_minutes: int = 60
     cors_origins: list[str] = Field(default_factory=lambda: ["http://localhost:3000"])
 
+    # email (README, "Accounts and email"): with no SMTP_HOST, messages are kept in the database's
+    # outbox and written to the log instead of sent
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    # "starttls" upgrades a plain connection (port 587); "tls" is TLS from the start (465)
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    mail_from: str = "RAG Chatbot Platform <no-reply@localhost>"
+    # a failed delivery is tried again after email_retry_seconds, doubling each time, up to
+    # email_max_attempts tries in all; then the message is marked failed
+    email_max_attempts: int = Field(default=6, ge=1)
+    email_retry_seconds: float = Field(default=30.0, gt=0)
+
     # storage
     upload_dir: Path = ROOT / "uploads"
     vectorstore_dir: Path = ROOT / "vectorstores"

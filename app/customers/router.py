@@ -5,15 +5,18 @@ import uuid
 from fastapi import APIRouter, Request, status
 
 from app.auth import service as auth
-from app.auth.deps import CurrentUser, StaffUser
+from app.auth.deps import CurrentUser, OwnerUser, StaffUser
 from app.auth.schemas import TokenOut
 from app.core.database import DB
 from app.core.ratelimit import client_address
 from app.customers import service
 from app.customers.schemas import MeOut, RegisterIn, RoleChange, UserCreate, UserOut
+from app.mail import service as mail
+from app.mail.schemas import EmailOut
 
 signup_router = APIRouter(prefix="/auth", tags=["auth"])
 router = APIRouter(prefix="/api/users", tags=["users"])
+emails_router = APIRouter(prefix="/api/emails", tags=["users"])
 
 
 @signup_router.post("/register", response_model=TokenOut, status_code=status.HTTP_201_CREATED)
@@ -54,3 +57,10 @@ def change_role(user_id: uuid.UUID, body: RoleChange, user: StaffUser, db: DB):
 @router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_user(user_id: uuid.UUID, user: StaffUser, db: DB) -> None:
     service.delete_user(db, user, user_id)
+
+
+@emails_router.get("", response_model=list[EmailOut])
+def list_emails(user: OwnerUser, db: DB):
+    """The customer's last 100 emails, newest first, with their delivery status: pending ones
+    are being tried again (`attempts`, `last_error`), failed ones were given up. Owners only."""
+    return mail.recent(db, user)

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.fakes.llm_server import FakeLLMServer
+from tests.mailbox import Mailbox
 
 
 @pytest.fixture
@@ -21,3 +22,11 @@ def fake_llm() -> Iterator[FakeLLMServer]:
     server = FakeLLMServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def mailbox() -> Iterator[Mailbox]:
+    """A real SMTP server on loopback; `app_with(**mailbox.settings())` delivers to it."""
+    box = Mailbox().start()
+    yield box
+    box.stop()
