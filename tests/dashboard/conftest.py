@@ -30,7 +30,8 @@ from tests.conftest import ROOT, Tenant
 from tests.widget import conftest as widget
 
 # the widget tests' fixtures: the live API on localhost and customers' websites
-live_api, live_llm_api, site_factory = widget.live_api, widget.live_llm_api, widget.site_factory
+live_api, live_llm_api, live_mail_api = widget.live_api, widget.live_llm_api, widget.live_mail_api
+site_factory = widget.site_factory
 
 AXE = ROOT / "app" / "dashboard" / "web" / "node_modules" / "axe-core" / "axe.min.js"
 DESKTOP: ViewportSize = {"width": 1280, "height": 860}
@@ -152,4 +153,11 @@ def dashboard(built_dashboard, live_api, browser) -> Iterator[Dashboard]:
 def llm_dashboard(built_dashboard, live_llm_api, browser) -> Iterator[Dashboard]:
     """The dashboard on `live_llm_api`: answers come from the loopback fake LLM."""
     with _board(browser, live_llm_api.url) as board:
+        yield board
+
+
+@pytest.fixture
+def mail_dashboard(built_dashboard, live_mail_api, browser) -> Iterator[Dashboard]:
+    """The dashboard on `live_mail_api`: its email arrives in `mailbox` (real SMTP)."""
+    with _board(browser, live_mail_api.url) as board:
         yield board

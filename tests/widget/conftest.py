@@ -82,6 +82,13 @@ def live_llm_api(make_settings, fake_llm) -> Iterator[LiveApi]:
         yield api
 
 
+@pytest.fixture
+def live_mail_api(make_settings, mailbox) -> Iterator[LiveApi]:
+    """`live_api` delivering its email to `mailbox`, a real SMTP server on loopback."""
+    with _live(make_settings(**mailbox.settings())) as api:
+        yield api
+
+
 @dataclass
 class Site:
     """A customer's website: static pages on an origin of its own."""
