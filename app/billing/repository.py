@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from app.billing.models import (
+    AllowanceAlert,
     DemoUsage,
     Invoice,
     Plan,
@@ -21,7 +22,7 @@ from app.billing.models import (
 )
 from app.chatbots.models import Chatbot
 from app.core.repository import TenantRepository
-from app.core.sql import upsert_increment, utc_day
+from app.core.sql import insert_once, upsert_increment, utc_day
 from app.core.subjects import AuthSubject
 from app.customers.models import Customer
 from app.llm.extractive import ExtractiveProvider
@@ -220,3 +221,21 @@ class InvoiceRepository(TenantRepository[Invoice]):
         stmt = self.readable(subject).where(Invoice.period == period)
         # populate_existing: a row another transaction changed must not come from the identity map
         return self.db.scalars(stmt.execution_options(populate_existing=True)).one_or_none()
+
+
+class AllowanceAlertRepository(TenantRepository[AllowanceAlert]):
+    model = AllowanceAlert
+    label = "Allowance alert"
+
+    def claim(self, subject: AuthSubject, period: str, percent: int, now: datetime) -> bool:
+        """Whether this transaction is the one that records the alert of `percent` in
+        `period` (and so sends it): the unique key lets only one do so, whatever the
+        concurrency."""
+        values = {
+            "id": uuid.uuid4(),
+            "customer_id": subject.customer_id,
+            "period": period,
+            "percent": percent,
+            "created_at": now,
+        }
+        return insert_once(self.db, AllowanceAlert.__table__, values)  # type: ignore[arg-type]

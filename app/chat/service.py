@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.billing import service as billing
+from app.billing.alerts import alert_if_crossed
 from app.billing.models import Plan, UsageReservation
 from app.chat.near_miss import Term, absent_text, naming_terms
 from app.chat.prompt import (
@@ -628,6 +629,9 @@ class RagService:
                     usage=usage,
                     now=now,
                 )
+                if usage.input_tokens or usage.output_tokens:
+                    period = billing.current_period(now)
+                    alert_if_crossed(db, self.settings, prepared.customer_id, period, now)
             else:
                 billing.add_to_totals(db, prepared.customer_id, 0, 0, queries=1, now=now)
         return Answer(

@@ -43,6 +43,16 @@ def upsert_increment(
     db.execute(stmt, {**keys, **increments, **values})
 
 
+def insert_once(db: Session, table: Table, values: dict[str, Any]) -> bool:
+    """INSERT the row unless one with the same unique key exists (ON CONFLICT DO NOTHING);
+    whether this statement inserted it. Of concurrent transactions inserting the same key, one
+    does; the others wait for it and insert nothing."""
+    dialect = db.get_bind().dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    result: Any = db.execute(insert.values(values).on_conflict_do_nothing())
+    return bool(result.rowcount == 1)
+
+
 def utc_day(db: Session, column: Any) -> ColumnElement[Any]:
     """The calendar day (UTC) of a timestamp column, whatever the connection's time zone."""
     if db.get_bind().dialect.name == "postgresql":
