@@ -39,6 +39,14 @@ needed), or start the server with <code>scripts/start</code>, which builds it.</
 router = APIRouter(include_in_schema=False)
 
 
+@router.get("/")
+def root() -> Response:
+    """A newcomer's first address (`scripts/start` prints it): the dashboard, where signing up
+    and every first step is; the API's reference is at /docs. Temporary (307), so that a later
+    landing page can take the address."""
+    return RedirectResponse("/dashboard/", status_code=307)
+
+
 @router.get("/dashboard")
 def dashboard_root() -> Response:
     return RedirectResponse("/dashboard/", status_code=308)

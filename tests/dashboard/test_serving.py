@@ -34,6 +34,13 @@ def test_bare_dashboard_path_redirects_to_the_app(client, dist):
     assert r.headers["location"] == "/dashboard/"
 
 
+def test_the_servers_root_opens_the_dashboard(client, dist):
+    """The quick start's address is the server's root: it leads to the dashboard, not a 404."""
+    r = client.get("/", follow_redirects=False)
+    assert r.status_code == 307
+    assert r.headers["location"] == "/dashboard/"
+
+
 def test_hashed_assets_are_cached_for_a_year_and_missing_ones_are_404(client, dist):
     r = client.get("/dashboard/assets/index-abc123.js")
     assert r.status_code == 200
