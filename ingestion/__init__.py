@@ -16,8 +16,9 @@ from ingestion.errors import (
     InvalidDocument,
     UnsupportedDocument,
 )
-from ingestion.loaders import KINDS, SUFFIXES, Section, detect_kind, load, validate
+from ingestion.loaders import KINDS, SUFFIXES, detect_kind, load, validate
 from ingestion.pipeline import document_title, in_context, ingest
+from ingestion.sections import Section
 from ingestion.splitter import Chunk, split
 from ingestion.vectorstore import Hit, VectorStore, chunk_metadata, make_client
 

@@ -13,7 +13,6 @@ import io
 import json
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from bs4 import BeautifulSoup
@@ -22,6 +21,8 @@ from pypdf import PdfReader
 from ingestion import wordml
 from ingestion.archives import BoundedZip, PeekLimitReached, zip_names
 from ingestion.errors import InvalidDocument, UnsupportedDocument
+from ingestion.manpages import man_page_sections
+from ingestion.sections import Section
 
 KINDS = ("pdf", "docx", "txt", "md", "html", "csv")
 TEXT_KINDS = frozenset({"txt", "md", "html", "csv"})
@@ -112,15 +113,6 @@ _MARKDOWN_SIGNS = re.compile(
 _MARKDOWN_HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+(.+?)[ \t#]*$")
 _MARKDOWN_FENCE = re.compile(r"^ {0,3}(```|~~~)")
 _CSV_DELIMITERS = ",;\t|"
-
-
-@dataclass(frozen=True)
-class Section:
-    text: str
-    metadata: dict[str, str | int] = field(default_factory=dict)
-    # kept as one chunk whatever the chunk size (a question with its answer); the embedding
-    # model's window still bounds it
-    whole: bool = False
 
 
 def detect_kind(data: bytes, filename: str) -> str:
@@ -512,7 +504,6 @@ def _load_qa(data: bytes) -> list[Section]:
 
 
 def _load_text(data: bytes) -> list[Section]:
-    from ingestion.manpages import man_page_sections  # it builds on Section, defined here
 
     text = _decode_text(data)
     sections = man_page_sections(text)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from ingestion.loaders import Section
+from ingestion.sections import Section
 
 # "TAR(1)      GNU TAR Manual      TAR(1)": the header line man(1) prints on top of every page
 _HEADER = re.compile(r"^\s*(\S+)\(\d\w*\)\s.*\S\(\d\w*\)\s*$")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from ingestion.errors import IngestionCancelled, TooManyChunks
-from ingestion.loaders import Section
+from ingestion.sections import Section
 
 # Sentence ends are kept with the sentence (keep_separator="end") when splitting by tokens.
 _TOKEN_SEPARATORS = ["\n\n", "\n", ". ", "。", " "]
