@@ -89,7 +89,7 @@ def start_celery_worker(env: dict[str, str], log_path: Path) -> subprocess.Popen
         [
             str(BIN / "celery"),
             "-A",
-            "app.documents.celery_app",
+            "app.worker",
             "worker",
             "--pool=solo",
             "--loglevel=INFO",

@@ -454,7 +454,7 @@ class CeleryRunner:
         )
 
     def start(self) -> None:
-        """Workers are separate processes (`celery -A app.documents.celery_app worker`); the
+        """Workers are separate processes (`celery -A app.worker worker`); the
         API process only fills the lexical index of older documents."""
         start_backfill(self._factory, self._settings)
 

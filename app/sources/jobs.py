@@ -8,7 +8,7 @@ they do for files. Pages that vanished from the site (gone, or no longer linked)
 end; a page that failed in a way that may pass (a timeout, a 5xx) keeps what was indexed.
 
 Runners mirror the documents' ones: a thread in the API process, or Celery tasks on the ingestion
-queue of the same workers (`app.documents.celery_app`).
+queue of the same workers (`app.worker`).
 """
 
 from __future__ import annotations
@@ -321,7 +321,7 @@ class CeleryCrawlRunner:
         self._celery.send_task(CRAWL_TASK, args=[str(source_id)], queue=INGEST_QUEUE)
 
     def start(self) -> None:
-        """Workers are separate processes (`celery -A app.documents.celery_app worker`)."""
+        """Workers are separate processes (`celery -A app.worker worker`)."""
 
     def stop(self) -> None:
         pass

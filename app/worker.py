@@ -1,4 +1,4 @@
-"""Celery app for ingestion workers: `celery -A app.documents.celery_app worker`.
+"""Celery app for ingestion workers: `celery -A app.worker worker`.
 
 Late acknowledgement: a task is acknowledged only after it ran, so a worker killed in the middle
 of a document leaves the message to be delivered again (after the broker's visibility timeout).
