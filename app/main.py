@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Response
 from fastapi.middleware.cors import CORSMiddleware
 
+from app.account.router import router as account_router
 from app.analytics.router import router as analytics_router
 from app.auth.router import router as auth_router
 from app.billing.router import billing_router
@@ -124,6 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         usage_router,
         billing_router,
         analytics_router,
+        account_router,
         widget_router,
         dashboard_router,
     ):

@@ -37,6 +37,7 @@ LAYERS = [
     "app.sources",
     "app.chat",
     "app.analytics",
+    "app.account",
     "app.widget",
     "app.dashboard",
     # the composition roots: the app factory, the ingestion worker's Celery app, the table

@@ -135,7 +135,7 @@ class InvoiceCounter(Base):
     value: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class Invoice(UUIDPrimaryKey, TenantOwned, Base):
+class Invoice(UUIDPrimaryKey, Base):
     """What a customer owes for one calendar month (UTC) of usage records."""
 
     __tablename__ = "invoices"
@@ -144,6 +144,11 @@ class Invoice(UUIDPrimaryKey, TenantOwned, Base):
         CheckConstraint("status IN ('draft', 'issued', 'paid', 'void')", name="status"),
     )
 
+    # Not `TenantOwned`'s cascade: an issued invoice outlives its customer (the law keeps it for
+    # years), with no customer any more (migration 0013); `billed_to` still says who was billed.
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("customers.id", ondelete="SET NULL"), index=True
+    )
     invoice_number: Mapped[str] = mapped_column(String(32), unique=True)
     period: Mapped[str] = mapped_column(String(7))
     status: Mapped[str] = mapped_column(String(8))

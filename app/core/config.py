@@ -127,6 +127,8 @@ class Settings(BaseSettings):
     # failed sign-ins, per account and per client address (429 with Retry-After beyond)
     login_failures_per_account: str = "10/15minutes"
     login_failures_per_ip: str = "50/15minutes"  # every attempt from an address counts
+    # exports of an account's data (a ZIP of all its files and history), per customer
+    account_exports_per_customer: str = "10/hour"
     # expensive requests (questions, retrievals, uploads) one customer may have in flight in one
     # API process; 429 with Retry-After beyond, before anything is queued (app/core/concurrency.py)
     customer_concurrency: int = Field(default=4, ge=1)

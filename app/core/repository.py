@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, ForeignKey, Select, Uuid, false, select, true
@@ -110,3 +110,11 @@ class TenantRepository(Generic[M]):
         if order_by is not None:
             stmt = stmt.order_by(order_by)
         return self.db.scalars(stmt).all()
+
+    def batches(
+        self, subject: AuthSubject, *where: ColumnElement[bool], order_by: Any, size: int = 500
+    ) -> Iterator[Sequence[M]]:
+        """Every row in scope, `size` at a time, read from one cursor as they are consumed: all of
+        a customer's history (its export) without holding it in memory at once."""
+        stmt = self.readable(subject).where(*where).order_by(order_by)
+        yield from self.db.scalars(stmt.execution_options(yield_per=size)).partitions()
