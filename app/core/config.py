@@ -134,6 +134,10 @@ class Settings(BaseSettings):
     customer_concurrency: int = Field(default=4, ge=1)
     # sign-ups (new customers) per client address, counted before the password is hashed
     signups_per_ip: str = "20/hour"
+    # invitations a customer's staff may send: each is an email to an address they choose
+    invitations_per_customer: str = "50/day"
+    # invitation links looked up or accepted per client address (before anyone is signed in)
+    invitation_links_per_ip: str = "60/hour"
     # request bodies of every route but uploads; 413 beyond, before anything is parsed
     max_request_kb: int = 1024
 

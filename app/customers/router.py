@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Depends, Request, status
 
 from app.auth import service as auth
 from app.auth.deps import CurrentUser, OwnerUser, StaffUser
@@ -10,7 +10,18 @@ from app.auth.schemas import TokenOut
 from app.core.database import DB
 from app.core.ratelimit import client_address
 from app.customers import service
-from app.customers.schemas import MeOut, RegisterIn, RoleChange, UserCreate, UserOut
+from app.customers.schemas import (
+    InvitationAccept,
+    InvitationIn,
+    InvitationLink,
+    InvitationOut,
+    InvitationPreview,
+    MeOut,
+    RegisterIn,
+    RoleChange,
+    UserCreate,
+    UserOut,
+)
 from app.mail import service as mail
 from app.mail.schemas import EmailOut
 
@@ -33,6 +44,42 @@ def register(body: RegisterIn, db: DB, request: Request) -> TokenOut:
     return auth.issue_token(user, request.app.state.settings)
 
 
+def link_throttle(request: Request) -> None:
+    """Invitation links opened and accepted, counted per client address: nobody is signed in
+    yet, and accepting hashes a password."""
+    state = request.app.state
+    state.limiter.hit(
+        state.settings.invitation_links_per_ip,
+        "invitation-ip",
+        client_address(request),
+        what="address",
+    )
+
+
+@signup_router.post(
+    "/invitations/inspect",
+    response_model=InvitationPreview,
+    dependencies=[Depends(link_throttle)],
+)
+def inspect_invitation(body: InvitationLink, db: DB) -> InvitationPreview:
+    """What an invitation link offers (customer, address, role), for the accept screen; 400
+    saying whether the link is invalid, expired, revoked or already used."""
+    return service.inspect_invitation(db, body.token)
+
+
+@signup_router.post(
+    "/invitations/accept",
+    response_model=TokenOut,
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[Depends(link_throttle)],
+)
+def accept_invitation(body: InvitationAccept, db: DB, request: Request) -> TokenOut:
+    """Creates the invitee's account with the password they chose and signs them in; a link
+    works once. 400 as for inspect, 409 if the address got an account meanwhile."""
+    user = service.accept_invitation(db, body.token, body.password)
+    return auth.issue_token(user, request.app.state.settings)
+
+
 @signup_router.get("/me", response_model=MeOut)
 def me(user: CurrentUser, db: DB) -> MeOut:
     return service.me(db, user)
@@ -43,9 +90,39 @@ def list_users(user: StaffUser, db: DB):
     return service.list_users(db, user)
 
 
-@router.post("", response_model=UserOut, status_code=status.HTTP_201_CREATED)
+@router.post("", response_model=UserOut, status_code=status.HTTP_201_CREATED, deprecated=True)
 def create_user(body: UserCreate, user: StaffUser, db: DB):
+    """Deprecated: use `POST /api/users/invitations`, which emails the person a link to choose
+    their own password. This creates the user with a password the caller chose and must pass
+    on; kept for existing integrations."""
     return service.create_user(db, user, email=body.email, password=body.password, role=body.role)
+
+
+@router.post("/invitations", response_model=InvitationOut, status_code=status.HTTP_201_CREATED)
+def invite(body: InvitationIn, user: StaffUser, db: DB, request: Request) -> InvitationOut:
+    """Emails a link to join this customer as `role`, valid 7 days; owners invite admins and
+    members, admins members. Inviting an address again replaces its earlier link. 409 when the
+    address already has an account (of any customer)."""
+    state = request.app.state
+    state.limiter.hit(
+        state.settings.invitations_per_customer,
+        "invitations",
+        str(user.customer_id),
+        what="customer",
+    )
+    return service.invite(db, state.settings, user, email=body.email, role=body.role)
+
+
+@router.get("/invitations", response_model=list[InvitationOut])
+def list_invitations(user: StaffUser, db: DB) -> list[InvitationOut]:
+    """Invitations not yet accepted, revoked or expired, newest first."""
+    return service.pending_invitations(db, user)
+
+
+@router.delete("/invitations/{invitation_id}", status_code=status.HTTP_204_NO_CONTENT)
+def revoke_invitation(invitation_id: uuid.UUID, user: StaffUser, db: DB) -> None:
+    """Its link stops working; admins revoke members' invitations only. 409 once accepted."""
+    service.revoke_invitation(db, user, invitation_id)
 
 
 @router.patch("/{user_id}", response_model=UserOut)

@@ -2,16 +2,20 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from app.core.schemas import RequestBody
 
+# a password set for an account: at sign-up, accepting an invitation, or by an inviter
+NewPassword = Annotated[str, Field(min_length=8, max_length=256)]
+InvitedRole = Literal["admin", "member"]
+
 
 class RegisterIn(RequestBody):
     email: EmailStr
-    password: str = Field(min_length=8, max_length=256)
+    password: NewPassword
     customer_name: str = Field(min_length=1, max_length=200)
 
 
@@ -32,12 +36,12 @@ class MeOut(BaseModel):
 
 class UserCreate(RequestBody):
     email: EmailStr
-    password: str = Field(min_length=8, max_length=256)
-    role: Literal["admin", "member"] = "member"
+    password: NewPassword
+    role: InvitedRole = "member"
 
 
 class RoleChange(RequestBody):
-    role: Literal["admin", "member"]
+    role: InvitedRole
 
 
 class UserOut(BaseModel):
@@ -47,3 +51,40 @@ class UserOut(BaseModel):
     email: str
     role: str
     created_at: datetime
+
+
+class InvitationIn(RequestBody):
+    email: EmailStr
+    role: InvitedRole = "member"
+
+
+class InvitationOut(BaseModel):
+    """A sent invitation as its customer's staff see it; its link is only in the email."""
+
+    id: uuid.UUID
+    email: str
+    role: InvitedRole
+    # the inviter's email; None once they are no longer in the team
+    invited_by: str | None
+    created_at: datetime
+    expires_at: datetime
+
+
+class InvitationLink(RequestBody):
+    """The secret of an emailed invitation link, sent in the body: never in a URL, where logs
+    and proxies would keep it."""
+
+    token: str = Field(min_length=1, max_length=128)
+
+
+class InvitationAccept(InvitationLink):
+    password: NewPassword
+
+
+class InvitationPreview(BaseModel):
+    """What the accept screen shows the person who opened the link."""
+
+    customer_name: str
+    email: str
+    role: InvitedRole
+    expires_at: datetime

@@ -20,6 +20,7 @@ ROUTES: list[tuple[str, str, dict]] = [
     ("POST", "/api/chatbots/{chatbot_id}/rotate_key", {"json": {"kind": "secret"}}),
     ("DELETE", "/api/users/{user_id}", {}),
     ("PATCH", "/api/users/{user_id}", {"json": {"role": "admin"}}),
+    ("DELETE", "/api/users/invitations/{invitation_id}", {}),
     ("POST", "/api/upload/{chatbot_id}", {"files": [("file", ("x.txt", b"planted text"))]}),
     ("GET", "/api/chatbots/{chatbot_id}/documents", {}),
     ("POST", "/api/chatbots/{chatbot_id}/reindex", {}),
@@ -78,8 +79,9 @@ def _snapshot(tenant, ids: dict[str, str]) -> tuple:
     sessions = tenant.get(f"/api/chatbots/{ids['chatbot_id']}/sessions").json()
     messages = tenant.get(f"/api/sessions/{ids['session_id']}/messages").json()
     websites = tenant.get(f"/api/chatbots/{ids['chatbot_id']}/sources/url").json()
+    invitations = tenant.get("/api/users/invitations").json()
     docs = [(d["id"], d["sha256"], d["filename"], d["status"]) for d in docs]
-    return bot, docs, users, sessions, messages, websites
+    return bot, docs, users, sessions, messages, websites, invitations
 
 
 def _website(app, bot: dict) -> str:
@@ -120,6 +122,8 @@ def victim_ids(app, tenant) -> dict[str, str]:
     add_usage(tenant, bot, 1200, 300)
     invoice = tenant.post("/api/billing/invoices/generate", params={"period": current_period()})
     assert invoice.status_code == 201, invoice.text
+    invited = tenant.post("/api/users/invitations", json={"email": "private@example.com"})
+    assert invited.status_code == 201, invited.text
     return {
         "chatbot_id": bot["id"],
         "user_id": member.user_id,
@@ -130,6 +134,7 @@ def victim_ids(app, tenant) -> dict[str, str]:
         "invoice_id": invoice.json()["id"],
         "secret_key": bot["secret_key"],
         "source_id": _website(app, bot),
+        "invitation_id": invited.json()["id"],
     }
 
 

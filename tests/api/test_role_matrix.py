@@ -15,7 +15,9 @@ destroy (delete, rotate a key) run last, in an order that keeps the earlier ones
 
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
 import socket
 import time
 import uuid
@@ -36,6 +38,7 @@ from app.billing.service import current_period
 from app.chatbots.models import Chatbot
 from app.core.database import Base, utcnow
 from app.core.vectors import vector_store_for
+from app.customers.models import Invitation
 from app.documents.models import Document
 from app.sources.models import WebsiteSource
 from tests.billing.factories import add_usage
@@ -204,6 +207,33 @@ MATRIX: list[Row] = [
         lambda w: {"json": {"email": _fresh_email(), "password": PASSWORD, "role": "admin"}},
     ),
     Row("PATCH", "/api/users/{user_id}", staff(200, admin=403), _json({"role": "admin"}), last=2),
+    Row(
+        "POST",
+        "/api/users/invitations",
+        staff(201, other=201),
+        lambda w: {"json": {"email": _fresh_email(), "role": "member"}},
+    ),
+    Row(
+        "POST",
+        "/api/users/invitations",
+        staff(201, admin=403, other=201),
+        lambda w: {"json": {"email": _fresh_email(), "role": "admin"}},
+    ),
+    Row("GET", "/api/users/invitations", staff(200, other=200)),
+    Row("DELETE", "/api/users/invitations/{invitation_id}", staff(204)),
+    # an invitation's link: the token in the body is the credential (inspected, then accepted)
+    Row(
+        "POST",
+        "/auth/invitations/inspect",
+        public(200),
+        lambda w: {"json": {"token": w.ids["invitation_token"]}},
+    ),
+    Row(
+        "POST",
+        "/auth/invitations/accept",
+        public(201),
+        lambda w: {"json": {"token": w.ids["invitation_token"], "password": PASSWORD}},
+    ),
     Row("DELETE", "/api/users/{user_id}", staff(204), last=3),
     # chatbots
     Row("POST", "/api/chatbots", staff(201, other=201), _json({"name": "Another bot"})),
@@ -397,6 +427,8 @@ def _victim_ids(app: FastAPI, tenant: Tenant, bot: dict, dead_site: str) -> dict
     add_usage(tenant, bot, 1200, 300)
     invoice = tenant.post("/api/billing/invoices/generate", params={"period": current_period()})
     assert invoice.status_code == 201, invoice.text
+    link_token = secrets.token_urlsafe(32)  # the link of an invitation to accept
+    _invitation(app, tenant, link_token)
     return {
         "chatbot_id": bot["id"],
         "user_id": colleague.user_id,
@@ -406,7 +438,25 @@ def _victim_ids(app: FastAPI, tenant: Tenant, bot: dict, dead_site: str) -> dict
         "message_id": asked.json()["message_id"],
         "invoice_id": invoice.json()["id"],
         "source_id": _website(app, bot, f"{dead_site}/"),
+        "invitation_id": _invitation(app, tenant, secrets.token_urlsafe(32)),
+        "invitation_token": link_token,
     }
+
+
+def _invitation(app: FastAPI, tenant: Tenant, token: str) -> str:
+    """A member's invitation whose link carries `token`, made in the database: the token is
+    otherwise only in the email."""
+    with operator_db(app) as db:
+        invitation = Invitation(
+            customer_id=uuid.UUID(tenant.customer_id),
+            email=_fresh_email(),
+            role="member",
+            token_hash=hashlib.sha256(token.encode()).hexdigest(),
+            expires_at=utcnow() + timedelta(days=7),
+        )
+        db.add(invitation)
+        db.flush()
+        return str(invitation.id)
 
 
 def _callers(client: TestClient, tenant: Tenant, bot: dict, other: Tenant) -> dict[str, Caller]:
