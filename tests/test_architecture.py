@@ -47,8 +47,6 @@ LAYERS = [
     "app.main",
     "app.worker",
 ]
-
-
 def module_name(path: Path) -> str:
     parts = list(path.relative_to(ROOT).with_suffix("").parts)
     if parts[-1] == "__init__":
@@ -379,3 +377,100 @@ def test_the_system_method_check_catches_an_unlisted_unscoped_method():
     unscoped, marked = unscoped_methods(source)
     assert unscoped == {"DocumentRepository.by_name", "DocumentRepository.for_job"}
     assert marked == {"DocumentRepository.for_job"}
+
+
+# --- no import cycles, inside packages too ----------------------------------------------------
+
+
+def import_graph(folders: tuple[str, ...] = ("app", "ingestion")) -> dict[str, set[str]]:
+    """Each module of the tree and the modules of the tree it imports (a name imported from a
+    module counts as that module; `importlib.import_module("x")` with a literal counts too)."""
+    paths = python_files(*folders)
+    modules = {module_name(path): path for path in paths}
+    graph: dict[str, set[str]] = {}
+    for module, path in modules.items():
+        source = path.read_text()
+        names = imported_modules(source, module, path.name == "__init__.py")
+        names |= set(re.findall(r"import_module\(\s*[\"']([\w.]+)[\"']", source))
+        targets = set()
+        for name in names:
+            while name and name not in modules:
+                name = name.rpartition(".")[0]
+            if name and name != module:
+                targets.add(name)
+        graph[module] = targets
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in graph.get(node, ()):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def is_face(source: str) -> bool:
+    """An `__init__.py` that only hands names on: imports and `__all__`, nothing defined."""
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Import | ast.ImportFrom) or (
+            isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+        ):
+            continue
+        targets = node.targets if isinstance(node, ast.Assign) else []
+        if not (len(targets) == 1 and getattr(targets[0], "id", None) == "__all__"):
+            return False
+    return True
+
+
+def test_no_module_imports_itself_back():
+    """A package's face (an `__init__.py` that defines nothing and hands its modules' names on)
+    is where a module's `from app.llm import Usage` arrives, not a loop of the code: faces are
+    left out. Every other cycle, inside a package or across packages, fails."""
+    graph = import_graph()
+    faces = {
+        m
+        for m in graph
+        if (init := ROOT / m.replace(".", "/") / "__init__.py").exists()
+        and is_face(init.read_text())
+    }
+    graph = {m: t - faces for m, t in graph.items() if m not in faces}
+    assert cycles(graph) == []
+
+
+def test_the_cycle_check_catches_a_loop_inside_a_package():
+    graph = {
+        "ingestion.loaders": {"ingestion.manpages"},
+        "ingestion.manpages": {"ingestion.loaders"},
+    }
+    assert cycles(graph) == [["ingestion.loaders", "ingestion.manpages"]]
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": set()}) == []
+    assert is_face('"""doc"""\nfrom x import y\n__all__ = ["y"]\n')
+    assert not is_face("from x import y\nLIMIT = 3\n")
