@@ -1,10 +1,13 @@
-"""Usage (every role), billing with invoices and their printable page (owners only), and the
+"""Usage (every role), billing with invoices and their printable page (owners only), the
 team: owners and admins add and remove people, owners change roles; nobody sees a button the API
-would refuse."""
+would refuse. The account page (owners only): the data export as a ZIP download, and the
+account's deletion, which signs everyone out."""
 
 from __future__ import annotations
 
+import json
 import re
+import zipfile
 
 import pytest
 from playwright.sync_api import expect
@@ -175,3 +178,78 @@ def test_owner_changes_roles_and_hears_why_a_change_failed(dashboard, live_api):
     people.get_by_role("button", name=f"Make admin: {gone.email}").click()
     expect(page.get_by_role("alert")).to_have_text(f"{gone.email} is no longer in this account.")
     expect(people.get_by_role("listitem", name=gone.email)).to_have_count(0)
+
+
+def test_owner_downloads_the_accounts_export(dashboard, live_api, tmp_path):
+    owner = live_api.owner
+    bot = ready_bot(owner)
+    page = dashboard.open("/dashboard/chatbots", tenant=owner)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Account").click()
+    expect(page).to_have_url(re.compile("/dashboard/account$"))
+    card = page.get_by_role("region", name="Export your data")
+    with page.expect_download() as downloading:
+        card.get_by_role("button", name="Export your data").click()
+    download = downloading.value
+    assert re.fullmatch(r"acme-export-\d{4}-\d{2}-\d{2}\.zip", download.suggested_filename)
+    download.save_as(tmp_path / "export.zip")
+    with zipfile.ZipFile(tmp_path / "export.zip") as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+        [document] = json.loads(archive.read("documents.json"))
+        assert archive.read(document["file"]).startswith(b"Returns are accepted")
+    assert manifest["customer"]["name"] == "Acme" and manifest["counts"]["chatbots"] == 1
+    assert document["chatbot_id"] == bot["id"]
+    expect(card.get_by_role("status")).to_have_text(
+        re.compile(rf"Your export is downloaded: {download.suggested_filename} \(\d+ KB\)\.")
+    )
+    dashboard.check(page, "account")
+
+
+def test_owner_deletes_the_account_and_is_signed_out(dashboard, live_api):
+    owner = live_api.owner
+    ready_bot(owner)
+    member = owner.add_user("member")
+    dashboard.allow_console("status of 403")  # the wrong password's answer
+    page = dashboard.open("/dashboard/account", tenant=owner)
+    zone = page.get_by_role("region", name="Delete this account")
+    expect(zone).to_contain_text("Issued invoices are kept.")
+    password = zone.get_by_label("Your password")
+    name = zone.get_by_label("Type the account's name, Acme, to confirm")
+    password.fill("not my password")
+    name.fill("acme")
+    zone.get_by_role("button", name="Delete this account").click()
+    expect(name).to_have_accessible_description("Type Acme exactly as it is written here.")
+    expect(page.get_by_role("dialog")).to_have_count(0)
+
+    name.fill("Acme")
+    zone.get_by_role("button", name="Delete this account").click()
+    dialog = page.get_by_role("dialog", name="Delete Acme for good?")
+    dialog.get_by_role("button", name="Delete the account").click()
+    expect(dialog.get_by_role("alert")).to_have_text(
+        "That password is not correct; the account was not deleted"
+    )
+    dashboard.check(page, "account-delete")
+    dialog.get_by_role("button", name="Cancel").click()
+    assert owner.get("/auth/me").status_code == 200
+
+    password.fill(owner.password)
+    zone.get_by_role("button", name="Delete this account").click()
+    dialog.get_by_role("button", name="Delete the account").click()
+    expect(page).to_have_url(re.compile("/dashboard/signin$"))
+    expect(page.get_by_role("status")).to_have_text(
+        "Your account and all of its data were deleted. Issued invoices are kept, as the law "
+        "requires."
+    )
+    assert page.evaluate("localStorage.getItem('dashboard.token')") is None
+    for gone in (owner, member):
+        assert gone.get("/auth/me").status_code == 401
+
+
+def test_admins_and_members_are_told_the_account_page_is_for_owners(dashboard, live_api):
+    for role in ("admin", "member"):
+        page = dashboard.open("/dashboard/account", tenant=live_api.owner.add_user(role))
+        expect(page.get_by_role("status")).to_contain_text("This page is for owners only")
+        expect(page.get_by_role("button", name="Export your data")).to_have_count(0)
+        nav = page.get_by_role("navigation", name="Main")
+        expect(nav.get_by_role("link", name="Usage")).to_be_visible()
+        expect(nav.get_by_role("link", name="Account")).to_have_count(0)
+    assert live_api.owner.get("/auth/me").status_code == 200

@@ -13,7 +13,7 @@ interface Auth {
   signIn: (email: string, password: string) => Promise<void>;
   signUp: (email: string, password: string, company: string) => Promise<void>;
   signOut: (notice?: string) => void;
-  can: (action: "manage" | "billing" | "team") => boolean;
+  can: (action: "manage" | "billing" | "team" | "account") => boolean;
 }
 
 const AuthContext = createContext<Auth | null>(null);
@@ -81,7 +81,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       },
       can(action) {
         const role = me?.role;
-        if (action === "billing") return role === "owner";
+        if (action === "billing" || action === "account") return role === "owner";
         return role === "owner" || role === "admin";
       },
     }),

@@ -64,6 +64,11 @@ export function AppLayout() {
               <NavLink to="/team">Team</NavLink>
             </li>
           )}
+          {can("account") && (
+            <li>
+              <NavLink to="/account">Account</NavLink>
+            </li>
+          )}
         </ul>
         <div className="sidebar-footer">
           <p className="who">

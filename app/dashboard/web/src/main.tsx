@@ -3,6 +3,7 @@ import { createRoot } from "react-dom/client";
 import { BrowserRouter, Navigate, Route, Routes } from "react-router";
 import { AuthProvider } from "./auth";
 import { AppLayout, RequireAuth } from "./layout";
+import { Account } from "./pages/Account";
 import { Analytics } from "./pages/Analytics";
 import { SignIn, SignUp } from "./pages/Auth";
 import { Billing } from "./pages/Billing";
@@ -44,6 +45,7 @@ createRoot(document.getElementById("root")!).render(
               <Route path="usage" element={<Usage />} />
               <Route path="billing" element={<Billing />} />
               <Route path="team" element={<Team />} />
+              <Route path="account" element={<Account />} />
               <Route path="*" element={<NotFound />} />
             </Route>
           </Route>

@@ -4,6 +4,50 @@
  */
 
 export interface paths {
+    "/api/account": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Account
+         * @description Delete the account for good: its people, chatbots, documents, files, vectors,
+         *     conversations and usage. Issued invoices are kept, as the law requires, without the
+         *     account. Asks for the owner's password (403 when wrong; it counts as a sign-in attempt) and
+         *     the account's name typed out (422 when it differs). Owners only.
+         */
+        delete: operations["delete_account_api_account_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/account/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Account
+         * @description Everything the account holds, as a ZIP download: the account, its people, chatbots,
+         *     documents with their files, websites, conversations, usage and invoices. Owners only.
+         */
+        get: operations["export_account_api_account_export_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/billing/info": {
         parameters: {
             query?: never;
@@ -428,6 +472,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/emails": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Emails
+         * @description The customer's last 100 emails, newest first, with their delivery status: pending ones
+         *     are being tried again (`attempts`, `last_error`), failed ones were given up. Owners only.
+         */
+        get: operations["list_emails_api_emails_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/public/{chatbot_id}/feedback": {
         parameters: {
             query?: never;
@@ -623,9 +688,61 @@ export interface paths {
         /** List Users */
         get: operations["list_users_api_users_get"];
         put?: never;
-        /** Create User */
+        /**
+         * Create User
+         * @deprecated
+         * @description Deprecated: use `POST /api/users/invitations`, which emails the person a link to choose
+         *     their own password. This creates the user with a password the caller chose and must pass
+         *     on; kept for existing integrations.
+         */
         post: operations["create_user_api_users_post"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Invitations
+         * @description Invitations not yet accepted, revoked or expired, newest first.
+         */
+        get: operations["list_invitations_api_users_invitations_get"];
+        put?: never;
+        /**
+         * Invite
+         * @description Emails a link to join this customer as `role`, valid 7 days; owners invite admins and
+         *     members, admins members. Inviting an address again replaces its earlier link. 409 when the
+         *     address already has an account (of any customer).
+         */
+        post: operations["invite_api_users_invitations_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/invitations/{invitation_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke Invitation
+         * @description Its link stops working; admins revoke members' invitations only. 409 once accepted.
+         */
+        delete: operations["revoke_invitation_api_users_invitations__invitation_id__delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -666,6 +783,48 @@ export interface paths {
          * @description Ask a chatbot as a signed-in user of its customer.
          */
         post: operations["dashboard_query_api__customer_id___chatbot_id__query_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/invitations/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept Invitation
+         * @description Creates the invitee's account with the password they chose and signs them in; a link
+         *     works once. 400 as for inspect, 409 if the address got an account meanwhile.
+         */
+        post: operations["accept_invitation_auth_invitations_accept_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/invitations/inspect": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Inspect Invitation
+         * @description What an invitation link offers (customer, address, role), for the accept screen; 400
+         *     saying whether the link is invalid, expired, revoked or already used.
+         */
+        post: operations["inspect_invitation_auth_invitations_inspect_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -869,6 +1028,20 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * AccountDeletion
+         * @description What deleting an account asks for: the owner's password again, and the account's name
+         *     typed out, so neither a token left in a browser nor a slip of the hand can do it.
+         */
+        AccountDeletion: {
+            /**
+             * Confirm
+             * @description The account's (customer's) name, exactly as it is shown
+             */
+            confirm: string;
+            /** Password */
+            password: string;
+        };
         /** AnswerOut */
         AnswerOut: {
             /** Answer */
@@ -1308,6 +1481,47 @@ export interface components {
              */
             website_id?: string | null;
         };
+        /**
+         * EmailOut
+         * @description What was sent, to whom and how it went; never the body (it may hold a secret link).
+         */
+        EmailOut: {
+            /** Attempts */
+            attempts: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "password_reset" | "email_verification" | "invitation" | "allowance_alert";
+            /** Last Error */
+            last_error: string | null;
+            /**
+             * Next Attempt At
+             * Format: date-time
+             */
+            next_attempt_at: string;
+            /** Sent At */
+            sent_at: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "sent" | "failed";
+            /** Subject */
+            subject: string;
+            /** To Address */
+            to_address: string;
+        };
         /** FeedbackIn */
         FeedbackIn: {
             /** Comment */
@@ -1370,6 +1584,86 @@ export interface components {
         HTTPValidationError: {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
+        };
+        /** InvitationAccept */
+        InvitationAccept: {
+            /** Password */
+            password: string;
+            /** Token */
+            token: string;
+        };
+        /** InvitationIn */
+        InvitationIn: {
+            /**
+             * Email
+             * Format: email
+             */
+            email: string;
+            /**
+             * Role
+             * @default member
+             * @enum {string}
+             */
+            role?: "admin" | "member";
+        };
+        /**
+         * InvitationLink
+         * @description The secret of an emailed invitation link, sent in the body: never in a URL, where logs
+         *     and proxies would keep it.
+         */
+        InvitationLink: {
+            /** Token */
+            token: string;
+        };
+        /**
+         * InvitationOut
+         * @description A sent invitation as its customer's staff see it; its link is only in the email.
+         */
+        InvitationOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Email */
+            email: string;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Invited By */
+            invited_by: string | null;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "admin" | "member";
+        };
+        /**
+         * InvitationPreview
+         * @description What the accept screen shows the person who opened the link.
+         */
+        InvitationPreview: {
+            /** Customer Name */
+            customer_name: string;
+            /** Email */
+            email: string;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "admin" | "member";
         };
         /** InvoiceBrief */
         InvoiceBrief: {
@@ -2231,6 +2525,57 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    delete_account_api_account_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccountDeletion"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    export_account_api_account_export_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The account's data as a ZIP file (manifest.json says what is inside) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": string;
+                };
+            };
+        };
+    };
     get_billing_info_api_billing_info_get: {
         parameters: {
             query?: never;
@@ -3124,6 +3469,26 @@ export interface operations {
             };
         };
     };
+    list_emails_api_emails_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmailOut"][];
+                };
+            };
+        };
+    };
     post_feedback_api_public__chatbot_id__feedback_post: {
         parameters: {
             query?: never;
@@ -3498,6 +3863,88 @@ export interface operations {
             };
         };
     };
+    list_invitations_api_users_invitations_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvitationOut"][];
+                };
+            };
+        };
+    };
+    invite_api_users_invitations_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InvitationIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvitationOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    revoke_invitation_api_users_invitations__invitation_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                invitation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     delete_user_api_users__user_id__delete: {
         parameters: {
             query?: never;
@@ -3586,6 +4033,72 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["AnswerOut"];
                     "text/event-stream": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    accept_invitation_auth_invitations_accept_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InvitationAccept"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    inspect_invitation_auth_invitations_inspect_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InvitationLink"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvitationPreview"];
                 };
             };
             /** @description Validation Error */

@@ -1,0 +1,170 @@
+import { useState } from "react";
+import type { FormEvent } from "react";
+import { api, authHeaders, call, NETWORK_ERROR, toApiError, type Me } from "../api/client";
+import { useAuth } from "../auth";
+import { useAction, useTitle } from "../lib/hooks";
+import { Button, Card, ConfirmDialog, ErrorNote, Field, Note, PageHeader } from "../ui";
+
+export const ACCOUNT_DELETED = "Your account and all of its data were deleted. Issued invoices are kept, as the law requires.";
+
+export function Account() {
+  const { me, can } = useAuth();
+  useTitle("Account");
+  if (!me) return null;
+  if (!can("account")) {
+    return (
+      <>
+        <PageHeader title="Account" />
+        <Note tone="warning">
+          This page is for owners only: only an owner of {me.customer.name} can export its data or delete the account.
+          Ask an owner if you need either.
+        </Note>
+      </>
+    );
+  }
+  return (
+    <>
+      <PageHeader title="Account" description={`Your data in ${me.customer.name}: take a copy of it, or delete it.`} />
+      <ExportCard />
+      <DeleteCard me={me} />
+    </>
+  );
+}
+
+function filenameOf(response: Response): string {
+  const disposition = response.headers.get("Content-Disposition") ?? "";
+  return /filename="([^"]+)"/.exec(disposition)?.[1] ?? "account-export.zip";
+}
+
+function formatSize(bytes: number): string {
+  return bytes < 1024 * 1024 ? `${Math.max(1, Math.round(bytes / 1024))} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+/** The export needs the JWT, so it is fetched and handed to the browser as an object URL. */
+async function download(onProgress: (text: string) => void) {
+  onProgress("Preparing your export… Accounts with many files take a while.");
+  const response = await fetch("/api/account/export", { headers: authHeaders() }).catch(() => {
+    throw new Error(NETWORK_ERROR);
+  });
+  if (!response.ok) throw toApiError(response, await response.json().catch(() => null));
+  onProgress("Downloading your export…");
+  const blob = await response.blob();
+  const name = filenameOf(response);
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = name;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  window.setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  onProgress(`Your export is downloaded: ${name} (${formatSize(blob.size)}).`);
+}
+
+function ExportCard() {
+  const [progress, setProgress] = useState<string | null>(null);
+  const exporting = useAction(async () => {
+    try {
+      await download(setProgress);
+    } catch (e) {
+      setProgress(null);
+      throw e;
+    }
+  });
+  return (
+    <Card title="Export your data">
+      <p>
+        One ZIP file with everything the account holds: its details and people, chatbots and their settings, every
+        document with its original file, websites, conversations with their ratings, usage and invoices. API keys are
+        listed by their prefix only; passwords and secret keys are never stored, so they are not in it.
+      </p>
+      <Button variant="primary" busy={exporting.busy} onClick={() => void exporting.run()}>
+        Export your data
+      </Button>
+      <p className="hint" role="status" aria-live="polite">
+        {progress}
+      </p>
+      <ErrorNote>{exporting.error}</ErrorNote>
+    </Card>
+  );
+}
+
+function DeleteCard({ me }: { me: Me }) {
+  const { signOut } = useAuth();
+  const name = me.customer.name;
+  const [password, setPassword] = useState("");
+  const [confirm, setConfirm] = useState("");
+  const [confirmError, setConfirmError] = useState<string | null>(null);
+  const [asking, setAsking] = useState(false);
+  const remove = useAction(async () => {
+    await call(api.DELETE("/api/account", { body: { password, confirm } }));
+    signOut(ACCOUNT_DELETED);
+  });
+
+  function submit(e: FormEvent) {
+    e.preventDefault();
+    if (confirm.trim() !== name) {
+      setConfirmError(`Type ${name} exactly as it is written here.`);
+      return;
+    }
+    setConfirmError(null);
+    remove.setError(null);
+    setAsking(true);
+  }
+
+  return (
+    <section className="card danger-zone" aria-labelledby="delete-account">
+      <h2 id="delete-account">Delete this account</h2>
+      <p>Deleting {name} removes, for good and for everyone in it:</p>
+      <ul>
+        <li>its people and their sign-ins (everyone is signed out at once);</li>
+        <li>its chatbots, their API keys and widgets (they stop answering on your websites);</li>
+        <li>its documents, their files and search index, and its websites;</li>
+        <li>its conversations, ratings and usage; this month's draft invoice.</li>
+      </ul>
+      <p>
+        <strong>Issued invoices are kept.</strong> Tax law requires us to keep the invoices we issued for several years,
+        so they stay with the billing details they were issued with, no longer linked to any account. Export your data
+        first if you want a copy of the rest.
+      </p>
+      <form onSubmit={submit} className="stack" noValidate>
+        <Field
+          label="Your password"
+          type="password"
+          autoComplete="current-password"
+          required
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+        />
+        <Field
+          label={`Type the account's name, ${name}, to confirm`}
+          autoComplete="off"
+          spellCheck={false}
+          required
+          value={confirm}
+          error={confirmError}
+          onChange={(e) => setConfirm(e.target.value)}
+        />
+        <div>
+          <Button type="submit" variant="danger" disabled={!password}>
+            Delete this account
+          </Button>
+        </div>
+      </form>
+      <ConfirmDialog
+        open={asking}
+        title={`Delete ${name} for good?`}
+        confirmLabel="Delete the account"
+        busy={remove.busy}
+        error={remove.error}
+        onConfirm={() => void remove.run()}
+        onCancel={() => setAsking(false)}
+      >
+        <p>
+          Everything listed on this page is deleted at once and cannot be brought back. Issued invoices are kept, as the
+          law requires.
+        </p>
+      </ConfirmDialog>
+    </section>
+  );
+}
