@@ -99,6 +99,9 @@ def settings_builder(database_url: str, tmp_path: Path):
             "llm_provider": "extractive",
             # tests register many customers from the one test client address
             "signups_per_ip": "100000/hour",
+            # tests use the keys of the customers they register at once; the tests of email
+            # verification turn it on (tests/api/test_email_verification.py)
+            "require_email_verification": False,
             # the product runs ingestion in Linux's idle class (nice 19), which a loaded machine
             # starves by design; the tests wait for ingestion, so it competes like they do
             # (tests/ingestion/test_isolation.py checks the idle class itself)

@@ -309,7 +309,7 @@ def test_scope_check_lets_other_tables_and_dict_gets_pass():
 # a sign-in that has only an email or a key. A new one must be added here, with `@system`.
 SYSTEM_METHODS = {
     "app/auth/repository.py": {"UserRepository.by_email", "UserRepository.email_taken",
-                               "UserRepository.token_holder"},
+                               "UserRepository.token_holder", "AccountTokenRepository.usable"},
     "app/chatbots/repository.py": {"ChatbotRepository.customer_of",
                                    "ChatbotRepository.allowed_origins",
                                    "ApiKeyRepository.by_hash", "ApiKeyRepository.touch"},

@@ -29,7 +29,7 @@ def get_current_user(
         raise Unauthorized()
     claims = decode_access_token(token, secret=request.app.state.settings.secret_key)
     act_for(db, claims.customer_id)  # signed by us: the request acts for this customer only
-    user = UserRepository(db).token_holder(claims.user_id, claims.customer_id)
+    user = UserRepository(db).token_holder(claims.user_id, claims.customer_id, claims.version)
     if user is None:
         raise Unauthorized("Invalid or expired token")
     return UserSubject(user.id, user.customer_id, user.role, user.email)

@@ -1,20 +1,32 @@
-"""Passwords in, tokens out: sign-in, and the user accounts that sign in."""
+"""Passwords in, tokens out: sign-in, the user accounts that sign in, and the emailed links
+that reset a password or verify an address."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
-from app.auth.models import User
-from app.auth.repository import UserRepository
+from app.auth.models import AccountToken, User
+from app.auth.repository import AccountTokenRepository, UserRepository
 from app.auth.schemas import TokenOut
 from app.core.config import Settings
-from app.core.errors import Conflict, Unauthorized
+from app.core.database import utcnow
+from app.core.errors import BadRequest, Conflict, Unauthorized
 from app.core.ratelimit import RateLimiter
-from app.core.security import create_access_token, hash_password, verify_password
+from app.core.security import (
+    create_access_token,
+    generate_link_token,
+    hash_password,
+    hash_token,
+    verify_password,
+)
+from app.core.subjects import OperatorSubject, UserSubject
 from app.core.tenancy import act_for
+from app.mail import service as mail
+from app.mail.compose import compose
 
 # verifying against a real hash when the email is unknown keeps both paths equally slow
 _DUMMY_HASH = hash_password("not-a-real-password")
@@ -80,5 +92,151 @@ def issue_token(user: User, settings: Settings) -> TokenOut:
         customer_id=user.customer_id,
         secret=settings.secret_key,
         minutes=settings.access_token_expire_minutes,
+        version=user.session_version,
     )
     return TokenOut(access_token=token, expires_in=settings.access_token_expire_minutes * 60)
+
+
+# --- emailed links: password resets and address verification ---------------------------------
+
+RESET = "password_reset"
+VERIFICATION = "email_verification"
+LIFETIMES = {RESET: timedelta(minutes=30), VERIFICATION: timedelta(hours=48)}
+RESET_SUBJECT = "Reset your password"
+VERIFICATION_SUBJECT = "Confirm your email address"
+RESET_ASKED = "If an account exists for this address, we have sent a link to reset its password"
+REFUSED = {
+    RESET: "This password reset link is not valid: it has been used, has expired or was not "
+    "copied whole. Ask for a new one from the sign-in page.",
+    VERIFICATION: "This verification link is not valid: it has been used, has expired or was "
+    "not copied whole. Sign in and ask for a new one.",
+}
+
+
+def _subject(user: User) -> UserSubject:
+    return UserSubject(user.id, user.customer_id, user.role, user.email)
+
+
+def _new_link(db: Session, settings: Settings, user: User, purpose: str, page: str) -> str:
+    """A new single-use link to `page` for the user; only the SHA-256 of its secret is stored.
+    The secret travels in the fragment, which browsers never send to a server."""
+    token = generate_link_token()
+    db.add(
+        AccountToken(
+            id=uuid.uuid4(),
+            customer_id=user.customer_id,
+            user_id=user.id,
+            purpose=purpose,
+            token_hash=hash_token(token),
+            expires_at=utcnow() + LIFETIMES[purpose],
+        )
+    )
+    return mail.link(settings, f"/dashboard/{page}#token={token}")
+
+
+def forgot_password(
+    db: Session, settings: Settings, limiter: RateLimiter, address: str, email: str
+) -> None:
+    """Emails a reset link if the address has an account; the caller is told the same either
+    way. Counted per client address and per address asked about before the lookup, so the
+    limits answer alike for known and unknown addresses, and an unknown one costs the same
+    work (a secret, its hash, the email composed) without the rows."""
+    email = normalize_email(email)
+    limiter.hit(settings.password_resets_per_ip, "reset-ip", address, what="client address")
+    limiter.hit(settings.password_resets_per_address, "reset", email, what="email address")
+    user = UserRepository(db).by_email(email)
+    minutes = int(LIFETIMES[RESET].total_seconds() // 60)
+    if user is None:
+        token = generate_link_token()
+        hash_token(token)
+        url = mail.link(settings, f"/dashboard/reset-password#token={token}")
+        compose(RESET, RESET_SUBJECT, settings.project_name, email=email, url=url, minutes=minutes)
+        return
+    act_for(db, user.customer_id)  # the request acts for the account's customer from here
+    mail.queue(
+        db,
+        settings,
+        customer_id=user.customer_id,
+        to=user.email,
+        kind=RESET,
+        subject=RESET_SUBJECT,
+        sensitive=True,
+        email=user.email,
+        url=_new_link(db, settings, user, RESET, "reset-password"),
+        minutes=minutes,
+    )
+    db.flush()
+
+
+def _redeem(db: Session, token: str, purpose: str) -> tuple[User, AccountToken]:
+    """The user a usable link names, and the link; 400 for any other (unknown, used, expired:
+    all alike)."""
+    link = AccountTokenRepository(db).usable(hash_token(token), purpose, utcnow())
+    if link is None:
+        raise BadRequest(REFUSED[purpose])
+    act_for(db, link.customer_id)  # the link speaks for its user, of this customer only
+    user = UserRepository(db).get(OperatorSubject(link.customer_id), link.user_id)
+    return user, link
+
+
+def _use(db: Session, user: User, link: AccountToken) -> None:
+    """Marks the link used; 400 if another request used it first."""
+    if not AccountTokenRepository(db).use(_subject(user), link.id, utcnow()):
+        raise BadRequest(REFUSED[link.purpose])
+
+
+def reset_password(db: Session, token: str, password: str) -> User:
+    """Sets the password a reset link's holder chose, and signs every session of the user out:
+    the link and every other reset link of the user stop working, and access tokens issued
+    before stop too (`User.session_version`). The link proves the address, so it counts as
+    verified. The password is hashed between checking the link and using it: a wrong link
+    costs no hash, and the hash is done before the transaction's first write."""
+    user, link = _redeem(db, token, RESET)
+    password_hash = hash_password(password)
+    _use(db, user, link)
+    subject = _subject(user)
+    AccountTokenRepository(db).retire(subject, RESET, utcnow())
+    UserRepository(db).end_sessions(subject)
+    user.password_hash = password_hash
+    user.email_verified_at = user.email_verified_at or utcnow()
+    db.flush()
+    return user
+
+
+def send_verification(db: Session, settings: Settings, user: User) -> None:
+    """Queues an email with a link that verifies the user's address."""
+    mail.queue(
+        db,
+        settings,
+        customer_id=user.customer_id,
+        to=user.email,
+        kind=VERIFICATION,
+        subject=VERIFICATION_SUBJECT,
+        sensitive=True,
+        email=user.email,
+        url=_new_link(db, settings, user, VERIFICATION, "verify-email"),
+        hours=int(LIFETIMES[VERIFICATION].total_seconds() // 3600),
+    )
+    db.flush()
+
+
+def verify_email(db: Session, token: str) -> User:
+    """Marks the address of the link's user verified; the link works once."""
+    user, link = _redeem(db, token, VERIFICATION)
+    _use(db, user, link)
+    user.email_verified_at = user.email_verified_at or utcnow()
+    db.flush()
+    return user
+
+
+def resend_verification(
+    db: Session, settings: Settings, limiter: RateLimiter, subject: UserSubject
+) -> None:
+    """Another verification link for a signed-in user whose address is not verified (409 once
+    it is); earlier links keep working until they expire, so an email that arrives late still
+    does."""
+    user = UserRepository(db).get(subject, subject.user_id)
+    if user.email_verified_at is not None:
+        raise Conflict("Your email address is already verified")
+    limiter.hit(settings.verification_emails_per_user, "verify", str(user.id), what="user")
+    send_verification(db, settings, user)

@@ -162,3 +162,18 @@ class ChatMessageRepository(TenantRepository[ChatMessage]):
         if message is None:
             raise NotFound("Message not found")
         return message
+
+    def asked_through(self, subject: AuthSubject, channels: tuple[str, ...]) -> int:
+        """Questions of the subject's customer, all its chatbots, that came through these doors
+        and were not failed calls: the customer's, whichever of its keys asks."""
+        stmt = (
+            select(func.count(ChatMessage.id))
+            .join(ChatSession, ChatSession.id == ChatMessage.session_id)
+            .where(
+                ChatMessage.customer_id == subject.customer_id,
+                ChatMessage.role == "user",
+                ChatMessage.status != "failed",
+                ChatSession.channel.in_(channels),
+            )
+        )
+        return int(self.db.scalar(stmt) or 0)

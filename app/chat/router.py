@@ -70,7 +70,7 @@ def _public_ask(
         channel = "widget" if caller.kind == "widget" else "api"
         # a key's customer is known once the key is: its slot is held from here until the
         # answer is over (a streamed one's, until its thread has recorded it)
-        asker = Asker(caller.subject, caller.chatbot, channel)
+        asker = Asker(caller.subject, caller.chatbot, channel, preview=caller.preview)
         return hold_until_answered(
             request.app.state.slots,
             caller.subject.customer_id,

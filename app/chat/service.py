@@ -58,11 +58,12 @@ from app.chatbots.models import Chatbot
 from app.chatbots.repository import KEY_TOUCH_INTERVAL, ApiKeyRepository, ChatbotRepository
 from app.core.config import Settings
 from app.core.database import release, session_scope, utcnow
-from app.core.errors import AppError, TooManyRequests, Unprocessable
+from app.core.errors import AppError, Forbidden, TooManyRequests, Unprocessable
 from app.core.metrics import QUERIES
 from app.core.subjects import AuthSubject, KeySubject, OperatorSubject, UserSubject
 from app.core.tenancy import act_for
 from app.core.vectors import embedder_for, vector_store_for
+from app.customers import service as customers
 from app.customers.repository import CustomerRepository
 from app.documents.repository import ChunkRepository
 from app.llm import (
@@ -78,6 +79,9 @@ from app.llm.extractive import NOT_FOUND as EXTRACTIVE_NOT_FOUND
 from app.llm.metered import MeteredProvider
 
 HISTORY_MESSAGES = 40
+# the doors secret keys ask through: before the owner's address is verified, their questions
+# together are held to the demo limit
+KEY_CHANNELS = ("api", "openai")
 _WORD = re.compile(r"[^\W_]+")
 # a near-miss's closest passages offered as related reading
 RELATED = 3
@@ -97,6 +101,8 @@ class Asker:
     subject: AuthSubject
     chatbot: Chatbot
     channel: str
+    # a widget key asking from the API's preview page for its chatbot (`app.chatbots.origins`)
+    preview: bool = False
 
 
 @dataclass(frozen=True)
@@ -297,6 +303,7 @@ class RagService:
         subject, chatbot = asker.subject, asker.chatbot
         QUERIES.labels(asker.channel).inc()
         self._check_length(question)
+        self._check_published(db, asker)
         plan = billing.ensure_quota(db, subject)
         demo = self._check_demo(db, asker)
         options = chatbot.settings or {}
@@ -465,6 +472,31 @@ class RagService:
         if not self.provider.billed or plan.overage_allowed:
             return None
         return billing.reserve(db, subject, plan, tokens)
+
+    def _check_published(self, db: Session, asker: Asker) -> None:
+        """A customer whose owner has not verified their address (`customers.verified`) has
+        not published its chatbots: its widget key answers 403 except on the preview page,
+        and its secret keys answer DEMO_MESSAGE_LIMIT questions in all, over all its chatbots
+        and both doors (public API, chat completions), then 403. Its users in the dashboard
+        are not limited by this. Counted from the questions recorded, so concurrent questions
+        can pass the limit by the few in flight, as a member's demo can."""
+        subject = asker.subject
+        if not isinstance(subject, KeySubject) or asker.preview:
+            return
+        if customers.verified(db, self.settings, subject):
+            return
+        if subject.kind == "widget":
+            raise Forbidden(
+                "This chatbot's owner has not verified their email address yet, so its widget "
+                "is not published. The owner can verify it from the link in their sign-up email."
+            )
+        limit = self.settings.demo_message_limit
+        if ChatMessageRepository(db).asked_through(subject, KEY_CHANNELS) >= limit:
+            raise Forbidden(
+                f"This chatbot's owner has not verified their email address yet, and secret "
+                f"keys answer {limit} questions until they do; those are used up. The owner "
+                "can verify it from the link in their sign-up email."
+            )
 
     def _check_demo(self, db: Session, asker: Asker) -> bool:
         """Whether this is a free-plan member's demo question; 429 once the demo is used up.

@@ -14,7 +14,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from sqlalchemy.orm import Session
 
 from app.chatbots.models import ApiKey, Chatbot
-from app.chatbots.origins import visitor_allowed
+from app.chatbots.origins import previewing, visitor_allowed
 from app.chatbots.repository import ApiKeyRepository
 from app.core.database import DB
 from app.core.errors import Forbidden, NotFound, Unauthorized
@@ -46,6 +46,8 @@ class KeyCaller:
     chatbot: Chatbot
     # the widget key as presented, for the pages that load the widget with it
     publishable: str | None = None
+    # a widget key asking from the API's preview page (`origins.previewing`)
+    preview: bool = False
 
     @property
     def kind(self) -> str:
@@ -117,9 +119,9 @@ def check_widget_origin(request: Request, chatbot: Chatbot, visitor_token: str |
         )
 
 
-def _caller(key: ApiKey, publishable: str | None = None) -> KeyCaller:
+def _caller(key: ApiKey, publishable: str | None = None, *, preview: bool = False) -> KeyCaller:
     subject = KeySubject(key.id, key.kind, key.customer_id, key.chatbot_id, key.last_used_at)
-    return KeyCaller(subject, key.chatbot, publishable)
+    return KeyCaller(subject, key.chatbot, publishable, preview)
 
 
 VisitorToken = Annotated[
@@ -148,10 +150,14 @@ def caller_of_chatbot(
     """`chatbot_key`'s checks, for a route that looks the key up itself."""
     if key.chatbot_id != chatbot_id:
         raise NotFound("Chatbot not found")
+    preview = False
     if key.kind == "widget":
         check_widget_origin(request, key.chatbot, visitor_token)
+        settings = request.app.state.settings
+        origin = request.headers.get("origin")
+        preview = previewing(key.chatbot, origin, visitor_token, settings)
     _rate_limit(request, key)
-    return _caller(key)
+    return _caller(key, preview=preview)
 
 
 def secret_key(request: Request, key: Annotated[ApiKey, Depends(presented_key)]) -> KeyCaller:

@@ -84,3 +84,14 @@ def visitor_allowed(
     if not visitor_token or origin_of(origin) != origin_of(settings.public_base_url):
         return False
     return visitor_token_chatbot(visitor_token, secret=settings.secret_key) == chatbot.id
+
+
+def previewing(
+    chatbot: Chatbot, origin: str | None, visitor_token: str | None, settings: Settings
+) -> bool:
+    """Whether the page is the API's preview page for this chatbot (not its iframe variant,
+    which customers' websites frame): the preview works before the chatbot is published."""
+    if not visitor_token or origin_of(origin) != origin_of(settings.public_base_url):
+        return False
+    found = visitor_token_chatbot(visitor_token, secret=settings.secret_key, preview=True)
+    return found == chatbot.id

@@ -129,6 +129,16 @@ class Settings(BaseSettings):
     login_failures_per_ip: str = "50/15minutes"  # every attempt from an address counts
     # exports of an account's data (a ZIP of all its files and history), per customer
     account_exports_per_customer: str = "10/hour"
+    # password reset emails asked for, per address asked about and per client address, counted
+    # before the address is looked up, so known and unknown addresses are refused alike
+    password_resets_per_address: str = "3/hour"
+    password_resets_per_ip: str = "20/hour"
+    # address verification emails a signed-in user may ask to be sent again
+    verification_emails_per_user: str = "3/hour"
+    # a customer whose owner has not verified their address has no published widget and its
+    # secret keys answer demo_message_limit questions in all (README, "Accounts and email");
+    # a private install may turn this off
+    require_email_verification: bool = True
     # expensive requests (questions, retrievals, uploads) one customer may have in flight in one
     # API process; 429 with Retry-After beyond, before anything is queued (app/core/concurrency.py)
     customer_concurrency: int = Field(default=4, ge=1)

@@ -39,9 +39,13 @@ def register(body: RegisterIn, db: DB, request: Request) -> TokenOut:
         state.settings.signups_per_ip, "signup-ip", client_address(request), what="address"
     )
     user = service.register(
-        db, email=body.email, password=body.password, customer_name=body.customer_name
+        db,
+        email=body.email,
+        password=body.password,
+        customer_name=body.customer_name,
+        settings=state.settings,
     )
-    return auth.issue_token(user, request.app.state.settings)
+    return auth.issue_token(user, state.settings)
 
 
 def link_throttle(request: Request) -> None:
@@ -81,8 +85,8 @@ def accept_invitation(body: InvitationAccept, db: DB, request: Request) -> Token
 
 
 @signup_router.get("/me", response_model=MeOut)
-def me(user: CurrentUser, db: DB) -> MeOut:
-    return service.me(db, user)
+def me(user: CurrentUser, db: DB, request: Request) -> MeOut:
+    return service.me(db, request.app.state.settings, user)
 
 
 @router.get("", response_model=list[UserOut])

@@ -25,12 +25,16 @@ class CustomerBrief(BaseModel):
     id: uuid.UUID
     name: str
     plan: str
+    # its owner has verified their address, or the install does not ask for it: its widget is
+    # published and its secret keys answer beyond the demo limit
+    verified: bool
 
 
 class MeOut(BaseModel):
     id: uuid.UUID
     email: str
     role: str
+    email_verified: bool
     customer: CustomerBrief
 
 

@@ -18,7 +18,7 @@ from app.core.config import Settings
 from app.core.database import utcnow
 from app.core.errors import BadRequest, Conflict, Forbidden
 from app.core.security import hash_password
-from app.core.subjects import UserSubject
+from app.core.subjects import AuthSubject, UserSubject
 from app.core.tenancy import act_for
 from app.customers.models import Customer, Invitation
 from app.customers.repository import CustomerRepository, InvitationRepository
@@ -46,8 +46,17 @@ class InvitationRefused(BadRequest):
         self.code = f"invitation_{reason}"
 
 
-def register(db: Session, *, email: str, password: str, customer_name: str) -> User:
-    """A new customer and its owner. The password is hashed before the first write."""
+def register(
+    db: Session,
+    *,
+    email: str,
+    password: str,
+    customer_name: str,
+    settings: Settings | None = None,
+) -> User:
+    """A new customer and its owner. The password is hashed before the first write. Given the
+    settings of an install that requires verified addresses, the owner is emailed a link to
+    verify theirs (`verified`)."""
     password_hash = hash_password(password)
     customer = Customer(
         id=uuid.uuid4(), name=customer_name.strip(), contact_email=auth.normalize_email(email)
@@ -55,18 +64,38 @@ def register(db: Session, *, email: str, password: str, customer_name: str) -> U
     act_for(db, customer.id)  # the request acts for the customer it creates
     db.add(customer)
     db.flush()
-    return auth.create_user(
+    owner = auth.create_user(
         db, customer_id=customer.id, email=email, password_hash=password_hash, role="owner"
     )
+    if settings is not None and settings.require_email_verification:
+        auth.send_verification(db, settings, owner)
+    return owner
 
 
-def me(db: Session, subject: UserSubject) -> MeOut:
+def verified(db: Session, settings: Settings, subject: AuthSubject) -> bool:
+    """Whether the subject's customer counts as verified: its owner has verified their address
+    (the one they signed up with), or this install does not ask for it. Until then its widget
+    is not published and its secret keys answer only a demo's worth of questions
+    (`app/chat/service.py`)."""
+    if not settings.require_email_verification:
+        return True
+    return UserRepository(db).owner_verified(subject)
+
+
+def me(db: Session, settings: Settings, subject: UserSubject) -> MeOut:
     customer = CustomerRepository(db).of(subject)
+    user = UserRepository(db).get(subject, subject.user_id)
     return MeOut(
         id=subject.user_id,
         email=subject.email,
         role=subject.role,
-        customer=CustomerBrief.model_validate(customer),
+        email_verified=user.email_verified_at is not None,
+        customer=CustomerBrief(
+            id=customer.id,
+            name=customer.name,
+            plan=customer.plan,
+            verified=verified(db, settings, subject),
+        ),
     )
 
 

@@ -19,6 +19,8 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy.exc import IntegrityError
@@ -38,7 +40,15 @@ from app.core.vectors import embedder_for, ingestion_worker_for, vector_store_fo
 from app.documents import storage
 from app.documents.repository import ChunkRepository, DocumentRepository
 from app.documents.scheduling import FairQueue
-from ingestion import Chunk, IngestionError, chunk_metadata, in_context, ingest
+from ingestion import (
+    Chunk,
+    Embedder,
+    IngestionError,
+    VectorStore,
+    chunk_metadata,
+    in_context,
+    ingest,
+)
 from ingestion.engine import PASSAGE_SLICE
 from ingestion.errors import IngestionCancelled, TooManyChunks
 
@@ -95,6 +105,25 @@ def process_document(
     return outcome
 
 
+@dataclass(frozen=True)
+class _Job:
+    """What the job read of its document when it marked it `processing`."""
+
+    document_id: uuid.UUID
+    chatbot_id: str
+    kind: str
+    path: Path
+    meta: dict[str, str]  # every chunk's metadata: filename, customer; a web page's url, title
+    options: dict[str, Any]  # the chatbot's settings
+    attempt: int
+    chunk_cap: int | None  # the plan's chunks in all, and the room left for this document
+    chunk_room: int | None
+
+    @property
+    def customer_id(self) -> uuid.UUID:
+        return uuid.UUID(self.meta["customer_id"])
+
+
 def _ingest_document(
     factory: sessionmaker[Session],
     settings: Settings,
@@ -102,15 +131,46 @@ def _ingest_document(
     on_progress: Callable[[int, int], None] | None,
     should_stop: Callable[[], bool] | None,
 ) -> str:
+    job = _start(factory, settings, document_id)
+    if job is None:
+        log.info(
+            "document %s: deleted before it was ingested", document_id, extra=_fields(document_id)
+        )
+        return "deleted"
+    log.info(
+        "document %s: started (%s, %s, attempt %d)",
+        document_id,
+        job.meta["filename"],
+        job.kind,
+        job.attempt,
+        extra=_fields(document_id, chatbot_id=job.chatbot_id, attempt=job.attempt),
+    )
+    started = time.monotonic()
+    embedder, store = embedder_for(settings), vector_store_for(settings)
+    written: list[Chunk] = []
+    deleted = _deletion_check(factory, document_id)
+
+    def stop() -> bool:
+        return (should_stop is not None and should_stop()) or deleted()
+
+    try:
+        chunks = _embed(
+            job, settings, embedder, store, _Progress(factory, job, on_progress), stop, written
+        )
+    except Exception as exc:  # noqa: BLE001 - each ending is recorded on the document
+        return _stopped(factory, job, exc, deleted)
+    return _finish(factory, job, chunks, written, embedder.name, store, started)
+
+
+def _start(
+    factory: sessionmaker[Session], settings: Settings, document_id: uuid.UUID
+) -> _Job | None:
+    """Marks the document `processing` (one more attempt) and reads what the job needs; None
+    when it was deleted."""
     with session_scope(factory, bypass=JOB) as db:
         found = DocumentRepository(db).for_job(document_id)
         if found is None:
-            log.info(
-                "document %s: deleted before it was ingested",
-                document_id,
-                extra=_fields(document_id),
-            )
-            return "deleted"
+            return None
         doc, chatbot = found
         owner = OperatorSubject(doc.customer_id)
         chunk_cap = plan_of(db, owner).max_chunks
@@ -121,76 +181,84 @@ def _ingest_document(
         )
         doc.status, doc.chunks_done, doc.error = "processing", 0, None
         doc.attempts += 1
-        path = storage.document_path(settings, doc)
-        kind, chatbot_id = doc.kind, str(doc.chatbot_id)
         meta = {"filename": doc.filename, "customer_id": str(doc.customer_id)}
         if doc.url:  # a web page cites its address and title
             meta |= {"url": doc.url, "title": doc.filename}
-        options = chatbot.settings or {}
-        attempt = doc.attempts
-    log.info(
-        "document %s: started (%s, %s, attempt %d)",
-        document_id,
-        meta["filename"],
-        kind,
-        attempt,
-        extra=_fields(document_id, chatbot_id=chatbot_id, attempt=attempt),
-    )
-    started = time.monotonic()
+        return _Job(
+            document_id=document_id,
+            chatbot_id=str(doc.chatbot_id),
+            kind=doc.kind,
+            path=storage.document_path(settings, doc),
+            meta=meta,
+            options=chatbot.settings or {},
+            attempt=doc.attempts,
+            chunk_cap=chunk_cap,
+            chunk_room=chunk_room,
+        )
 
-    embedder = embedder_for(settings)
-    store = vector_store_for(settings)
-    worker = ingestion_worker_for(settings)
-    chunk_size = options.get("chunk_size", settings.chunk_size)
-    last = 0.0
-    embedded = 0
-    written: list[Chunk] = []
-    deleted = _deletion_check(factory, document_id)
 
-    def stop() -> bool:
-        return (should_stop is not None and should_stop()) or deleted()
+class _Progress:
+    """Chunks embedded so far: counted in the metrics at once, reported to the runner, and
+    written on the document every PROGRESS_INTERVAL_SECONDS and at the end."""
 
-    def report(done: int, total: int) -> None:
-        nonlocal last, embedded
-        CHUNKS_EMBEDDED.inc(done - embedded)
-        embedded = done
-        if on_progress is not None:
-            on_progress(done, total)
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        job: _Job,
+        on_progress: Callable[[int, int], None] | None,
+    ) -> None:
+        self._factory, self._job, self._on_progress = factory, job, on_progress
+        self._embedded = 0
+        self._last = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        CHUNKS_EMBEDDED.inc(done - self._embedded)
+        self._embedded = done
+        if self._on_progress is not None:
+            self._on_progress(done, total)
         now = time.monotonic()
-        if done == total or now - last >= PROGRESS_INTERVAL_SECONDS:
-            last = now
-            _set(factory, document_id, chunks_done=done, chunks_total=total)
+        if done == total or now - self._last >= PROGRESS_INTERVAL_SECONDS:
+            self._last = now
+            _set(self._factory, self._job.document_id, chunks_done=done, chunks_total=total)
 
-    try:
-        chunks = ingest(
-            path.read_bytes(),
-            kind,
-            document_id=str(document_id),
-            chatbot_id=chatbot_id,
-            embedder=embedder,
-            store=store,
-            chunk_size=chunk_size,
-            chunk_overlap=min(
-                options.get("chunk_overlap", settings.chunk_overlap), chunk_size // 2
-            ),
-            on_progress=report,
-            extra_metadata=meta,
-            batch_size=GPU_BATCH if settings.embedding_device.startswith("cuda") else CPU_BATCH,
-            should_stop=stop,
-            on_written=written.extend,
-            worker=worker,
-            max_chunks=None if chunk_room is None else max(chunk_room, 0),
-        )
-    except TooManyChunks:
-        reason = (
-            f"This document has more chunks than the plan has room for: room for "
-            f"{max(chunk_room or 0, 0):,} more (it stores {chunk_cap:,} in all). Delete documents "
-            "you no longer need, or upgrade the plan, then reindex this one."
-        )
-        _set(factory, document_id, status="failed", error=reason)
-        log.warning("document %s: failed: %s", document_id, reason, extra=_fields(document_id))
-        return "failed"
-    except IngestionCancelled as exc:
+
+def _embed(
+    job: _Job,
+    settings: Settings,
+    embedder: Embedder,
+    store: VectorStore,
+    progress: _Progress,
+    stop: Callable[[], bool],
+    written: list[Chunk],
+) -> int:
+    """Splits, embeds and stores the document's chunks (the ingestion library); how many."""
+    chunk_size = job.options.get("chunk_size", settings.chunk_size)
+    overlap = job.options.get("chunk_overlap", settings.chunk_overlap)
+    return ingest(
+        job.path.read_bytes(),
+        job.kind,
+        document_id=str(job.document_id),
+        chatbot_id=job.chatbot_id,
+        embedder=embedder,
+        store=store,
+        chunk_size=chunk_size,
+        chunk_overlap=min(overlap, chunk_size // 2),
+        on_progress=progress,
+        extra_metadata=job.meta,
+        batch_size=GPU_BATCH if settings.embedding_device.startswith("cuda") else CPU_BATCH,
+        should_stop=stop,
+        on_written=written.extend,
+        worker=ingestion_worker_for(settings),
+        max_chunks=None if job.chunk_room is None else max(job.chunk_room, 0),
+    )
+
+
+def _stopped(
+    factory: sessionmaker[Session], job: _Job, exc: Exception, deleted: Callable[[], bool]
+) -> str:
+    """Records how an ingestion that did not finish ended, and returns it."""
+    document_id = job.document_id
+    if isinstance(exc, IngestionCancelled):
         if deleted():
             log.info(
                 "document %s: deleted while it was ingested; its work stopped (%s)",
@@ -207,46 +275,63 @@ def _ingest_document(
             extra=_fields(document_id),
         )
         return "interrupted"
-    except (IngestionError, FileNotFoundError) as exc:
-        reason = str(exc) if isinstance(exc, IngestionError) else "The uploaded file is missing"
-        _set(factory, document_id, status="failed", error=reason)
-        log.warning(
-            "document %s: failed: %s",
-            document_id,
-            reason,
-            extra=_fields(document_id, reason=reason),
+    if isinstance(exc, TooManyChunks):
+        reason = (
+            f"This document has more chunks than the plan has room for: room for "
+            f"{max(job.chunk_room or 0, 0):,} more (it stores {job.chunk_cap:,} in all). Delete "
+            "documents you no longer need, or upgrade the plan, then reindex this one."
         )
-        return "failed"
-    except Exception:
+    elif isinstance(exc, IngestionError):
+        reason = str(exc)
+    elif isinstance(exc, FileNotFoundError):
+        reason = "The uploaded file is missing"
+    else:
         log.exception(
-            "document %s: failed with an internal error", document_id, extra=_fields(document_id)
-        )
-        _set(
-            factory,
+            "document %s: failed with an internal error",
             document_id,
-            status="failed",
-            error="An internal error stopped processing; reindex the document to retry",
+            exc_info=exc,
+            extra=_fields(document_id),
         )
+        reason = "An internal error stopped processing; reindex the document to retry"
+        _set(factory, document_id, status="failed", error=reason)
         return "failed"
+    _set(factory, document_id, status="failed", error=reason)
+    log.warning(
+        "document %s: failed: %s", document_id, reason, extra=_fields(document_id, reason=reason)
+    )
+    return "failed"
 
-    # The lexical index gets the chunks in the transaction that makes the document ready, so
-    # it holds what Chroma holds; a document deleted meanwhile gets neither.
+
+def _finish(
+    factory: sessionmaker[Session],
+    job: _Job,
+    chunks: int,
+    written: list[Chunk],
+    embedding_model: str,
+    store: VectorStore,
+    started: float,
+) -> str:
+    """Makes the document ready. The lexical index gets the chunks in the same transaction, so
+    it holds what Chroma holds; a document deleted meanwhile gets neither."""
+    document_id = job.document_id
     with session_scope(factory, bypass=JOB) as db:
         updated = DocumentRepository(db).set_for_job(
             document_id,
             status="ready",
             chunks_done=chunks,
             chunks_total=chunks,
-            embedding_model=embedder.name,
+            embedding_model=embedding_model,
             processed_at=utcnow(),
         )
         if updated:
-            customer_id = uuid.UUID(meta["customer_id"])
-            rows = [_chunk_row(c, document_id, chatbot_id, customer_id, meta) for c in written]
+            rows = [
+                _chunk_row(c, document_id, job.chatbot_id, job.customer_id, job.meta)
+                for c in written
+            ]
             ChunkRepository(db).replace(document_id, rows)
     seconds = time.monotonic() - started
     if not updated:  # deleted while we worked: take its vectors away again
-        store.delete_document(chatbot_id, str(document_id))
+        store.delete_document(job.chatbot_id, str(document_id))
         log.info(
             "document %s: deleted while it was ingested; its vectors removed",
             document_id,

@@ -66,11 +66,19 @@ def script_url(settings: Settings) -> str:
 
 
 def script_tag(
-    settings: Settings, chatbot_id: uuid.UUID, key: str, *, mode: str = "", visitor: bool = False
+    settings: Settings,
+    chatbot_id: uuid.UUID,
+    key: str,
+    *,
+    mode: str = "",
+    visitor: bool = False,
+    preview: bool = False,
 ) -> str:
     extra = f' data-mode="{escape(mode)}"' if mode else ""
     if visitor:  # one of the API's own pages: it may use the key only with this token
-        token = create_visitor_token(chatbot_id=chatbot_id, secret=settings.secret_key)
+        token = create_visitor_token(
+            chatbot_id=chatbot_id, secret=settings.secret_key, preview=preview
+        )
         extra += f' data-visitor-token="{escape(token)}"'
     return (
         f'<script async src="{escape(script_url(settings))}" '
@@ -124,7 +132,7 @@ def frame_ancestors(chatbot: Chatbot) -> str:
 
 def demo_page(settings: Settings, chatbot: Chatbot, key: str) -> str:
     tag = script_tag(settings, chatbot.id, key)
-    live = script_tag(settings, chatbot.id, key, visitor=True)
+    live = script_tag(settings, chatbot.id, key, visitor=True, preview=True)
     return _page(
         f"Widget preview: {chatbot.name}",
         "<style>body{font:16px/1.5 system-ui,sans-serif;max-width:44rem;margin:3rem auto;"

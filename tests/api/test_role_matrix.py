@@ -40,6 +40,7 @@ from app.core.database import Base, utcnow
 from app.core.vectors import vector_store_for
 from app.customers.models import Invitation
 from app.documents.models import Document
+from app.mail.models import OutboxEmail
 from app.sources.models import WebsiteSource
 from tests.billing.factories import add_usage
 from tests.conftest import Tenant, operator_db
@@ -192,6 +193,22 @@ MATRIX: list[Row] = [
         lambda w: {"json": {"email": w.owner_email, "password": PASSWORD}},
     ),
     Row("GET", "/auth/me", signed_in(200, other=200)),
+    # password reset and address verification: the emailed token is the credential, and asking
+    # for a reset says the same for any address
+    Row(
+        "POST",
+        "/auth/password/forgot",
+        public(202),
+        lambda w: {"json": {"email": _fresh_email()}},
+    ),
+    Row(
+        "POST",
+        "/auth/password/reset",
+        public(400),
+        _json({"token": "not-a-real-token", "password": PASSWORD}),
+    ),
+    Row("POST", "/auth/verify-email", public(400), _json({"token": "not-a-real-token"})),
+    Row("POST", "/auth/verify-email/resend", signed_in(202, other=202)),
     # the team
     Row("GET", "/api/users", staff(200, other=200)),
     Row(
@@ -508,12 +525,14 @@ def _busy(app: FastAPI) -> list[str]:
     with operator_db(app) as db:
         docs = db.scalars(select(Document.filename).where(Document.status.in_(BUSY_DOCUMENTS)))
         sites = db.scalars(select(WebsiteSource.url).where(WebsiteSource.status.in_(BUSY_WEBSITES)))
-        return [*docs, *sites]
+        mail = db.scalars(select(OutboxEmail.kind).where(OutboxEmail.status == "pending"))
+        return [*docs, *sites, *mail]
 
 
 def _settle(app: FastAPI) -> None:
-    """Wait until no document is being ingested and no website crawled: their rows, files and
-    vectors move on their own until then, and a snapshot must see only what a call did."""
+    """Wait until no document is being ingested, no website crawled and no email waits in the
+    outbox: their rows, files and vectors move on their own until then, and a snapshot must see
+    only what a call did."""
     deadline = time.monotonic() + SETTLE_SECONDS
     while busy := _busy(app):
         if time.monotonic() > deadline:
