@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import uuid
 import zipfile
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from app.core.vectors import vector_store_for
 from app.sources.models import WebsiteSource
 from tests.api.test_documents import TEXT, upload, wait_until_done
 from tests.conftest import Tenant, operator_db
+from tests.servers import wait_for
 
 PASSWORD = "correct horse battery"  # the conftest's owners'
 
@@ -385,3 +387,29 @@ def test_a_deleted_accounts_name_and_email_can_sign_up_again(client, account):
         json={"email": owner.email, "password": PASSWORD, "customer_name": "Acme"},
     )
     assert r.status_code == 201, r.text
+
+
+def test_a_document_being_ingested_when_the_account_goes_leaves_nothing_behind(
+    app, tenant, settings, caplog
+):
+    caplog.set_level(logging.INFO, logger="app.documents.jobs")
+    bot = tenant.create_chatbot(name="Big")
+    long_text = " ".join(f"Clause {n}: the warranty covers part {n}." for n in range(4000))
+    doc = upload(tenant, bot["id"], "long.txt", long_text.encode()).json()[0]
+    wait_for(
+        lambda: tenant.get(f"/api/documents/{doc['id']}").json()["status"] == "processing",
+        60,
+        "ingestion to start",
+    )
+    r = delete_account(tenant, {"password": PASSWORD, "confirm": "Acme"})
+    assert r.status_code == 204, r.text
+    wait_for(
+        lambda: f"document {doc['id']}: deleted" in caplog.text,
+        120,
+        "the job to notice its document is gone",
+    )
+    assert tenant_rows(app, tenant.customer_id) == dict.fromkeys(
+        tenant_rows(app, tenant.customer_id), 0
+    )
+    assert not (settings.upload_dir / tenant.customer_id).exists()
+    assert vector_store_for(settings).count(bot["id"]) == 0
