@@ -454,14 +454,76 @@ def _robots_for(fetcher: Fetcher, site_url: str) -> urllib.robotparser.RobotFile
     return robots
 
 
+class _Frontier:
+    """The URLs a crawl means to read, each queued once: of the crawled site, allowed by its
+    robots.txt, not a file download, and within the plan's pages. Sitemaps are queued too
+    (at most MAX_SITEMAPS); their pages are taken as they are, their links not followed: a
+    sitemap is the site's own list of its pages."""
+
+    def __init__(
+        self, start_url: str, robots: urllib.robotparser.RobotFileParser, limits: WebLimits
+    ) -> None:
+        self.site = site_of(start_url)
+        self.robots = robots
+        self.limits = limits
+        # (url, depth, whether it is a sitemap)
+        self.queue: deque[tuple[str, int, bool]] = deque([(start_url, 0, False)])
+        self.seen = {start_url}
+        self.found = 1  # page URLs queued so far, the start included
+        self.sitemaps = 0
+
+    def __len__(self) -> int:
+        return len(self.queue)
+
+    def add(self, url: str, depth: int, sitemap: bool = False) -> Page | None:
+        """Queues a URL of the site; a Page when it is left out for a reason worth telling."""
+        try:
+            url = normalise(url)
+            if url in self.seen or site_of(url) != self.site or len(url) > MAX_URL_CHARS:
+                return None
+        except ValueError:  # a link no browser could follow either (a bad port, ...)
+            return None
+        if not sitemap and (self.found >= self.limits.max_pages or _is_file(url)):
+            return None
+        self.seen.add(url)
+        if not self.robots.can_fetch(USER_AGENT, url):
+            return Page(url, "skipped", reason="robots.txt disallows it")
+        if sitemap:
+            self.sitemaps += 1
+            if self.sitemaps > MAX_SITEMAPS:
+                return None
+        else:
+            self.found += 1
+        self.queue.append((url, depth, sitemap))
+        return None
+
+    def add_all(self, urls: Iterable[str], depth: int) -> Iterator[Page]:
+        """Queues pages; yields those left out for a reason worth telling."""
+        for url in urls:
+            skipped = self.add(url, depth)
+            if skipped:
+                yield skipped
+
+
+def _is_file(url: str) -> bool:
+    """A link to a download (an image, an archive, ...) rather than a page."""
+    name = urlsplit(url).path.rsplit("/", 1)[-1].lower()
+    return "." in name and "." + name.rsplit(".", 1)[1] in _FILE_EXTENSIONS
+
+
 class Crawler:
     """One crawl of one site. `found` counts the page URLs it means to try (at most max_pages)."""
 
     def __init__(self, start_url: str, limits: WebLimits) -> None:
         self.start_url = normalise(start_url)
         self.limits = limits
-        self.found = 1
         self.stop_reason: str | None = None  # why it ended before reading all it found
+        self._frontier: _Frontier | None = None
+        self._follow_links = True  # False once the URL given turns out to be a sitemap
+
+    @property
+    def found(self) -> int:
+        return self._frontier.found if self._frontier else 1
 
     def pages(self, should_stop: Callable[[], bool] | None = None) -> Generator[Page]:
         fetcher = Fetcher(self.limits)
@@ -472,111 +534,80 @@ class Crawler:
             fetcher.close()
 
     def _crawl(self, fetcher: Fetcher, should_stop: Callable[[], bool]) -> Iterator[Page]:
-        limits = self.limits
-        site = site_of(self.start_url)
         robots = _robots_for(fetcher, self.start_url)
-        delay = min(float(robots.crawl_delay(USER_AGENT) or 0), limits.max_crawl_delay)
-        # (url, depth, whether it is a sitemap); a sitemap's pages are taken as they are, their
-        # links not followed: a sitemap is the site's own list of its pages
-        queue: deque[tuple[str, int, bool]] = deque([(self.start_url, 0, False)])
-        seen = {self.start_url}
-        follow_links = True
-        sitemaps_read, tried = 0, 0
-
-        def add(url: str, depth: int, sitemap: bool = False) -> Page | None:
-            """Queues a URL of the site; a Page when it is left out for a reason worth telling."""
-            nonlocal sitemaps_read
-            try:
-                url = normalise(url)
-                if url in seen or site_of(url) != site or len(url) > MAX_URL_CHARS:
-                    return None
-            except ValueError:  # a link no browser could follow either (a bad port, ...)
-                return None
-            if not sitemap and self.found >= limits.max_pages:
-                return None
-            suffix = urlsplit(url).path.rsplit("/", 1)[-1].lower()
-            if not sitemap and "." in suffix and "." + suffix.rsplit(".", 1)[1] in _FILE_EXTENSIONS:
-                return None
-            seen.add(url)
-            if not robots.can_fetch(USER_AGENT, url):
-                return Page(url, "skipped", reason="robots.txt disallows it")
-            if sitemap:
-                sitemaps_read += 1
-                if sitemaps_read > MAX_SITEMAPS:
-                    return None
-            queue.append((url, depth, sitemap))
-            if not sitemap:
-                self.found += 1
-            return None
-
         if not robots.can_fetch(USER_AGENT, self.start_url):
             yield Page(self.start_url, "skipped", reason="robots.txt disallows it")
             return
+        frontier = self._frontier = _Frontier(self.start_url, robots, self.limits)
+        delay = min(float(robots.crawl_delay(USER_AGENT) or 0), self.limits.max_crawl_delay)
         for sitemap_url in robots.site_maps() or []:
-            add(sitemap_url, 1, sitemap=True)
-        while queue:
-            if should_stop():
-                return
+            frontier.add(sitemap_url, 1, sitemap=True)
+        tried = 0
+        while frontier and not should_stop():
             if tried and delay:
                 time.sleep(max(0.0, min(delay, fetcher.end_by - time.monotonic())))
             if time.monotonic() >= fetcher.end_by:
                 self.stop_reason = (
-                    f"The crawl stopped at its time limit ({limits.crawl_seconds:g} s) with "
-                    f"{len(queue)} pages not read yet; recrawl to read them."
+                    f"The crawl stopped at its time limit ({self.limits.crawl_seconds:g} s) with "
+                    f"{len(frontier)} pages not read yet; recrawl to read them."
                 )
                 return
-            url, depth, is_sitemap = queue.popleft()
+            url, depth, is_sitemap = frontier.queue.popleft()
             tried += 1
-            try:
-                response = fetcher.get(url)
-                if site_of(response.url) != site:
-                    raise FetchFailed(f"It redirects to another site ({response.url}).")
-                if response.status != 200:
-                    raise FetchFailed(
-                        f"HTTP {response.status}",
-                        status=response.status,
-                        transient=response.status >= 500 or response.status == 429,
-                    )
-                final = normalise(response.url)
-                if final != url and final in seen:
-                    yield Page(url, "skipped", reason=f"it redirects to {final}, read already")
-                    continue
-                seen.add(final)
-                if _is_sitemap(response):
-                    if depth == 0 and not is_sitemap:
-                        follow_links = False  # the URL given was a sitemap, not a page
-                        self.found -= 1
-                    pages, nested = sitemap_entries(response.body)
-                    for nested_url in nested:
-                        add(nested_url, depth, sitemap=True)
-                    for page_url in pages:
-                        skipped = add(page_url, depth)
-                        if skipped:
-                            yield skipped
-                    continue
-                if is_sitemap:
-                    raise FetchFailed("The sitemap is not XML.")
-                if not any(t in response.content_type for t in _HTML_TYPES):
-                    kind = response.content_type.split(";")[0] or "unknown"
-                    yield Page(final, "skipped", reason=f"not an HTML page ({kind})")
-                    continue
-                title, text, links, noindex = read_page(response)
-            except UnsafeURL as exc:  # a redirect to a refused address fails that page only
-                yield Page(url, "failed", reason=str(exc))
-                continue
-            except FetchFailed as exc:
-                yield Page(
-                    url, "failed", reason=str(exc), status=exc.status, transient=exc.transient
-                )
-                continue
-            if follow_links and depth < limits.max_depth:
-                for link in links:
-                    skipped = add(link, depth + 1)
-                    if skipped:
-                        yield skipped
-            if noindex:
-                yield Page(final, "skipped", reason="the page asks not to be indexed")
-            elif not text:
-                yield Page(final, "skipped", title=title, reason="no main text found")
-            else:
-                yield Page(final, "ok", title=title or final, text=text)
+            yield from self._visit(fetcher, frontier, url, depth, is_sitemap)
+
+    def _visit(
+        self, fetcher: Fetcher, frontier: _Frontier, url: str, depth: int, is_sitemap: bool
+    ) -> Iterator[Page]:
+        """Reads one queued URL: a page's text and links, or a sitemap's entries."""
+        try:
+            response = _fetch(fetcher, url, frontier.site)
+            final = normalise(response.url)
+            if final != url and final in frontier.seen:
+                yield Page(url, "skipped", reason=f"it redirects to {final}, read already")
+                return
+            frontier.seen.add(final)
+            if _is_sitemap(response):
+                if depth == 0 and not is_sitemap:
+                    self._follow_links = False  # the URL given was a sitemap, not a page
+                    frontier.found -= 1
+                pages, nested = sitemap_entries(response.body)
+                for nested_url in nested:
+                    frontier.add(nested_url, depth, sitemap=True)
+                yield from frontier.add_all(pages, depth)
+                return
+            if is_sitemap:
+                raise FetchFailed("The sitemap is not XML.")
+            if not any(t in response.content_type for t in _HTML_TYPES):
+                kind = response.content_type.split(";")[0] or "unknown"
+                yield Page(final, "skipped", reason=f"not an HTML page ({kind})")
+                return
+            title, text, links, noindex = read_page(response)
+        except UnsafeURL as exc:  # a redirect to a refused address fails that page only
+            yield Page(url, "failed", reason=str(exc))
+            return
+        except FetchFailed as exc:
+            yield Page(url, "failed", reason=str(exc), status=exc.status, transient=exc.transient)
+            return
+        if self._follow_links and depth < self.limits.max_depth:
+            yield from frontier.add_all(links, depth + 1)
+        if noindex:
+            yield Page(final, "skipped", reason="the page asks not to be indexed")
+        elif not text:
+            yield Page(final, "skipped", title=title, reason="no main text found")
+        else:
+            yield Page(final, "ok", title=title or final, text=text)
+
+
+def _fetch(fetcher: Fetcher, url: str, site: str) -> Response:
+    """The URL's 200 response from the crawled site; FetchFailed for any other."""
+    response = fetcher.get(url)
+    if site_of(response.url) != site:
+        raise FetchFailed(f"It redirects to another site ({response.url}).")
+    if response.status != 200:
+        raise FetchFailed(
+            f"HTTP {response.status}",
+            status=response.status,
+            transient=response.status >= 500 or response.status == 429,
+        )
+    return response
