@@ -12,6 +12,8 @@ interface Auth {
   notice: string | null;
   signIn: (email: string, password: string) => Promise<void>;
   signUp: (email: string, password: string, company: string) => Promise<void>;
+  /** Accepts an emailed invitation with the password chosen, and signs in as the new user. */
+  acceptInvitation: (token: string, password: string) => Promise<void>;
   signOut: (notice?: string) => void;
   can: (action: "manage" | "billing" | "team" | "account") => boolean;
 }
@@ -78,6 +80,10 @@ export function AuthProvider({ children }: { children: ReactNode }) {
           api.POST("/auth/register", { body: { email, password, customer_name: company } }),
         );
         await start(token.access_token);
+      },
+      async acceptInvitation(token, password) {
+        const session = await call(api.POST("/auth/invitations/accept", { body: { token, password } }));
+        await start(session.access_token);
       },
       can(action) {
         const role = me?.role;

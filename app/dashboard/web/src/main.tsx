@@ -3,6 +3,7 @@ import { createRoot } from "react-dom/client";
 import { BrowserRouter, Navigate, Route, Routes } from "react-router";
 import { AuthProvider } from "./auth";
 import { AppLayout, RequireAuth } from "./layout";
+import { AcceptInvitation } from "./pages/AcceptInvitation";
 import { Account } from "./pages/Account";
 import { Analytics } from "./pages/Analytics";
 import { SignIn, SignUp } from "./pages/Auth";
@@ -27,6 +28,7 @@ createRoot(document.getElementById("root")!).render(
         <Routes>
           <Route path="signin" element={<SignIn />} />
           <Route path="signup" element={<SignUp />} />
+          <Route path="accept-invitation" element={<AcceptInvitation />} />
           <Route element={<RequireAuth />}>
             <Route element={<AppLayout />}>
               <Route index element={<Navigate to="chatbots" replace />} />

@@ -5,7 +5,7 @@ import { useAuth } from "../auth";
 import { useAction, useTitle } from "../lib/hooks";
 import { Brand, Button, ErrorNote, Field, Note } from "../ui";
 
-function AuthPage({ title, children, footer }: { title: string; children: ReactNode; footer: ReactNode }) {
+export function AuthPage({ title, children, footer }: { title: string; children: ReactNode; footer: ReactNode }) {
   useTitle(title);
   return (
     <main className="auth-screen">

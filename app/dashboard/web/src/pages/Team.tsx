@@ -8,6 +8,7 @@ import { useAction, useLoad, useTitle } from "../lib/hooks";
 import { Badge, Button, Card, ConfirmDialog, ErrorNote, Field, Loading, PageHeader } from "../ui";
 
 type User = Schemas["UserOut"];
+type Invitation = Schemas["InvitationOut"];
 
 const ROLE_TEXT = {
   admin: "Admin: manages chatbots, documents, keys and members.",
@@ -30,6 +31,7 @@ function TeamScreen({ me }: { me: Schemas["MeOut"] }) {
     await users.reload();
   });
   const [changed, setChanged] = useState<string | null>(null);
+  const [invited, setInvited] = useState(0);
   const changeRole = useAction(async (user: User, role: "admin" | "member") => {
     setChanged(null);
     try {
@@ -92,7 +94,8 @@ function TeamScreen({ me }: { me: Schemas["MeOut"] }) {
           </p>
         )}
       </Card>
-      <AddPerson isOwner={me.role === "owner"} onAdded={() => void users.reload()} />
+      <InvitePerson isOwner={me.role === "owner"} onInvited={() => setInvited((n) => n + 1)} />
+      <PendingInvitations isOwner={me.role === "owner"} version={invited} />
       <ConfirmDialog
         open={removing !== null}
         title={`Remove ${removing?.email}?`}
@@ -108,40 +111,96 @@ function TeamScreen({ me }: { me: Schemas["MeOut"] }) {
   );
 }
 
-function AddPerson({ isOwner, onAdded }: { isOwner: boolean; onAdded: () => void }) {
+/** Invitations sent and not yet accepted, revoked or expired; `version` changes after an invite. */
+function PendingInvitations({ isOwner, version }: { isOwner: boolean; version: number }) {
+  const invitations = useLoad(() => call(api.GET("/api/users/invitations")), [version]);
+  const [revoking, setRevoking] = useState<Invitation | null>(null);
+  const revoke = useAction(async (invitation: Invitation) => {
+    try {
+      await call(api.DELETE("/api/users/invitations/{invitation_id}", { params: { path: { invitation_id: invitation.id } } }));
+    } catch (e) {
+      // revoked by someone else meanwhile, or accepted: the list below shows which
+      if (!(e instanceof ApiError && e.status === 404)) throw e;
+    } finally {
+      await invitations.reload();
+    }
+    setRevoking(null);
+  });
+  // admins invite members only, and so revoke members' invitations only
+  const revocable = (i: Invitation) => isOwner || i.role === "member";
+  return (
+    <Card title="Pending invitations">
+      <ErrorNote>{invitations.error}</ErrorNote>
+      {invitations.loading ? (
+        <Loading label="Loading the invitations…" />
+      ) : invitations.data?.length ? (
+        <ul className="people" aria-label="Pending invitations">
+          {invitations.data.map((i) => (
+            <li key={i.id} aria-label={i.email}>
+              <div>
+                <span className="person">{i.email}</span>
+                <p className="meta">
+                  Invited {formatDate(i.created_at)}
+                  {i.invited_by && ` by ${i.invited_by}`} · expires {formatDate(i.expires_at)}
+                </p>
+              </div>
+              <Badge tone={i.role}>{i.role}</Badge>
+              <div className="row person-actions">
+                {revocable(i) && (
+                  <Button className="btn-small" variant="danger" onClick={() => setRevoking(i)} aria-label={`Revoke the invitation of ${i.email}`}>
+                    Revoke
+                  </Button>
+                )}
+              </div>
+            </li>
+          ))}
+        </ul>
+      ) : (
+        <p className="meta">No invitations waiting to be accepted.</p>
+      )}
+      <ConfirmDialog
+        open={revoking !== null}
+        title={`Revoke the invitation of ${revoking?.email}?`}
+        confirmLabel="Revoke"
+        busy={revoke.busy}
+        error={revoke.error}
+        onConfirm={() => revoking && void revoke.run(revoking)}
+        onCancel={() => setRevoking(null)}
+      >
+        <p>The link in their email stops working. You can invite them again later.</p>
+      </ConfirmDialog>
+    </Card>
+  );
+}
+
+function InvitePerson({ isOwner, onInvited }: { isOwner: boolean; onInvited: () => void }) {
   const [email, setEmail] = useState("");
-  const [password, setPassword] = useState("");
   const [role, setRole] = useState<"member" | "admin">("member");
-  const [added, setAdded] = useState<string | null>(null);
-  const add = useAction(async () => {
-    await call(api.POST("/api/users", { body: { email, password, role } }));
-    setAdded(email);
+  const [sent, setSent] = useState<string | null>(null);
+  const invite = useAction(async () => {
+    const invitation = await call(api.POST("/api/users/invitations", { body: { email, role } }));
+    setSent(invitation.email);
     setEmail("");
-    setPassword("");
-    onAdded();
+    onInvited();
   });
   function submit(e: FormEvent) {
     e.preventDefault();
-    setAdded(null);
-    void add.run();
+    setSent(null);
+    void invite.run();
   }
   const roles = isOwner ? (["member", "admin"] as const) : (["member"] as const);
   return (
-    <Card title="Add a person">
+    <Card title="Invite a person">
       <form className="stack" onSubmit={submit}>
-        <div className="grid-2">
-          <Field label="Email" type="email" required autoComplete="off" value={email} onChange={(e) => setEmail(e.target.value)} />
-          <Field
-            label="Password"
-            type="password"
-            required
-            minLength={8}
-            autoComplete="new-password"
-            hint="At least 8 characters; pass it on to them privately."
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-          />
-        </div>
+        <Field
+          label="Email"
+          type="email"
+          required
+          autoComplete="off"
+          hint="They get a link, valid 7 days, to choose their own password."
+          value={email}
+          onChange={(e) => setEmail(e.target.value)}
+        />
         <fieldset className="radio-group">
           <legend>Role</legend>
           {roles.map((r) => (
@@ -150,15 +209,15 @@ function AddPerson({ isOwner, onAdded }: { isOwner: boolean; onAdded: () => void
             </label>
           ))}
         </fieldset>
-        <ErrorNote>{add.error}</ErrorNote>
-        {added && (
+        <ErrorNote>{invite.error}</ErrorNote>
+        {sent && (
           <p className="note note-success" role="status">
-            {added} can now sign in.
+            Invitation sent to {sent}.
           </p>
         )}
         <div className="row">
-          <Button type="submit" variant="primary" busy={add.busy}>
-            Add person
+          <Button type="submit" variant="primary" busy={invite.busy}>
+            Send invitation
           </Button>
         </div>
       </form>
