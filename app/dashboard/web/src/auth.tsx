@@ -16,6 +16,10 @@ interface Auth {
   acceptInvitation: (token: string, password: string) => Promise<void>;
   signOut: (notice?: string) => void;
   can: (action: "manage" | "billing" | "team" | "account") => boolean;
+  /** Signs in with a token the API handed out (a password reset). */
+  startSession: (token: string) => Promise<void>;
+  /** Reads the signed-in user again (their address was just confirmed). */
+  refresh: () => Promise<void>;
 }
 
 const AuthContext = createContext<Auth | null>(null);
@@ -71,6 +75,10 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       checking,
       notice,
       signOut,
+      startSession: start,
+      async refresh() {
+        setMe(await call(api.GET("/auth/me")));
+      },
       async signIn(email, password) {
         const token = await call(api.POST("/auth/login", { body: { email, password } }));
         await start(token.access_token);

@@ -1,6 +1,7 @@
 import { useEffect, useState } from "react";
 import { Navigate, NavLink, Outlet, useLocation } from "react-router";
 import { useAuth } from "./auth";
+import { VerifyBanner } from "./pages/AccountEmail";
 import { Brand, Loading } from "./ui";
 
 export function RequireAuth() {
@@ -81,6 +82,7 @@ export function AppLayout() {
         </div>
       </nav>
       <main id="main" className="content" tabIndex={-1}>
+        <VerifyBanner />
         <Outlet />
       </main>
     </div>

@@ -5,6 +5,7 @@ import { AuthProvider } from "./auth";
 import { AppLayout, RequireAuth } from "./layout";
 import { AcceptInvitation } from "./pages/AcceptInvitation";
 import { Account } from "./pages/Account";
+import { ForgotPassword, ResetPassword, VerifyEmail } from "./pages/AccountEmail";
 import { Analytics } from "./pages/Analytics";
 import { SignIn, SignUp } from "./pages/Auth";
 import { Billing } from "./pages/Billing";
@@ -28,6 +29,9 @@ createRoot(document.getElementById("root")!).render(
         <Routes>
           <Route path="signin" element={<SignIn />} />
           <Route path="signup" element={<SignUp />} />
+          <Route path="forgot-password" element={<ForgotPassword />} />
+          <Route path="reset-password" element={<ResetPassword />} />
+          <Route path="verify-email" element={<VerifyEmail />} />
           <Route path="accept-invitation" element={<AcceptInvitation />} />
           <Route element={<RequireAuth />}>
             <Route element={<AppLayout />}>

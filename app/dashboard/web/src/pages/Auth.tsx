@@ -59,6 +59,9 @@ export function SignIn() {
           value={password}
           onChange={(e) => setPassword(e.target.value)}
         />
+        <p className="forgot">
+          <Link to="/forgot-password">Forgot your password?</Link>
+        </p>
         <ErrorNote>{error}</ErrorNote>
         <Button type="submit" variant="primary" busy={busy}>
           Sign in
