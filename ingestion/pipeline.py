@@ -75,6 +75,25 @@ def ingest(
             max_chunks=max_chunks,
             should_stop=should_stop,
         )
+    embeddings = _embed_all(
+        chunks, embedder, worker, batch_size, extra_metadata, on_progress, should_stop
+    )
+    store.replace_document(chatbot_id, embedder, document_id, chunks, embeddings, extra_metadata)
+    if on_written is not None:
+        on_written(chunks)
+    return len(chunks)
+
+
+def _embed_all(
+    chunks: list[Chunk],
+    embedder: Embedder,
+    worker: IsolatedWorker | None,
+    batch_size: int,
+    extra_metadata: dict[str, Any] | None,
+    on_progress: Callable[[int, int], None] | None,
+    should_stop: Callable[[], bool] | None,
+) -> np.ndarray:
+    """The chunks' vectors, a batch at a time, asking should_stop() before each."""
     total = len(chunks)
     if on_progress is not None:
         on_progress(0, total)
@@ -91,10 +110,7 @@ def ingest(
         )
         if on_progress is not None:
             on_progress(end, total)
-    store.replace_document(chatbot_id, embedder, document_id, chunks, embeddings, extra_metadata)
-    if on_written is not None:
-        on_written(chunks)
-    return total
+    return embeddings
 
 
 def title_of(chunk: Chunk, extra_metadata: dict[str, Any] | None = None) -> str:
