@@ -102,8 +102,9 @@ def issue_token(user: User, settings: Settings) -> TokenOut:
 RESET = "password_reset"
 VERIFICATION = "email_verification"
 LIFETIMES = {RESET: timedelta(minutes=30), VERIFICATION: timedelta(hours=48)}
-RESET_SUBJECT = "Reset your password"
-VERIFICATION_SUBJECT = "Confirm your email address"
+# a link's email (of the same kind) and the dashboard page it opens
+SUBJECTS = {RESET: "Reset your password", VERIFICATION: "Confirm your email address"}
+PAGES = {RESET: "reset-password", VERIFICATION: "verify-email"}
 RESET_ASKED = "If an account exists for this address, we have sent a link to reset its password"
 REFUSED = {
     RESET: "This password reset link is not valid: it has been used, has expired or was not "
@@ -117,9 +118,14 @@ def _subject(user: User) -> UserSubject:
     return UserSubject(user.id, user.customer_id, user.role, user.email)
 
 
-def _new_link(db: Session, settings: Settings, user: User, purpose: str, page: str) -> str:
-    """A new single-use link to `page` for the user; only the SHA-256 of its secret is stored.
-    The secret travels in the fragment, which browsers never send to a server."""
+def _link_url(settings: Settings, purpose: str, token: str) -> str:
+    """The secret travels in the fragment, which browsers never send to a server."""
+    return mail.link(settings, f"/dashboard/{PAGES[purpose]}#token={token}")
+
+
+def _send_link(db: Session, settings: Settings, user: User, purpose: str, **values: int) -> None:
+    """Queues the user's email with a new single-use link of this purpose; only the SHA-256 of
+    its secret is stored."""
     token = generate_link_token()
     db.add(
         AccountToken(
@@ -131,7 +137,19 @@ def _new_link(db: Session, settings: Settings, user: User, purpose: str, page: s
             expires_at=utcnow() + LIFETIMES[purpose],
         )
     )
-    return mail.link(settings, f"/dashboard/{page}#token={token}")
+    mail.queue(
+        db,
+        settings,
+        customer_id=user.customer_id,
+        to=user.email,
+        kind=purpose,
+        subject=SUBJECTS[purpose],
+        sensitive=True,
+        email=user.email,
+        url=_link_url(settings, purpose, token),
+        **values,
+    )
+    db.flush()
 
 
 def forgot_password(
@@ -149,23 +167,13 @@ def forgot_password(
     if user is None:
         token = generate_link_token()
         hash_token(token)
-        url = mail.link(settings, f"/dashboard/reset-password#token={token}")
-        compose(RESET, RESET_SUBJECT, settings.project_name, email=email, url=url, minutes=minutes)
+        url = _link_url(settings, RESET, token)
+        compose(
+            RESET, SUBJECTS[RESET], settings.project_name, email=email, url=url, minutes=minutes
+        )
         return
     act_for(db, user.customer_id)  # the request acts for the account's customer from here
-    mail.queue(
-        db,
-        settings,
-        customer_id=user.customer_id,
-        to=user.email,
-        kind=RESET,
-        subject=RESET_SUBJECT,
-        sensitive=True,
-        email=user.email,
-        url=_new_link(db, settings, user, RESET, "reset-password"),
-        minutes=minutes,
-    )
-    db.flush()
+    _send_link(db, settings, user, RESET, minutes=minutes)
 
 
 def _redeem(db: Session, token: str, purpose: str) -> tuple[User, AccountToken]:
@@ -205,19 +213,8 @@ def reset_password(db: Session, token: str, password: str) -> User:
 
 def send_verification(db: Session, settings: Settings, user: User) -> None:
     """Queues an email with a link that verifies the user's address."""
-    mail.queue(
-        db,
-        settings,
-        customer_id=user.customer_id,
-        to=user.email,
-        kind=VERIFICATION,
-        subject=VERIFICATION_SUBJECT,
-        sensitive=True,
-        email=user.email,
-        url=_new_link(db, settings, user, VERIFICATION, "verify-email"),
-        hours=int(LIFETIMES[VERIFICATION].total_seconds() // 3600),
-    )
-    db.flush()
+    hours = int(LIFETIMES[VERIFICATION].total_seconds() // 3600)
+    _send_link(db, settings, user, VERIFICATION, hours=hours)
 
 
 def verify_email(db: Session, token: str) -> User:

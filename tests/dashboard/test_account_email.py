@@ -54,12 +54,12 @@ def test_a_forgotten_password_is_reset_from_the_emailed_link(
     expect(page).to_have_url(re.compile(r"/dashboard/reset-password$"))  # the secret is off the bar
     mail_dashboard.check(page, "reset-password")
 
-    page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
-    page.get_by_label("New password again").fill("something else entirely")
+    page.get_by_label("Password", exact=True).fill(NEW_PASSWORD)
+    page.get_by_label("Confirm password").fill("something else entirely")
     page.get_by_role("button", name="Set password and sign in").click()
-    expect(page.get_by_text("The two passwords are not the same.")).to_be_visible()
+    expect(page.get_by_text("The two passwords differ.")).to_be_visible()
 
-    page.get_by_label("New password again").fill(NEW_PASSWORD)
+    page.get_by_label("Confirm password").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Set password and sign in").click()
     expect(page).to_have_url(re.compile(r"/dashboard/chatbots$"))
     expect(page.get_by_role("navigation", name="Main")).to_contain_text(owner.email)
@@ -86,8 +86,8 @@ def test_a_used_reset_link_says_so_and_offers_a_new_one(mail_dashboard, live_mai
         )
 
     page = mail_dashboard.open(link.removeprefix(live_mail_api.url))
-    page.get_by_label("New password", exact=True).fill("another new passphrase")
-    page.get_by_label("New password again").fill("another new passphrase")
+    page.get_by_label("Password", exact=True).fill("another new passphrase")
+    page.get_by_label("Confirm password").fill("another new passphrase")
     page.get_by_role("button", name="Set password and sign in").click()
     expect(page.get_by_role("alert")).to_contain_text("This password reset link is not valid")
     mail_dashboard.check(page, "reset-password-used")

@@ -120,3 +120,15 @@ export function useLeaveWarning(active: boolean, message: string) {
     };
   }, [active, message]);
 }
+
+/**
+ * The secret of an emailed link, from its fragment (`#token=…`): browsers never send a fragment
+ * to a server, so it stays out of every log. It is taken off the address bar once read.
+ */
+export function useLinkToken(): string {
+  const [token] = useState(() => new URLSearchParams(window.location.hash.slice(1)).get("token") ?? "");
+  useEffect(() => {
+    if (window.location.hash) history.replaceState(history.state, "", window.location.pathname);
+  }, []);
+  return token;
+}

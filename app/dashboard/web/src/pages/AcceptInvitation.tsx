@@ -1,11 +1,10 @@
-import { useState } from "react";
-import type { FormEvent } from "react";
 import { Link, useNavigate } from "react-router";
 import { ApiError, api, call, type Schemas } from "../api/client";
 import { useAuth } from "../auth";
 import { formatDate } from "../lib/format";
-import { useAction, useLoad } from "../lib/hooks";
-import { Button, ErrorNote, Field, Loading, Note } from "../ui";
+import { ChoosePassword } from "../components/ChoosePassword";
+import { useAction, useLinkToken, useLoad } from "../lib/hooks";
+import { Loading, Note } from "../ui";
 import { AuthPage } from "./Auth";
 
 type Offer = Schemas["InvitationPreview"];
@@ -19,11 +18,6 @@ const HEADINGS: Record<string, string> = {
   invitation_revoked: "This invitation was withdrawn",
   invitation_invalid: "This invitation link does not work",
 };
-
-/** The token is in the link's fragment (`#token=…`), which the browser never sends to a server. */
-function tokenFromLink(): string {
-  return new URLSearchParams(window.location.hash.slice(1)).get("token") ?? "";
-}
 
 async function open(token: string): Promise<Opened> {
   if (!token) return { refused: "invitation_invalid", message: NO_TOKEN };
@@ -42,7 +36,7 @@ const signInInstead = (
 );
 
 export function AcceptInvitation() {
-  const [token] = useState(tokenFromLink);
+  const token = useLinkToken();
   const opened = useLoad(() => open(token), [token]);
   const result = opened.data;
   if (opened.loading) {
@@ -66,55 +60,25 @@ export function AcceptInvitation() {
       <p>
         Choose a password for <strong>{offer.email}</strong>. The invitation expires {formatDate(offer.expires_at)}.
       </p>
-      <ChoosePassword token={token} email={offer.email} />
+      <JoinForm token={token} email={offer.email} />
     </AuthPage>
   );
 }
 
-function ChoosePassword({ token, email }: { token: string; email: string }) {
+function JoinForm({ token, email }: { token: string; email: string }) {
   const { acceptInvitation } = useAuth();
   const navigate = useNavigate();
-  const [password, setPassword] = useState("");
-  const [confirm, setConfirm] = useState("");
-  const [mismatch, setMismatch] = useState(false);
-  const accept = useAction(async () => {
+  const accept = useAction(async (password: string) => {
     await acceptInvitation(token, password);
     navigate("/chatbots", { replace: true });
   });
-
-  function submit(e: FormEvent) {
-    e.preventDefault();
-    setMismatch(password !== confirm);
-    if (password === confirm) void accept.run();
-  }
-
   return (
-    <form onSubmit={submit} className="stack">
-      {/* for password managers: the account the new password belongs to */}
-      <input type="email" name="username" autoComplete="username" value={email} readOnly hidden />
-      <Field
-        label="Password"
-        type="password"
-        autoComplete="new-password"
-        required
-        minLength={8}
-        hint="At least 8 characters."
-        value={password}
-        onChange={(e) => setPassword(e.target.value)}
-      />
-      <Field
-        label="Confirm password"
-        type="password"
-        autoComplete="new-password"
-        required
-        error={mismatch ? "The two passwords differ." : undefined}
-        value={confirm}
-        onChange={(e) => setConfirm(e.target.value)}
-      />
-      <ErrorNote>{accept.error}</ErrorNote>
-      <Button type="submit" variant="primary" busy={accept.busy}>
-        Join and sign in
-      </Button>
-    </form>
+    <ChoosePassword
+      username={email}
+      submit="Join and sign in"
+      busy={accept.busy}
+      error={accept.error}
+      onChoose={(password) => void accept.run(password)}
+    />
   );
 }

@@ -3,21 +3,10 @@ import type { FormEvent } from "react";
 import { Link, useNavigate } from "react-router";
 import { api, call, errorMessage } from "../api/client";
 import { useAuth } from "../auth";
-import { useAction } from "../lib/hooks";
+import { ChoosePassword } from "../components/ChoosePassword";
+import { useAction, useLinkToken } from "../lib/hooks";
 import { Button, ErrorNote, Field, Loading, Note } from "../ui";
 import { AuthPage } from "./Auth";
-
-/**
- * The secret of an emailed link, from its fragment (`#token=…`): browsers never send a fragment
- * to a server, so it stays out of every log. It is taken off the address bar once read.
- */
-function useLinkToken(): string {
-  const [token] = useState(() => new URLSearchParams(window.location.hash.slice(1)).get("token") ?? "");
-  useEffect(() => {
-    if (window.location.hash) history.replaceState(history.state, "", window.location.pathname);
-  }, []);
-  return token;
-}
 
 const BACK_TO_SIGN_IN = (
   <>
@@ -69,20 +58,11 @@ export function ResetPassword() {
   const token = useLinkToken();
   const { startSession } = useAuth();
   const navigate = useNavigate();
-  const [password, setPassword] = useState("");
-  const [confirm, setConfirm] = useState("");
-  const [mismatch, setMismatch] = useState(false);
-  const reset = useAction(async () => {
+  const reset = useAction(async (password: string) => {
     const session = await call(api.POST("/auth/password/reset", { body: { token, password } }));
     await startSession(session.access_token);
     navigate("/chatbots", { replace: true });
   });
-
-  function submit(e: FormEvent) {
-    e.preventDefault();
-    setMismatch(password !== confirm);
-    if (password === confirm) void reset.run();
-  }
 
   if (!token) {
     return (
@@ -96,38 +76,19 @@ export function ResetPassword() {
   }
   return (
     <AuthPage title="Choose a new password" footer={BACK_TO_SIGN_IN}>
-      <form onSubmit={submit} className="stack">
-        <p>Choosing a new password signs you out on every other device.</p>
-        <Field
-          label="New password"
-          type="password"
-          autoComplete="new-password"
-          required
-          minLength={8}
-          hint="At least 8 characters."
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-        />
-        <Field
-          label="New password again"
-          type="password"
-          autoComplete="new-password"
-          required
-          error={mismatch ? "The two passwords are not the same." : null}
-          value={confirm}
-          onChange={(e) => setConfirm(e.target.value)}
-        />
-        <ErrorNote>
-          {reset.error && (
+      <p>Choosing a new password signs you out on every other device.</p>
+      <ChoosePassword
+        submit="Set password and sign in"
+        busy={reset.busy}
+        error={
+          reset.error && (
             <>
               {reset.error} {/not valid/.test(reset.error) && <Link to="/forgot-password">Ask for a new link</Link>}
             </>
-          )}
-        </ErrorNote>
-        <Button type="submit" variant="primary" busy={reset.busy}>
-          Set password and sign in
-        </Button>
-      </form>
+          )
+        }
+        onChoose={(password) => void reset.run(password)}
+      />
     </AuthPage>
   );
 }
