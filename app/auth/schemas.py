@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from app.core.schemas import RequestBody
 
-# what a new password must be, wherever one is chosen (sign-up, a new user, a reset)
+# what a new password must be, wherever one is chosen (sign-up, an invitation, a reset)
 Password = Annotated[str, Field(min_length=8, max_length=256)]
 # an emailed link's secret, as the dashboard reads it from the link's fragment
 LinkToken = Annotated[str, Field(min_length=1, max_length=256)]

@@ -2,14 +2,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from app.auth.schemas import Password as NewPassword
 from app.core.schemas import RequestBody
 
-# a password set for an account: at sign-up, accepting an invitation, or by an inviter
-NewPassword = Annotated[str, Field(min_length=8, max_length=256)]
 InvitedRole = Literal["admin", "member"]
 
 
