@@ -3,8 +3,6 @@ admins invite the rest of the team by email and manage it."""
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -17,7 +15,7 @@ from app.auth.repository import UserRepository
 from app.core.config import Settings
 from app.core.database import utcnow
 from app.core.errors import BadRequest, Conflict, Forbidden
-from app.core.security import hash_password
+from app.core.security import generate_link_token, hash_password, hash_token
 from app.core.subjects import AuthSubject, UserSubject
 from app.core.tenancy import act_for
 from app.customers.models import Customer, Invitation
@@ -145,10 +143,6 @@ def delete_user(db: Session, subject: UserSubject, user_id: uuid.UUID) -> None:
 # Invitations: a link by email, with which the invitee chooses their own password.
 
 
-def _hash_link_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def invite(
     db: Session, settings: Settings, subject: UserSubject, *, email: str, role: str
 ) -> InvitationOut:
@@ -162,12 +156,12 @@ def invite(
         raise Conflict("A user with this email already exists")
     now = utcnow()
     InvitationRepository(db).revoke_for_address(subject, email, now)
-    token = secrets.token_urlsafe(32)
+    token = generate_link_token()
     invitation = Invitation(
         customer_id=subject.customer_id,
         email=email,
         role=role,
-        token_hash=_hash_link_token(token),
+        token_hash=hash_token(token),
         invited_by=subject.user_id,
         created_at=now,
         expires_at=now + timedelta(days=INVITATION_DAYS),
@@ -230,7 +224,7 @@ def revoke_invitation(db: Session, subject: UserSubject, invitation_id: uuid.UUI
 
 def _open_invitation(db: Session, token: str, now: datetime) -> tuple[Invitation, str]:
     """The invitation the link names, with its customer's name, if the link still works."""
-    found = InvitationRepository(db).by_token(_hash_link_token(token))
+    found = InvitationRepository(db).by_token(hash_token(token))
     if found is None:
         raise InvitationRefused("invalid")
     invitation, customer_name = found
