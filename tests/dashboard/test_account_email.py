@@ -154,3 +154,23 @@ def test_signed_out_a_verification_link_still_confirms(mail_dashboard, live_mail
     expect(page.get_by_role("heading", name="Address confirmed")).to_be_visible()
     page.get_by_role("link", name="Sign in").click()
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+
+
+def test_the_embed_page_says_the_widget_waits_for_the_owners_address(
+    mail_dashboard, live_mail_api, mailbox
+):
+    live_mail_api.app.state.settings.require_email_verification = True
+    owner = live_mail_api.owner
+    bot = owner.create_chatbot(name="Shop help", allowed_origins=["https://shop.example.com"])
+    page = mail_dashboard.open(f"/dashboard/chatbots/{bot['id']}/embed", tenant=owner)
+    waiting = page.get_by_role("status").filter(has_text="The widget is not published")
+    expect(waiting).to_be_visible()
+    mail_dashboard.check(page, "embed-unverified")
+
+    assert owner.post("/auth/verify-email/resend").status_code == 202
+    token = link_in(mailbox.wait_for(owner.email)[0], "/dashboard/verify-email").split("#token=")[1]
+    assert owner.post("/auth/verify-email", json={"token": token}).status_code == 200
+    page.reload()
+    expect(page.get_by_role("heading", name="Embed")).to_be_visible()
+    expect(waiting).to_have_count(0)
+    expect(banner(page)).to_have_count(0)

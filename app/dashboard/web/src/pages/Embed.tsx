@@ -10,7 +10,7 @@ import { useBot } from "./ChatbotLayout";
 export function Embed() {
   useTitle("Embed");
   const { bot, setBot } = useBot();
-  const { can } = useAuth();
+  const { can, me } = useAuth();
   const snippet = useLoad(
     () => call(api.GET("/api/chatbots/{chatbot_id}/snippet", { params: { path: { chatbot_id: bot.id } } })),
     [bot.id, bot.allowed_origins.join(" ")],
@@ -59,6 +59,12 @@ export function Embed() {
           </a>
         }
       />
+      {me && !me.customer.verified && (
+        <Note tone="warning">
+          The widget is not published until the account owner confirms their email address with the link we sent
+          them: until then it says it isn't enabled on your site. The preview page works meanwhile.
+        </Note>
+      )}
       {bot.allowed_origins.length === 0 && (
         <Note tone="warning">
           No website is allowed yet: the widget will say it isn't enabled on your site.{" "}
