@@ -47,6 +47,8 @@ LAYERS = [
     "app.main",
     "app.worker",
 ]
+
+
 def module_name(path: Path) -> str:
     parts = list(path.relative_to(ROOT).with_suffix("").parts)
     if parts[-1] == "__init__":

@@ -65,6 +65,7 @@ EXCLUDED_PATHS = {
     "/docs": "Swagger UI, a static page over /openapi.json (FastAPI's own route)",
     "/docs/oauth2-redirect": "Swagger UI's OAuth2 redirect page (FastAPI's own route)",
     "/redoc": "ReDoc, a static page over /openapi.json (FastAPI's own route)",
+    "/": "a redirect to /dashboard/",
     "/dashboard": "a redirect to /dashboard/",
     "/dashboard/{path:path}": "the dashboard's built files; the app calls the API with the user's "
     "token, which the rows here cover",
@@ -157,7 +158,7 @@ class Row:
     expect: dict[str, int]
     request: RequestArgs = _no_body
     # 0: runs in the first pass; n > 0: destroys what later rows need, runs after every 0 in
-    # ascending n (the chatbot itself goes last)
+    # ascending n (the chatbot, then the whole account, go last)
     last: int = 0
 
     def __str__(self) -> str:
@@ -211,6 +212,8 @@ MATRIX: list[Row] = [
     Row("POST", "/auth/verify-email/resend", signed_in(202, other=202)),
     # the team
     Row("GET", "/api/users", staff(200, other=200)),
+    # the outbox's delivery list: each owner sees its own customer's
+    Row("GET", "/api/emails", owner_only(200, other=200)),
     Row(
         "POST",
         "/api/users",
@@ -368,6 +371,16 @@ MATRIX: list[Row] = [
         "/api/billing/invoices/{invoice_id}",
         owner_only(200),
         lambda w: {"params": {"format": "html"}},
+    ),
+    # the account as a whole: the other customer exports its own; deleting needs the caller's
+    # own customer's name, and the victim's ("Acme") is not the other's (422)
+    Row("GET", "/api/account/export", owner_only(200, other=200)),
+    Row(
+        "DELETE",
+        "/api/account",
+        owner_only(204, other=422),
+        _json({"password": PASSWORD, "confirm": "Acme"}),
+        last=7,
     ),
     # analytics and ratings: each caller's world has one answer, rated at most once by it
     Row("GET", "/api/chatbots/{chatbot_id}/analytics", signed_in(200)),
