@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.billing.plans import plan_of
+from app.chatbots.repository import ChatbotRepository
 from app.core.config import Settings
 from app.core.database import session_scope, utcnow
 from app.core.metrics import (
@@ -331,7 +332,7 @@ def _finish(
             ChunkRepository(db).replace(document_id, rows)
     seconds = time.monotonic() - started
     if not updated:  # deleted while we worked: take its vectors away again
-        store.delete_document(job.chatbot_id, str(document_id))
+        _take_back(factory, store, job)
         log.info(
             "document %s: deleted while it was ingested; its vectors removed",
             document_id,
@@ -347,6 +348,18 @@ def _finish(
         extra=_fields(document_id, chunks=chunks, seconds=round(seconds, 2)),
     )
     return "ready"
+
+
+def _take_back(factory: sessionmaker[Session], store: VectorStore, job: _Job) -> None:
+    """Removes what the job wrote for a document deleted meanwhile: its vectors, or the whole
+    collection when its chatbot is gone too (the chatbot's or the account's deletion dropped
+    the collection, and the job's write made it again)."""
+    with session_scope(factory, bypass=JOB) as db:
+        chatbot_gone = ChatbotRepository(db).customer_of(uuid.UUID(job.chatbot_id)) is None
+    if chatbot_gone:
+        store.delete_collection(job.chatbot_id)
+    else:
+        store.delete_document(job.chatbot_id, str(job.document_id))
 
 
 def _deletion_check(factory: sessionmaker[Session], document_id: uuid.UUID) -> Callable[[], bool]:

@@ -24,6 +24,7 @@ from app.chatbots.models import ApiKey
 from app.core.database import Base
 from app.core.subjects import OperatorSubject
 from app.core.vectors import vector_store_for
+from app.documents.jobs import process_document
 from app.sources.models import WebsiteSource
 from tests.api.test_documents import TEXT, upload, wait_until_done
 from tests.conftest import Tenant, operator_db
@@ -413,3 +414,28 @@ def test_a_document_being_ingested_when_the_account_goes_leaves_nothing_behind(
     )
     assert not (settings.upload_dir / tenant.customer_id).exists()
     assert vector_store_for(settings).count(bot["id"]) == 0
+
+
+def test_a_job_that_wrote_its_vectors_after_the_account_went_drops_the_collection_again(
+    app, tenant, settings
+):
+    """The account is deleted between a job's last embedding batch and its write to Chroma:
+    the write makes the dropped collection again, and the job, finding its document and
+    chatbot gone, drops it."""
+    bot = tenant.create_chatbot(name="Late")
+    doc = upload(tenant, bot["id"], "policy.txt", TEXT.encode()).json()[0]
+    assert wait_until_done(tenant, doc["id"])["status"] == "ready"
+    store = vector_store_for(settings)
+
+    def delete_when_embedded(done: int, total: int) -> None:
+        if done == total:
+            r = delete_account(tenant, {"password": PASSWORD, "confirm": "Acme"})
+            assert r.status_code == 204, r.text
+            assert store.collection_name(bot["id"]) not in collections(settings)
+
+    again = process_document(
+        app.state.sessionmaker, settings, uuid.UUID(doc["id"]), on_progress=delete_when_embedded
+    )
+    assert again == "deleted"
+    assert store.collection_name(bot["id"]) not in collections(settings)
+    assert not (settings.upload_dir / tenant.customer_id).exists()
