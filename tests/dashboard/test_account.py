@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.dashboard.test_playground import ready_bot
+from tests.servers import wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -209,7 +210,7 @@ def test_owner_downloads_the_accounts_export(dashboard, live_api, tmp_path):
     assert manifest["customer"]["name"] == "Acme" and manifest["counts"]["chatbots"] == 1
     assert document["chatbot_id"] == bot["id"]
     expect(card.get_by_role("status")).to_have_text(
-        re.compile(rf"Your export is downloaded: {download.suggested_filename} \(\d+ KB\)\.")
+        re.compile(rf"Your export is downloaded: {download.suggested_filename} \([\d.]+ KB\)\.")
     )
     dashboard.check(page, "account")
 
@@ -263,3 +264,36 @@ def test_admins_and_members_are_told_the_account_page_is_for_owners(dashboard, l
         expect(nav.get_by_role("link", name="Usage")).to_be_visible()
         expect(nav.get_by_role("link", name="Account")).to_have_count(0)
     assert live_api.owner.get("/auth/me").status_code == 200
+
+
+def test_owner_sees_each_email_and_how_its_delivery_went(mail_dashboard, live_mail_api, mailbox):
+    """The outbox on the Account page: a message the mail server never took is shown given up
+    with the reason, one it took is shown sent; never their text."""
+    owner = live_mail_api.owner
+
+    def invite(email: str) -> None:
+        r = owner.post("/api/users/invitations", json={"email": email, "role": "member"})
+        assert r.status_code == 201, r.text
+
+    def status_of(email: str) -> str:
+        [found] = [e for e in owner.get("/api/emails").json() if e["to_address"] == email]
+        return found["status"]
+
+    mailbox.stop()  # the mail server is down: six tries, 0.2 s doubling, then given up
+    invite("lost@acme.example")
+    wait_for(lambda: status_of("lost@acme.example") == "failed", 60, "the email to be given up")
+    mailbox.start()
+    invite("ann@acme.example")
+    mailbox.wait_for("ann@acme.example")
+    wait_for(lambda: status_of("ann@acme.example") == "sent", 30, "the email to be marked sent")
+
+    page = mail_dashboard.open("/dashboard/account", tenant=owner)
+    emails = page.get_by_role("region", name="Emails sent")
+    lost = emails.get_by_role("row", name=re.compile("lost@acme.example"))
+    expect(lost).to_contain_text("Invitation")
+    expect(lost).to_contain_text("Failed")
+    expect(lost).to_contain_text("6 tries, given up: ConnectionRefusedError")
+    sent = emails.get_by_role("row", name=re.compile("ann@acme.example"))
+    expect(sent).to_contain_text("Sent")
+    expect(emails).not_to_contain_text("#token=")
+    mail_dashboard.check(page, "account-emails")

@@ -1,9 +1,12 @@
 import { useState } from "react";
 import type { FormEvent } from "react";
-import { api, authHeaders, call, NETWORK_ERROR, toApiError, type Me } from "../api/client";
+import { api, authHeaders, call, NETWORK_ERROR, toApiError, type Me, type Schemas } from "../api/client";
 import { useAuth } from "../auth";
-import { useAction, useTitle } from "../lib/hooks";
-import { Button, Card, ConfirmDialog, ErrorNote, Field, Note, PageHeader } from "../ui";
+import { formatBytes, formatDate } from "../lib/format";
+import { useAction, useLoad, useTitle } from "../lib/hooks";
+import { Badge, Button, Card, ConfirmDialog, ErrorNote, Field, Loading, Note, PageHeader, TableWrap } from "../ui";
+
+type Email = Schemas["EmailOut"];
 
 export const ACCOUNT_DELETED = "Your account and all of its data were deleted. Issued invoices are kept, as the law requires.";
 
@@ -26,6 +29,7 @@ export function Account() {
     <>
       <PageHeader title="Account" description={`Your data in ${me.customer.name}: take a copy of it, or delete it.`} />
       <ExportCard />
+      <EmailsCard />
       <DeleteCard me={me} />
     </>
   );
@@ -34,10 +38,6 @@ export function Account() {
 function filenameOf(response: Response): string {
   const disposition = response.headers.get("Content-Disposition") ?? "";
   return /filename="([^"]+)"/.exec(disposition)?.[1] ?? "account-export.zip";
-}
-
-function formatSize(bytes: number): string {
-  return bytes < 1024 * 1024 ? `${Math.max(1, Math.round(bytes / 1024))} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
 /** The export needs the JWT, so it is fetched and handed to the browser as an object URL. */
@@ -58,7 +58,76 @@ async function download(onProgress: (text: string) => void) {
   link.click();
   link.remove();
   window.setTimeout(() => URL.revokeObjectURL(url), 60_000);
-  onProgress(`Your export is downloaded: ${name} (${formatSize(blob.size)}).`);
+  onProgress(`Your export is downloaded: ${name} (${formatBytes(blob.size)}).`);
+}
+
+const EMAIL_KINDS: Record<Email["kind"], string> = {
+  password_reset: "Password reset",
+  email_verification: "Address verification",
+  invitation: "Invitation",
+  allowance_alert: "Allowance alert",
+};
+const EMAIL_STATUSES: Record<Email["status"], { tone: string; label: string }> = {
+  pending: { tone: "queued", label: "Retrying" },
+  sent: { tone: "ready", label: "Sent" },
+  failed: { tone: "failed", label: "Failed" },
+};
+
+function deliveryOf(email: Email): string {
+  if (email.status === "sent") return `sent ${formatDate(email.sent_at)}`;
+  const tries = `${email.attempts} ${email.attempts === 1 ? "try" : "tries"}`;
+  if (email.status === "failed") return `${tries}, given up: ${email.last_error ?? "no reason given"}`;
+  if (!email.attempts) return "waiting to be sent";
+  return `${tries}, next ${formatDate(email.next_attempt_at)}: ${email.last_error ?? ""}`;
+}
+
+/** What the account's emails were and how their delivery went (never their text, which may
+ * hold a link meant for one person only). */
+function EmailsCard() {
+  const emails = useLoad(() => call(api.GET("/api/emails")), []);
+  return (
+    <Card title="Emails sent" actions={<Button className="btn-small" onClick={() => void emails.reload()}>Refresh</Button>}>
+      <p className="meta">
+        The last 100 emails this account sent: invitations, password resets, address confirmations and allowance
+        alerts. One the mail server refused is tried again, later each time, and given up after a few hours.
+      </p>
+      <ErrorNote>{emails.error}</ErrorNote>
+      {emails.loading ? (
+        <Loading label="Loading the emails…" />
+      ) : emails.data?.length ? (
+        <TableWrap label="Emails sent">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Email</th>
+                <th scope="col">To</th>
+                <th scope="col">Queued</th>
+                <th scope="col">Status</th>
+              </tr>
+            </thead>
+            <tbody>
+              {emails.data.map((email) => (
+                <tr key={email.id}>
+                  <td>
+                    {EMAIL_KINDS[email.kind]}
+                    <p className="meta">{email.subject}</p>
+                  </td>
+                  <td>{email.to_address}</td>
+                  <td>{formatDate(email.created_at)}</td>
+                  <td>
+                    <Badge tone={EMAIL_STATUSES[email.status].tone}>{EMAIL_STATUSES[email.status].label}</Badge>
+                    <p className="meta">{deliveryOf(email)}</p>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableWrap>
+      ) : (
+        <p className="meta">No email sent yet.</p>
+      )}
+    </Card>
+  );
 }
 
 function ExportCard() {
