@@ -60,7 +60,8 @@ from app.chat.prompt import (  # noqa: E402
     recent_turns,
     retrieval_query,
 )
-from app.chat.service import RagService, context_of  # noqa: E402
+from app.chat.retriever import context_of  # noqa: E402
+from app.chat.service import RagService  # noqa: E402
 from app.chatbots.repository import ChatbotRepository  # noqa: E402
 from app.chatbots.schemas import ChatbotCreate, ChatbotSettings  # noqa: E402
 from app.chatbots.service import create_chatbot  # noqa: E402

@@ -18,8 +18,9 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.chat.exchange import Asker, Prepared, usage_payload
 from app.chat.prompt import Turn
-from app.chat.service import Asker, Prepared, RagService, usage_payload
+from app.chat.service import RagService
 from app.chat.streaming import AnswerStreamResponse, hold_until_answered
 from app.chatbots.deps import KeyCaller, SecretKey
 from app.core.database import DB

@@ -10,7 +10,8 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from app.auth.deps import CurrentUser, Expensive
-from app.chat import service
+from app.chat import history
+from app.chat.exchange import Asker
 from app.chat.schemas import (
     AnswerOut,
     MessageOut,
@@ -19,7 +20,7 @@ from app.chat.schemas import (
     RetrieveOut,
     SessionOut,
 )
-from app.chat.service import Asker, RagService
+from app.chat.service import RagService
 from app.chat.streaming import AnswerStreamResponse, hold_until_answered
 from app.chatbots.deps import PresentedKey, VisitorToken, active_key, caller_of_chatbot
 from app.chatbots.service import get_chatbot
@@ -125,9 +126,9 @@ def list_sessions(
 ) -> list[SessionOut]:
     """The chatbot's conversations, newest first, with their first question and message
     count."""
-    return service.list_sessions(db, user, chatbot_id, limit=limit, before=before)
+    return history.list_sessions(db, user, chatbot_id, limit=limit, before=before)
 
 
 @router.get("/api/sessions/{session_id}/messages", response_model=list[MessageOut])
 def list_messages(session_id: uuid.UUID, user: CurrentUser, db: DB):
-    return service.list_messages(db, user, session_id)
+    return history.list_messages(db, user, session_id)

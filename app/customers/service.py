@@ -74,7 +74,7 @@ def verified(db: Session, settings: Settings, subject: AuthSubject) -> bool:
     """Whether the subject's customer counts as verified: its owner has verified their address
     (the one they signed up with), or this install does not ask for it. Until then its widget
     is not published and its secret keys answer only a demo's worth of questions
-    (`app/chat/service.py`)."""
+    (`app/chat/admission.py`)."""
     if not settings.require_email_verification:
         return True
     return UserRepository(db).owner_verified(subject)

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import update
 
 from app.billing.models import Plan
-from app.chat.service import RagService
+from app.chat.retriever import Retriever
 from app.core.vectors import embedder_for
 from tests.api.test_documents import db_of, upload, wait_until_done
 from tests.billing.factories import add_plan, set_plan
@@ -108,7 +108,7 @@ def test_no_pooled_connection_waits_with_a_question_for_the_embedder(
             return self._embedder.embed_query(text, lane)
 
     monkeypatch.setattr(
-        RagService, "embedder", property(lambda s: Watching(embedder_for(s.settings)))
+        Retriever, "embedder", property(lambda s: Watching(embedder_for(s.settings)))
     )
     assert _ask(client, bot).status_code == 200
     r = tenant.post(f"/api/chatbots/{bot['id']}/retrieve", json={"question": "refunds?"})
