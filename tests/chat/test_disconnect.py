@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -57,16 +58,20 @@ def _door(bot: dict, tenant, door: str) -> tuple[str, dict, dict]:
     return "/v1/chat/completions", key, body
 
 
-def _read_until_the_stall(response: httpx.Response) -> None:
+def _read_until_the_stall(response: httpx.Response) -> Iterator[str]:
     """Reads the two deltas the provider sends before it stalls: the server then has nothing to
-    write, so only listening can tell it the client left."""
+    write, so only listening can tell it the client left. Returns the rest of the lines, which
+    the caller holds while it means to stay connected: an abandoned line iterator, once
+    collected, closes the response and with it the connection (httpcore closes its stream on
+    GeneratorExit), which made the server see the client leave while it had not."""
     assert response.status_code == 200
     deltas = 0
-    for line in response.iter_lines():
+    lines = response.iter_lines()
+    for line in lines:
         if line == "event: delta" or '"content"' in line:
             deltas += 1
             if deltas == 2:
-                return
+                return lines
     raise AssertionError("the deltas did not arrive")
 
 
@@ -122,11 +127,12 @@ def test_shutdown_records_the_answers_it_was_streaming(fireworks, fake_llm):
         httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=STALL) as http,
         http.stream("POST", url, headers=headers, json=body) as response,
     ):
-        _read_until_the_stall(response)
+        still_reading = _read_until_the_stall(response)
         assert _reservations(client.app) == 1
         server.should_exit = True  # as on SIGTERM; the client is still reading
         thread.join(DEADLINE)
         assert not thread.is_alive(), "the server did not stop"
+        del still_reading
 
     summary = tenant.get("/api/usage/summary").json()
     _assert_recorded_as_interrupted(tenant, bot, summary)
@@ -168,10 +174,11 @@ def test_a_keys_streamed_answer_holds_its_customers_slot_until_it_is_over(
     url, headers, body = _door(bot, tenant, door)
     with serve(client.app) as base, httpx.Client(base_url=base, timeout=STALL) as http:
         with http.stream("POST", url, headers=headers, json=body) as response:
-            _read_until_the_stall(response)
+            still_reading = _read_until_the_stall(response)
             refused = http.post(url, headers=headers, json={**body, "stream": False})
             assert refused.status_code == 429, refused.text
             assert refused.headers["Retry-After"] == "1"
+            del still_reading  # the client leaves with the block
         _wait_for_usage(tenant)
         wait_for(
             lambda: slots.in_flight(uuid.UUID(tenant.customer_id)) == 0,
