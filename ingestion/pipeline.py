@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -56,25 +57,8 @@ def ingest(
     """
     # Embedding is the slow step; refuse a model mismatch before spending it.
     store.check_embedder(chatbot_id, embedder)
-    if worker is not None:
-        chunks = worker.split(
-            data,
-            kind,
-            should_stop,
-            chunk_size=chunk_size,
-            chunk_overlap=chunk_overlap,
-            max_chunks=max_chunks,
-        )
-    else:
-        chunks = split(
-            load(data, kind),
-            chunk_size=chunk_size,
-            chunk_overlap=chunk_overlap,
-            count_tokens=embedder.count_tokens,
-            max_tokens=embedder.max_tokens,
-            max_chunks=max_chunks,
-            should_stop=should_stop,
-        )
+    sizes = _Sizes(chunk_size, chunk_overlap, max_chunks)
+    chunks = _split(data, kind, embedder, worker, sizes, should_stop)
     embeddings = _embed_all(
         chunks, embedder, worker, batch_size, extra_metadata, on_progress, should_stop
     )
@@ -82,6 +66,42 @@ def ingest(
     if on_written is not None:
         on_written(chunks)
     return len(chunks)
+
+
+@dataclass(frozen=True)
+class _Sizes:
+    chunk_size: int
+    chunk_overlap: int
+    max_chunks: int | None
+
+
+def _split(
+    data: bytes,
+    kind: str,
+    embedder: Embedder,
+    worker: IsolatedWorker | None,
+    sizes: _Sizes,
+    should_stop: Callable[[], bool] | None,
+) -> list[Chunk]:
+    """The document's chunks, in the worker's child process when there is one."""
+    if worker is not None:
+        return worker.split(
+            data,
+            kind,
+            should_stop,
+            chunk_size=sizes.chunk_size,
+            chunk_overlap=sizes.chunk_overlap,
+            max_chunks=sizes.max_chunks,
+        )
+    return split(
+        load(data, kind),
+        chunk_size=sizes.chunk_size,
+        chunk_overlap=sizes.chunk_overlap,
+        count_tokens=embedder.count_tokens,
+        max_tokens=embedder.max_tokens,
+        max_chunks=sizes.max_chunks,
+        should_stop=should_stop,
+    )
 
 
 def _embed_all(

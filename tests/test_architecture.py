@@ -476,3 +476,35 @@ def test_the_cycle_check_catches_a_loop_inside_a_package():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": set()}) == []
     assert is_face('"""doc"""\nfrom x import y\n__all__ = ["y"]\n')
     assert not is_face("from x import y\nLIMIT = 3\n")
+
+
+# --- functions a reader can hold in mind ----------------------------------------------------
+
+MAX_FUNCTION_LINES = 60
+# the app factory wires every part in one place, in the order they depend on each other
+LONG_FUNCTIONS_ALLOWED = {"app/main.py:create_app"}
+
+
+def long_functions(source: str, where: str) -> list[str]:
+    """`where:name (n lines)` of each function or method over MAX_FUNCTION_LINES, docstring
+    included."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            lines = (node.end_lineno or node.lineno) - node.lineno + 1
+            if lines > MAX_FUNCTION_LINES and f"{where}:{node.name}" not in LONG_FUNCTIONS_ALLOWED:
+                found.append(f"{where}:{node.name} ({lines} lines)")
+    return found
+
+
+def test_no_function_is_over_60_lines():
+    problems = []
+    for path in python_files("app", "ingestion"):
+        problems += long_functions(path.read_text(), str(path.relative_to(ROOT)))
+    assert problems == []
+
+
+def test_the_length_check_catches_a_long_function():
+    body = "".join(f"    x{i} = {i}\n" for i in range(MAX_FUNCTION_LINES))
+    assert long_functions(f"def f():\n{body}", "app/x.py") == ["app/x.py:f (61 lines)"]
+    assert long_functions(f"def create_app():\n{body}", "app/main.py") == []

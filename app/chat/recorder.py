@@ -93,23 +93,7 @@ class ExchangeRecorder:
             self._session_row(db, prepared, now)
             ChatMessageRepository(db).add(OperatorSubject(prepared.customer_id), [question, reply])
             self._count_caller(db, prepared, now)
-            if completion is not None:
-                billing.record_usage(
-                    db,
-                    customer_id=prepared.customer_id,
-                    chatbot_id=prepared.chatbot_id,
-                    session_id=prepared.session_id,
-                    message_id=reply["id"],
-                    model=model,
-                    provider=provider,
-                    usage=usage,
-                    now=now,
-                )
-                if usage.input_tokens or usage.output_tokens:
-                    period = billing.current_period(now)
-                    alert_if_crossed(db, self.settings, prepared.customer_id, period, now)
-            else:
-                billing.add_to_totals(db, prepared.customer_id, 0, 0, queries=1, now=now)
+            self._bill(db, prepared, completion, reply["id"], now)
         return Answer(
             answer=text,
             sources=prepared.sources,
@@ -121,6 +105,35 @@ class ExchangeRecorder:
             unanswered=unanswered,
             related=prepared.related,
         )
+
+    def _bill(
+        self,
+        db: Session,
+        prepared: Prepared,
+        completion: Completion | None,
+        message_id: uuid.UUID,
+        now: datetime,
+    ) -> None:
+        """The LLM call's usage record and the customer's totals, and the allowance alert it
+        may cross; a question answered without an LLM counts in the totals only."""
+        if completion is None:
+            billing.add_to_totals(db, prepared.customer_id, 0, 0, queries=1, now=now)
+            return
+        usage = completion.usage
+        billing.record_usage(
+            db,
+            customer_id=prepared.customer_id,
+            chatbot_id=prepared.chatbot_id,
+            session_id=prepared.session_id,
+            message_id=message_id,
+            model=completion.model,
+            provider=completion.provider,
+            usage=usage,
+            now=now,
+        )
+        if usage.input_tokens or usage.output_tokens:
+            period = billing.current_period(now)
+            alert_if_crossed(db, self.settings, prepared.customer_id, period, now)
 
     def record_failure(self, prepared: Prepared, exc: AppError) -> None:
         """Keep the question (marked failed); no answer, no usage, no tokens."""

@@ -68,6 +68,20 @@ class Retrieval:
     not_found: str = NOT_FOUND_ANSWER
 
 
+def source_of(candidate: Candidate) -> Source:
+    """A retrieved chunk as the answer cites it."""
+    return Source(
+        document_id=candidate.document_id,
+        filename=candidate.metadata.get("filename", ""),
+        page=candidate.metadata.get("page"),
+        heading=candidate.metadata.get("heading"),
+        chunk_index=candidate.chunk_index,
+        score=round(candidate.relevance, 4),
+        text=candidate.text,
+        url=candidate.metadata.get("url"),
+    )
+
+
 def context_of(retrieval: Retrieval) -> list[ContextChunk]:
     """The sources as the answerer reads them: text, citation label, score, token count."""
     return [
@@ -156,19 +170,7 @@ class Retriever:
             missing = []  # refused anyway, as off-topic or unrelated
         elif missing:
             refusal = f"no document has {absent_text(missing)}"
-        sources = [
-            Source(
-                document_id=c.document_id,
-                filename=c.metadata.get("filename", ""),
-                page=c.metadata.get("page"),
-                heading=c.metadata.get("heading"),
-                chunk_index=c.chunk_index,
-                score=round(c.relevance, 4),
-                text=c.text,
-                url=c.metadata.get("url"),
-            )
-            for c in candidates
-        ]
+        sources = [source_of(c) for c in candidates]
         if not missing:
             return Retrieval(
                 sources, candidates, refused=refusal is not None, reason=refusal, pool=found

@@ -43,7 +43,7 @@ from app.core.errors import AppError
 from app.core.metrics import QUERIES
 from app.core.subjects import AuthSubject, KeySubject, UserSubject
 from app.core.vectors import embedder_for
-from app.llm import Completion, LLMProvider, LLMRequest, Stop, build_provider
+from app.llm import Completion, ContextChunk, LLMProvider, LLMRequest, Stop, build_provider
 from app.llm.metered import MeteredProvider
 
 # distinct texts whose token counts a process remembers: questions (counted by several steps),
@@ -125,7 +125,6 @@ class RagService:
         self.admission.check_published(db, asker)
         plan = billing.ensure_quota(db, subject)
         demo = self.admission.check_demo(db, asker)
-        options = chatbot.settings or {}
         if session_id is not None:
             ChatSessionRepository(db).to_continue(subject, chatbot.id, session_id, asker.channel)
             history = turns_of(db, subject, session_id)
@@ -134,30 +133,9 @@ class RagService:
         query = retrieval_query(question, turns, count, self.embedder.max_tokens)
         retrieval = self.retrieve(db, subject, chatbot, query)
         sources = [] if retrieval.refused else retrieval.sources
-        request = None
-        reservation = None
+        request = reservation = None
         if sources:
-            context = context_of(retrieval)
-            request = LLMRequest(
-                messages=build_messages(
-                    system_prompt=chatbot.system_prompt,
-                    context=context,
-                    history=turns,
-                    question=question,
-                ),
-                model=options.get("llm_model") or self.settings.llm_model,
-                temperature=options.get("temperature", self.settings.llm_temperature),
-                max_tokens=options.get("max_tokens", self.settings.llm_max_tokens),
-                question=question,
-                context=context,
-            )
-            prompt = prompt_tokens(
-                system_prompt=chatbot.system_prompt,
-                context=context,
-                history=turns,
-                question=question,
-                count_tokens=count,
-            )
+            request, prompt = self._request(chatbot, context_of(retrieval), turns, question)
             reservation = self.admission.reserve(db, subject, plan, prompt + request.max_tokens)
         release(db)
         return Prepared(
@@ -176,6 +154,32 @@ class RagService:
             related=retrieval.related,
             not_found=retrieval.not_found,
         )
+
+    def _request(
+        self, chatbot: Chatbot, context: list[ContextChunk], turns: list[Turn], question: str
+    ) -> tuple[LLMRequest, int]:
+        """The LLM call for the question (the chatbot's settings over the server's), and its
+        prompt's tokens."""
+        options = chatbot.settings or {}
+        system = chatbot.system_prompt
+        request = LLMRequest(
+            messages=build_messages(
+                system_prompt=system, context=context, history=turns, question=question
+            ),
+            model=options.get("llm_model") or self.settings.llm_model,
+            temperature=options.get("temperature", self.settings.llm_temperature),
+            max_tokens=options.get("max_tokens", self.settings.llm_max_tokens),
+            question=question,
+            context=context,
+        )
+        prompt = prompt_tokens(
+            system_prompt=system,
+            context=context,
+            history=turns,
+            question=question,
+            count_tokens=self.count_tokens,
+        )
+        return request, prompt
 
     def retrieve(
         self,
