@@ -385,11 +385,14 @@ def run_neighbours(label: str, work: Path, checkout: Path) -> dict[str, object]:
 
         # point 1: the retrieval playground flooded by A
         asker, prober = Asker(server, b.chatbot, 1.0, 40_000), Prober(server)
-        asker.start(), prober.start()
+        asker.start()
+        prober.start()
         statuses = _flood_retrieve(server, a, 60.0)
         asker.window_close = time.perf_counter()
-        asker.stopped.set(), prober.stopped.set()
-        asker.join(), prober.join()
+        asker.stopped.set()
+        prober.stopped.set()
+        asker.join()
+        prober.join()
         results["pool: B p50 / p95"] = summary(asker.asked.latencies)
         results["pool: B max"] = f"{1000 * max(asker.asked.latencies, default=0):,.0f} ms"
         results["pool: B's 5xx"] = str(asker.asked.errors)
@@ -402,7 +405,8 @@ def run_neighbours(label: str, work: Path, checkout: Path) -> dict[str, object]:
         while _document_status(server, a, big) != "processing":
             time.sleep(0.2)
         asker, prober = Asker(server, b.chatbot, 1.0, 50_000), Prober(server)
-        asker.start(), prober.start()
+        asker.start()
+        prober.start()
         r = server.http.delete(f"/api/documents/{big}", headers=a.headers)
         assert r.status_code == 204, r.text
         start = time.perf_counter()
@@ -413,8 +417,10 @@ def run_neighbours(label: str, work: Path, checkout: Path) -> dict[str, object]:
             time.sleep(0.5)
         waited = time.perf_counter() - start
         asker.window_close = time.perf_counter()
-        asker.stopped.set(), prober.stopped.set()
-        asker.join(), prober.join()
+        asker.stopped.set()
+        prober.stopped.set()
+        asker.join()
+        prober.join()
         results["deleted: B's document ready after"] = (
             f"{waited:,.1f} s" if status == "ready" else f"> {waited:,.0f} s ({status})"
         )
@@ -480,7 +486,8 @@ def main() -> None:
     for row in rows:
         print(f"| {row} | " + " | ".join(str(results[m][row]) for m in modes) + " |")
     for m in modes if not args.neighbours else []:
-        p50, p95, paced50, paced95 = results[m]["_ratios"]  # type: ignore[misc]
+        ratios: tuple[float, float, float, float] = results[m]["_ratios"]  # type: ignore[assignment]
+        p50, p95, paced50, paced95 = ratios
         print(f"{m}: B while A ingests / B idle, back to back: p50 {p50:.2f}x, p95 {p95:.2f}x")
         print(f"{m}: the same, one a second: p50 {paced50:.2f}x, p95 {paced95:.2f}x")
 

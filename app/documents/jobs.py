@@ -75,8 +75,13 @@ BROKER_PRIORITIES = {
 }
 
 
-class JobRunner(Protocol):
+class DocumentQueue(Protocol):
+    """Where a document waits to be ingested: all that uploading and crawling need."""
+
     def enqueue(self, document_id: uuid.UUID, customer_id: uuid.UUID) -> None: ...
+
+
+class JobRunner(DocumentQueue, Protocol):
     def start(self) -> None: ...
     def stop(self) -> None: ...
 

@@ -25,7 +25,7 @@ from app.core.subjects import AuthSubject
 from app.core.vectors import vector_store_for
 from app.customers.repository import CustomerRepository
 from app.documents import storage
-from app.documents.jobs import JobRunner
+from app.documents.jobs import DocumentQueue
 from app.documents.models import Document
 from app.documents.repository import DocumentRepository
 from app.documents.schemas import ChunkOut, ChunkPage, DocumentOut, UploadOut
@@ -91,7 +91,7 @@ def _validated(settings: Settings, files: Sequence[IncomingFile]) -> list[str]:
 def upload(
     db: Session,
     settings: Settings,
-    jobs: JobRunner,
+    jobs: DocumentQueue,
     subject: AuthSubject,
     chatbot: Chatbot,
     files: list[IncomingFile],
@@ -136,7 +136,7 @@ def upload(
 def add_content(
     db: Session,
     settings: Settings,
-    jobs: JobRunner,
+    jobs: DocumentQueue,
     subject: AuthSubject,
     chatbot_id: uuid.UUID,
     *,
@@ -178,7 +178,7 @@ def add_content(
 def replace_content(
     db: Session,
     settings: Settings,
-    jobs: JobRunner,
+    jobs: DocumentQueue,
     subject: AuthSubject,
     doc: Document,
     *,
@@ -251,7 +251,7 @@ def delete_document(db: Session, settings: Settings, doc: Document) -> None:
     db.flush()
 
 
-def reindex(db: Session, jobs: JobRunner, doc: Document) -> Document:
+def reindex(db: Session, jobs: DocumentQueue, doc: Document) -> Document:
     doc.status, doc.chunks_done, doc.chunks_total, doc.error = "queued", 0, 0, None
     db.flush()
     after_commit(db, partial(jobs.enqueue, doc.id, doc.customer_id))
@@ -259,7 +259,7 @@ def reindex(db: Session, jobs: JobRunner, doc: Document) -> Document:
 
 
 def reindex_chatbot(
-    db: Session, settings: Settings, jobs: JobRunner, subject: AuthSubject, chatbot: Chatbot
+    db: Session, settings: Settings, jobs: DocumentQueue, subject: AuthSubject, chatbot: Chatbot
 ) -> Sequence[Document]:
     """Rebuild the chatbot's collection from its files, e.g. after changing the embedding model."""
     vector_store_for(settings).delete_collection(str(chatbot.id))
