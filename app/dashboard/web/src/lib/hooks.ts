@@ -35,14 +35,18 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
     }
   }, []);
 
+  // a load still under way when the deps change (or the component goes) must not land
+  const forget = useCallback(() => {
+    generation.current++;
+  }, []);
+
   useEffect(() => {
     setLoading(true);
     setData(undefined);
     setError(null);
     void reload();
-    return () => {
-      generation.current++;
-    };
+    return forget;
+    // the caller's deps: this hook is generic over what its loader reads
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, deps);
 
