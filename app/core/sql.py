@@ -19,8 +19,8 @@ def _upsert(
     increments: tuple[str, ...],
     values: tuple[str, ...],
 ) -> Any:
-    """The statement, built once per shape: building it anew cost each question ≈ 0.3 ms of
-    Python, in the transaction that records the answer."""
+    """The statement, built once per shape: building it anew cost each question measurable
+    Python time (docs/BENCHMARKS.md), in the transaction that records the answer."""
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
     stmt = insert.values(
         {name: bindparam(name, type_=table.c[name].type) for name in keys + increments + values}
