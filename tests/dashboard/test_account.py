@@ -279,7 +279,7 @@ def test_owner_sees_each_email_and_how_its_delivery_went(mail_dashboard, live_ma
         [found] = [e for e in owner.get("/api/emails").json() if e["to_address"] == email]
         return found["status"]
 
-    mailbox.stop()  # the mail server is down: six tries, 0.2 s doubling, then given up
+    mailbox.stop()  # the mail server is down: six tries, then given up
     invite("lost@acme.example")
     wait_for(lambda: status_of("lost@acme.example") == "failed", 60, "the email to be given up")
     mailbox.start()

@@ -95,7 +95,7 @@ function EmailsCard() {
       {emails.loading ? (
         <Loading label="Loading the emails…" />
       ) : emails.data?.length ? (
-        <TableWrap label="Emails sent">
+        <TableWrap label="Each email and its delivery">
           <table>
             <thead>
               <tr>
