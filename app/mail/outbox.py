@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -56,6 +57,9 @@ class Outbox:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        # time.monotonic() of the soonest retry this process scheduled: the thread wakes for it
+        # rather than at its next poll, so EMAIL_RETRY_SECONDS holds below POLL_SECONDS too
+        self._soonest_retry: float | None = None
         event.listen(factory, "after_commit", self._after_commit)
 
     def _after_commit(self, session: Session) -> None:
@@ -80,8 +84,14 @@ class Outbox:
                 self.deliver_due()
             except Exception:
                 log.exception("the email outbox failed to deliver; trying again shortly")
-            self._wake.wait(POLL_SECONDS)
+            self._wake.wait(self._until_next_pass())
             self._wake.clear()
+
+    def _until_next_pass(self) -> float:
+        soonest, self._soonest_retry = self._soonest_retry, None
+        if soonest is None:
+            return POLL_SECONDS
+        return min(POLL_SECONDS, max(0.0, soonest - time.monotonic()))
 
     def deliver_due(self) -> int:
         """Sends every message due now; returns how many were sent."""
@@ -122,6 +132,8 @@ class Outbox:
             if email.attempts < settings.email_max_attempts:
                 delay = settings.email_retry_seconds * 2 ** (email.attempts - 1)
                 retry_at = datetime.now(UTC) + timedelta(seconds=delay)
+                due = time.monotonic() + delay
+                self._soonest_retry = min(due, self._soonest_retry or due)
                 log.warning("email %s to %s not sent (%s); trying again", email.id, email.to, error)
             else:
                 log.error(
