@@ -385,7 +385,7 @@ def product(settings: Settings, corpus: dict[str, bytes]) -> Ask:
         turns = recent_turns(history, settings.history_token_budget, rag.count_tokens)
         query = retrieval_query(question, turns, rag.count_tokens, rag.embedder.max_tokens)
         with session_scope(factory, bypass="operator script eval_retrieval") as db:
-            retrieval = rag.retrieve(db, subject, chatbot, query)
+            retrieval = rag.retriever.retrieve(db, subject, chatbot, query)
         evidence = [
             {
                 "vector": c.vector_score,

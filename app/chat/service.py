@@ -32,7 +32,7 @@ from app.chat.prompt import (
 )
 from app.chat.recorder import ExchangeRecorder
 from app.chat.repository import ChatSessionRepository
-from app.chat.retriever import Retrieval, Retriever, context_of, retrieve_out
+from app.chat.retriever import Retriever, context_of, retrieve_out
 from app.chat.schemas import MAX_QUESTION_CHARS, RetrieveOut
 from app.chat.streaming import StreamedAnswers
 from app.chatbots.models import Chatbot
@@ -132,7 +132,7 @@ class RagService:
         count = self.count_tokens
         turns = recent_turns(history or [], self.settings.history_token_budget, count)
         query = retrieval_query(question, turns, count, self.embedder.max_tokens)
-        retrieval = self.retrieve(db, subject, chatbot, query)
+        retrieval = self.retriever.retrieve(db, subject, chatbot, query)
         sources = [] if retrieval.refused else retrieval.sources
         request = reservation = None
         if sources:
@@ -182,16 +182,6 @@ class RagService:
         )
         return request, prompt
 
-    def retrieve(
-        self,
-        db: Session,
-        subject: AuthSubject,
-        chatbot: Chatbot,
-        query: str,
-        top_k: int | None = None,
-    ) -> Retrieval:
-        return self.retriever.retrieve(db, subject, chatbot, query, top_k)
-
     def playground(
         self,
         db: Session,
@@ -202,7 +192,7 @@ class RagService:
     ) -> RetrieveOut:
         """What retrieval does with a question, and nothing else: no LLM, no record, no bill."""
         self.admission.check_length(question)
-        retrieval = self.retrieve(db, subject, chatbot, question, top_k)
+        retrieval = self.retriever.retrieve(db, subject, chatbot, question, top_k)
         return retrieve_out(question, retrieval)
 
     # --- the LLM and the record -----------------------------------------------------------

@@ -11,6 +11,11 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
 
+def _insert(dialect: str, table: Table) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT (both spell it alike)."""
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
 @functools.lru_cache(maxsize=64)
 def _upsert(
     dialect: str,
@@ -21,8 +26,7 @@ def _upsert(
 ) -> Any:
     """The statement, built once per shape: building it anew cost each question measurable
     Python time (docs/BENCHMARKS.md), in the transaction that records the answer."""
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-    stmt = insert.values(
+    stmt = _insert(dialect, table).values(
         {name: bindparam(name, type_=table.c[name].type) for name in keys + increments + values}
     )
     return stmt.on_conflict_do_update(
@@ -47,9 +51,8 @@ def insert_once(db: Session, table: Table, values: dict[str, Any]) -> bool:
     """INSERT the row unless one with the same unique key exists (ON CONFLICT DO NOTHING);
     whether this statement inserted it. Of concurrent transactions inserting the same key, one
     does; the others wait for it and insert nothing."""
-    dialect = db.get_bind().dialect.name
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-    result: Any = db.execute(insert.values(values).on_conflict_do_nothing())
+    stmt = _insert(db.get_bind().dialect.name, table).values(values).on_conflict_do_nothing()
+    result: Any = db.execute(stmt)
     return bool(result.rowcount == 1)
 
 
