@@ -38,9 +38,9 @@ from app.core.metrics import (
 )
 from app.core.subjects import OperatorSubject
 from app.core.vectors import embedder_for, ingestion_worker_for, vector_store_for
+from app.core.workers import FairQueue
 from app.documents import storage
 from app.documents.repository import ChunkRepository, DocumentRepository
-from app.documents.scheduling import FairQueue
 from ingestion import (
     Chunk,
     Embedder,

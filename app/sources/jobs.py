@@ -29,9 +29,9 @@ from app.core.config import Settings
 from app.core.database import session_scope, utcnow
 from app.core.errors import Conflict, PaymentRequired
 from app.core.subjects import OperatorSubject
+from app.core.workers import FairQueue
 from app.documents import service as documents
 from app.documents.jobs import INGEST_QUEUE, JobRunner
-from app.documents.scheduling import FairQueue
 from app.sources.models import MAX_ISSUES, WebsiteSource
 from app.sources.repository import WebsiteSourceRepository
 from ingestion.errors import InvalidDocument
