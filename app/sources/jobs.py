@@ -29,9 +29,9 @@ from app.core.config import Settings
 from app.core.database import session_scope, utcnow
 from app.core.errors import Conflict, PaymentRequired
 from app.core.subjects import OperatorSubject
-from app.core.workers import FairQueue
+from app.core.workers import CELERY_QUEUE, FairQueue
 from app.documents import service as documents
-from app.documents.jobs import INGEST_QUEUE, JobRunner
+from app.documents.jobs import JobRunner
 from app.sources.models import MAX_ISSUES, WebsiteSource
 from app.sources.repository import WebsiteSourceRepository
 from ingestion.errors import InvalidDocument
@@ -318,7 +318,7 @@ class CeleryCrawlRunner:
         self._celery = Celery("crawl-client", broker=broker_url)
 
     def enqueue(self, source_id: uuid.UUID, customer_id: uuid.UUID) -> None:
-        self._celery.send_task(CRAWL_TASK, args=[str(source_id)], queue=INGEST_QUEUE)
+        self._celery.send_task(CRAWL_TASK, args=[str(source_id)], queue=CELERY_QUEUE)
 
     def start(self) -> None:
         """Workers are separate processes (`celery -A app.worker worker`)."""
