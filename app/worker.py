@@ -25,7 +25,7 @@ from app.core.database import make_engine, make_sessionmaker
 from app.core.metrics import observe_embedding_engine
 from app.core.workers import BROKER_PRIORITIES, CELERY_QUEUE, CeleryRunner, Work, never
 from app.documents.jobs import INGEST_TASK, ingestion
-from app.sources.jobs import CRAWL_TASK, crawl_source
+from app.sources.jobs import CRAWL_TASK, crawls
 from ingestion.isolation import lower_priority
 
 # A worker is a process of its own already: it runs its documents itself, at the priority an
@@ -62,10 +62,10 @@ def _ingestion() -> Work:
 
 
 @lru_cache
-def _documents() -> CeleryRunner:
+def _crawls() -> Work:
     """Crawls queue each page's document back to the workers, through the broker."""
     assert settings.celery_broker_url  # a worker runs on a broker
-    return CeleryRunner(_ingestion(), settings.celery_broker_url)
+    return crawls(_factory(), settings, CeleryRunner(_ingestion(), settings.celery_broker_url))
 
 
 @celery_app.task(
@@ -81,4 +81,4 @@ def ingest_document(document_id: str) -> str:
 @celery_app.task(name=CRAWL_TASK)
 def crawl_website(source_id: str) -> str:
     """A website source's crawl; each page's document goes back to the queue as its own task."""
-    return crawl_source(_factory(), settings, _documents(), uuid.UUID(source_id))
+    return _crawls().run(uuid.UUID(source_id), never)

@@ -7,20 +7,19 @@ queue as uploads (`app.documents.jobs`), so indexing, status, progress, delete a
 they do for files. Pages that vanished from the site (gone, or no longer linked) are deleted at the
 end; a page that failed in a way that may pass (a timeout, a 5xx) keeps what was indexed.
 
-Runners mirror the documents' ones: a thread in the API process, or Celery tasks on the ingestion
-queue of the same workers (`app.worker`).
+A crawl is a job of the runners of `app.core.workers`, as a document's ingestion is: threads of the
+API process, or Celery tasks on the queue of the same workers (`app.worker`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import threading
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from functools import partial
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -29,9 +28,9 @@ from app.core.config import Settings
 from app.core.database import session_scope, utcnow
 from app.core.errors import Conflict, PaymentRequired
 from app.core.subjects import OperatorSubject
-from app.core.workers import CELERY_QUEUE, FairQueue
+from app.core.workers import Pending, Runner, Work, runner_for
 from app.documents import service as documents
-from app.documents.jobs import JobRunner
+from app.documents.jobs import DocumentQueue
 from app.sources.models import MAX_ISSUES, WebsiteSource
 from app.sources.repository import WebsiteSourceRepository
 from ingestion.errors import InvalidDocument
@@ -42,12 +41,11 @@ log = logging.getLogger(__name__)
 JOB = "website crawl: a job acts for the customer of the source it was given"
 
 CRAWL_TASK = "ingestion.crawl_website"
+# A crawl stops before its next page. A fetch in flight may take its full timeouts; past this the
+# process exits without it, and the source, still `crawling`, resumes at the next start.
+STOP_TIMEOUT_SECONDS = 2
 
-
-class CrawlRunner(Protocol):
-    def enqueue(self, source_id: uuid.UUID, customer_id: uuid.UUID) -> None: ...
-    def start(self) -> None: ...
-    def stop(self) -> None: ...
+CrawlRunner = Runner
 
 
 @dataclass
@@ -86,7 +84,7 @@ def _fields(source_id: uuid.UUID, **more: object) -> dict[str, object]:
 def crawl_source(
     factory: sessionmaker[Session],
     settings: Settings,
-    jobs: JobRunner,
+    jobs: DocumentQueue,
     source_id: uuid.UUID,
     should_stop: Callable[[], bool] | None = None,
 ) -> str:
@@ -137,7 +135,7 @@ def crawl_source(
 def _record(
     db: Session,
     settings: Settings,
-    jobs: JobRunner,
+    jobs: DocumentQueue,
     owner: OperatorSubject,
     source: WebsiteSource,
     page: Page,
@@ -243,93 +241,29 @@ def _update(factory: sessionmaker[Session], source_id: uuid.UUID, **values: obje
                 setattr(source, name, value)
 
 
-def pending_sources(factory: sessionmaker[Session]) -> list[tuple[uuid.UUID, uuid.UUID]]:
+def _resumed(factory: sessionmaker[Session]) -> Pending:
     with session_scope(factory, bypass=JOB) as db:
-        return WebsiteSourceRepository(db).unfinished()
+        unfinished = WebsiteSourceRepository(db).unfinished()
+    for source_id, _ in unfinished:
+        log.info("website %s: crawl resumed", source_id, extra=_fields(source_id))
+    return unfinished
 
 
-class InProcessCrawlRunner:
-    """A few background threads: a crawl waits on the network, not on the cores, and one
-    customer's site of thousands of pages must not keep every other crawl waiting."""
-
-    THREADS = 3
-    # A crawl stops before its next page. A fetch in flight may take its full timeouts; past
-    # this the process exits without it, and the source, still `crawling`, resumes at the next
-    # start.
-    STOP_TIMEOUT_SECONDS = 2
-
-    def __init__(self, factory: sessionmaker[Session], settings: Settings, jobs: JobRunner):
-        self._factory = factory
-        self._settings = settings
-        self._jobs = jobs
-        self._queue = FairQueue()  # customers take turns
-        self._threads: list[threading.Thread] = []
-        self._stopping = threading.Event()
-
-    def enqueue(self, source_id: uuid.UUID, customer_id: uuid.UUID) -> None:
-        self._queue.put(source_id, customer_id)
-
-    def start(self) -> None:
-        if any(thread.is_alive() for thread in self._threads):
-            return
-        self._stopping.clear()
-        self._queue.reopen()
-        self._threads = [
-            threading.Thread(target=self._run, name=f"crawl-worker-{n}", daemon=True)
-            for n in range(self.THREADS)
-        ]
-        for thread in self._threads:
-            thread.start()
-        for source_id, customer_id in pending_sources(self._factory):
-            log.info("website %s: crawl resumed", source_id, extra=_fields(source_id))
-            self.enqueue(source_id, customer_id)
-
-    def stop(self) -> None:
-        self._stopping.set()
-        self._queue.close()
-        deadline = time.monotonic() + self.STOP_TIMEOUT_SECONDS
-        for thread in self._threads:
-            thread.join(timeout=max(deadline - time.monotonic(), 0))
-        self._threads = []
-
-    def _run(self) -> None:
-        while not self._stopping.is_set():
-            source_id = self._queue.get()
-            if source_id is None:
-                continue
-            try:
-                crawl_source(
-                    self._factory,
-                    self._settings,
-                    self._jobs,
-                    source_id,
-                    should_stop=self._stopping.is_set,
-                )
-            except Exception:  # the worker must outlive any one crawl
-                log.exception("crawl worker: website %s", source_id)
-
-
-class CeleryCrawlRunner:
-    """Crawls run as tasks of the ingestion workers, which queue each page's document there."""
-
-    def __init__(self, broker_url: str) -> None:
-        from celery import Celery
-
-        self._celery = Celery("crawl-client", broker=broker_url)
-
-    def enqueue(self, source_id: uuid.UUID, customer_id: uuid.UUID) -> None:
-        self._celery.send_task(CRAWL_TASK, args=[str(source_id)], queue=CELERY_QUEUE)
-
-    def start(self) -> None:
-        """Workers are separate processes (`celery -A app.worker worker`)."""
-
-    def stop(self) -> None:
-        pass
+def crawls(factory: sessionmaker[Session], settings: Settings, jobs: DocumentQueue) -> Work:
+    """A website's crawl as a job of the runners, each page's document queued on `jobs`. A few
+    threads: a crawl waits on the network, not on the cores, and one customer's site of
+    thousands of pages must not keep every other crawl waiting."""
+    return Work(
+        name="crawl",
+        task=CRAWL_TASK,
+        run=partial(crawl_source, factory, settings, jobs),
+        pending=partial(_resumed, factory),
+        threads=3,
+        stop_timeout=STOP_TIMEOUT_SECONDS,
+    )
 
 
 def build_crawl_runner(
-    factory: sessionmaker[Session], settings: Settings, jobs: JobRunner
+    factory: sessionmaker[Session], settings: Settings, jobs: DocumentQueue
 ) -> CrawlRunner:
-    if settings.celery_broker_url:
-        return CeleryCrawlRunner(settings.celery_broker_url)
-    return InProcessCrawlRunner(factory, settings, jobs)
+    return runner_for(crawls(factory, settings, jobs), settings.celery_broker_url)
