@@ -15,14 +15,15 @@ import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from bs4 import BeautifulSoup
 from pypdf import PdfReader
 
 from ingestion import wordml
 from ingestion.archives import BoundedZip, PeekLimitReached, zip_names
 from ingestion.errors import InvalidDocument, UnsupportedDocument
 from ingestion.manpages import man_page_sections
-from ingestion.sections import Section
+from ingestion.markup import html_markdown, markdown_sections
+from ingestion.plaintext import leader_spans, text_sections
+from ingestion.sections import FAQ, PROSE, ROW, Section, structure
 
 KINDS = ("pdf", "docx", "txt", "md", "html", "csv")
 TEXT_KINDS = frozenset({"txt", "md", "html", "csv"})
@@ -110,8 +111,6 @@ _HTML_TAG = re.compile(
 _MARKDOWN_SIGNS = re.compile(
     r"^ {0,3}(#{1,6} \S|```|~~~)|\[[^\]\n]+\]\([^)\s]+\)|\*\*[^*\n]+\*\*", re.M
 )
-_MARKDOWN_HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+(.+?)[ \t#]*$")
-_MARKDOWN_FENCE = re.compile(r"^ {0,3}(```|~~~)")
 _CSV_DELIMITERS = ",;\t|"
 
 
@@ -357,41 +356,20 @@ def _load_pdf(data: bytes) -> list[Section]:
             raise InvalidDocument(
                 f"Page {number} of the PDF is damaged and cannot be read."
             ) from exc
-        if text.strip():
-            sections.append(Section(text.strip(), {"page": number}))
+        if text := text.strip():
+            # an index or a table of contents is navigation, however much of the page it fills
+            spans = leader_spans(text)
+            sections.append(Section(text, {"kind": PROSE, "page": number}, spans=spans))
     return sections
 
 
 def _load_docx(data: bytes) -> list[Section]:
     with _word_archive(data) as archive:
-        return _group_under_headings(wordml.docx_blocks(archive), separator="\n\n")
+        return _group_under_headings(wordml.docx_blocks(archive))
 
 
 def _load_markdown(data: bytes) -> list[Section]:
-    def blocks() -> Iterable[tuple[str, str | None]]:
-        fence = None
-        for line in _decode_text(data).split("\n"):
-            opening = _MARKDOWN_FENCE.match(line)
-            heading = None if fence or opening else _MARKDOWN_HEADING.match(line)
-            if opening and fence is None:
-                fence = opening.group(1)
-            elif opening and opening.group(1) == fence:
-                fence = None
-            yield line, heading.group(1) if heading else None
-
-    return _group_under_headings(blocks(), separator="\n")
-
-
-# Private-use characters, removed from the input first, mark structure inside get_text().
-_BLOCK_END = "\ue000"
-_HEADING_START = "\ue001"
-_HTML_DROPPED = ("script", "style", "noscript", "template")
-_HTML_BLOCKS = (
-    "p", "div", "section", "article", "header", "footer", "main", "aside", "nav", "li", "tr",
-    "table", "ul", "ol", "dl", "dt", "dd", "pre", "blockquote", "figcaption", "h1", "h2", "h3",
-    "h4", "h5", "h6", "title",
-)  # fmt: skip
-_HTML_SPLIT_HEADINGS = ("h1", "h2", "h3")
+    return markdown_sections(_decode_text(data))
 
 
 # Elements that are never closed, or whose end tag may be left out: they do not nest.
@@ -423,26 +401,7 @@ def _check_html(text: str) -> None:
 def _load_html(data: bytes) -> list[Section]:
     source = _decode_text(data)
     _check_html(source)
-    source = source.replace(_BLOCK_END, "").replace(_HEADING_START, "")
-    soup = BeautifulSoup(source, "lxml")
-    for element in soup.find_all(_HTML_DROPPED):
-        element.decompose()
-    headings = []
-    for element in soup.find_all(_HTML_SPLIT_HEADINGS):
-        headings.append(element.get_text(" ", strip=True))
-        element.insert_before(_HEADING_START)
-    for element in soup.find_all(_HTML_BLOCKS):
-        element.append(_BLOCK_END)
-    for element in soup.find_all(["br", "td", "th"]):
-        element.append(_BLOCK_END if element.name == "br" else " ")
-    # Line breaks in HTML source are just spaces; only block elements break lines.
-    text = re.sub(r"\s+", " ", soup.get_text())
-    lines = (line.strip() for line in text.replace(_BLOCK_END, "\n").split("\n"))
-    text = "\n".join(line for line in lines if line)
-    preamble, *parts = text.split(_HEADING_START)
-    return _group_under_headings(
-        [(preamble, None), *zip(parts, headings, strict=True)], separator="\n"
-    )
+    return markdown_sections(html_markdown(source))
 
 
 def _load_csv(data: bytes) -> list[Section]:
@@ -465,10 +424,10 @@ def _load_csv(data: bytes) -> list[Section]:
         return []
     header, records = [name.strip() for name in rows[0]], rows[1:]
     if not records:
-        return [Section(", ".join(header), {})]
+        return [Section(", ".join(header), structure(PROSE))]
     # A row is what people ask about ("the codename of 20.04?"): each is a chunk of its own,
     # so a question retrieves its row, not the neighbours packed with it.
-    return [Section(_csv_record(header, row), {}) for row in records]
+    return [Section(_csv_record(header, row), structure(ROW)) for row in records]
 
 
 def _csv_record(header: list[str], row: list[str]) -> str:
@@ -500,31 +459,27 @@ def qa_text(question: str, answer: str) -> str:
 
 def _load_qa(data: bytes) -> list[Section]:
     question, answer = read_qa(data)
-    return [Section(qa_text(question, answer), {"heading": question.strip()[:200]}, whole=True)]
+    metadata = structure(FAQ, heading=question.strip()[:200], question=question.strip())
+    return [Section(qa_text(question, answer), metadata, whole=True)]
 
 
 def _load_text(data: bytes) -> list[Section]:
 
     text = _decode_text(data)
     sections = man_page_sections(text)
-    if sections is not None:
-        return sections
-    text = text.strip()
-    return [Section(text, {})] if text else []
+    return text_sections(text) if sections is None else sections
 
 
-def _group_under_headings(
-    blocks: Iterable[tuple[str, str | None]], *, separator: str
-) -> list[Section]:
+def _group_under_headings(blocks: Iterable[tuple[str, str | None]]) -> list[Section]:
     """Group (text, heading title or None) blocks into sections; a heading block opens a new one."""
     sections: list[Section] = []
     heading: str | None = None
     texts: list[str] = []
 
     def close_section() -> None:
-        body = separator.join(texts).strip()
+        body = "\n\n".join(texts).strip()
         if body:
-            sections.append(Section(body, {"heading": heading} if heading else {}))
+            sections.append(Section(body, structure(PROSE, [heading] if heading else [])))
 
     for text, title in blocks:
         if title is not None:

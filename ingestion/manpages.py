@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import re
 
-from ingestion.sections import Section
+from ingestion.sections import NAVIGATION, OPTION, PROSE, Section, structure
 
 # "TAR(1)      GNU TAR Manual      TAR(1)": the header line man(1) prints on top of every page
 _HEADER = re.compile(r"^\s*(\S+)\(\d\w*\)\s.*\S\(\d\w*\)\s*$")
 _SECTION = re.compile(r"^\S.*$")
 _SUBSECTION = re.compile(r"^ {2,4}\S.*$")
 _OPTION = re.compile(r"^( {4,8})[-+]\S")
+# the references to other pages, in the languages of man-pages' translations
+_SEE_ALSO = frozenset({"SEE ALSO", "VOIR AUSSI", "SIEHE AUCH", "VÉASE TAMBIÉN", "VEJA TAMBÉM"})
 
 
 def man_page_sections(text: str) -> list[Section] | None:
@@ -36,8 +38,8 @@ def man_page_sections(text: str) -> list[Section] | None:
     def close() -> None:
         body = "\n".join(block).strip("\n")
         if body.strip():
-            title = " / ".join(part for part in (heading, subheading) if part)
-            sections.append(Section(_dedent(body), {"heading": title} if title else {}))
+            path = [part for part in (heading, subheading) if part]
+            sections.append(Section(_dedent(body), _structure(path, block)))
         block.clear()
 
     for line in lines[1:]:
@@ -59,6 +61,23 @@ def man_page_sections(text: str) -> list[Section] | None:
         block.append(line)
     close()
     return sections
+
+
+def _structure(path: list[str], block: list[str]) -> dict[str, str | int]:
+    """An option's section names its flags (the lines above its description); SEE ALSO is a
+    list of other pages."""
+    title = " / ".join(path) or None
+    if path and path[0] in _SEE_ALSO:
+        return structure(NAVIGATION, path, heading=title)
+    lines = [line for line in block if line.strip()]
+    if lines and _OPTION.match(lines[0]):
+        flags = []
+        for line in lines:
+            if not _OPTION.match(line):
+                break
+            flags.append(line.strip())
+        return structure(OPTION, path, heading=title, option=", ".join(flags))
+    return structure(PROSE, path, heading=title)
 
 
 def _only_options(block: list[str]) -> bool:

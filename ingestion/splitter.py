@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from ingestion.errors import IngestionCancelled, TooManyChunks
-from ingestion.sections import Section
+from ingestion.sections import Section, kind_of
 
 # Sentence ends are kept with the sentence (keep_separator="end") when splitting by tokens.
 _TOKEN_SEPARATORS = ["\n\n", "\n", ". ", "。", " "]
@@ -46,7 +46,8 @@ def split(
     window of text and raises `IngestionCancelled` on a yes.
 
     Each chunk's metadata carries `tokens`, its count as the model reads it (prefix and special
-    tokens included), so the question path need not count the chunks it quotes again.
+    tokens included), so the question path need not count the chunks it quotes again, and
+    `kind`, that of most of its text (`ingestion.sections`).
     """
     by_characters = RecursiveCharacterTextSplitter(
         chunk_size=chunk_size, chunk_overlap=chunk_overlap
@@ -63,14 +64,33 @@ def split(
                 for part in _windows(section.text, window, should_stop)
                 for text in by_characters.split_text(part)
             )
+        where = _Locator(section)
         for text in texts:
             for piece, tokens in fit(text):
                 if piece.strip():
                     if max_chunks is not None and len(chunks) >= max_chunks:
                         raise TooManyChunks(f"The document has more than {max_chunks:,} chunks.")
-                    metadata = {**section.metadata, "tokens": tokens}
+                    metadata = {**section.metadata, "kind": where.kind(piece), "tokens": tokens}
                     chunks.append(Chunk(len(chunks), piece, metadata))
     return chunks
+
+
+class _Locator:
+    """Finds each chunk in its section's text, in order (chunks overlap, never go back), to
+    give it the kind of most of its characters."""
+
+    def __init__(self, section: Section) -> None:
+        self._section = section
+        self._from = 0
+
+    def kind(self, piece: str) -> str:
+        if not self._section.spans:
+            return kind_of(self._section, 0, 0)
+        start = self._section.text.find(piece, self._from)
+        if start < 0:  # not found as it is (cannot happen with today's splitters): the section's
+            return kind_of(self._section, 0, 0)
+        self._from = start + 1
+        return kind_of(self._section, start, start + len(piece))
 
 
 def _windows(text: str, size: int, should_stop: Callable[[], bool] | None = None) -> Iterator[str]:

@@ -4,8 +4,9 @@ A library like the rest of `ingestion`: no HTTP routes, no tables. `Crawler` wal
 scheme, host and port of the first page) from a page URL, following links breadth-first, or from
 a sitemap (a sitemap index too), taking only the pages it lists. It asks robots.txt first,
 stays within `WebLimits`, and yields one `Page` per URL it tried: the page's main content as
-Markdown (navigation, headers, footers and other boilerplate removed by trafilatura) with its
-<title>, or the reason it was left out.
+Markdown (navigation, headers, footers and other boilerplate left out) with its <title>, or the
+reason it was left out. A page is read by the function that reads an uploaded HTML file,
+`ingestion.markup.html_markdown`, told to keep the main content only.
 
 Server-side request forgery: every connection is opened by `_GuardedBackend`, which resolves the
 host, refuses it when any of its addresses is not a public one (loopback, private, link-local,
@@ -33,9 +34,9 @@ import certifi
 import httpcore
 import lxml.etree
 import lxml.html
-import trafilatura
 
 from ingestion.errors import InvalidDocument
+from ingestion.markup import html_markdown
 
 USER_AGENT = "RAGChatbotCrawler/1.0"
 MAX_URL_CHARS = 2048
@@ -426,17 +427,8 @@ def read_page(response: Response) -> tuple[str, str, list[str], bool]:
                 with contextlib.suppress(ValueError):  # not a URL ("http://[oops/")
                     links.append(urldefrag(urljoin(base_url, href))[0])
     noindex = "noindex" in robots or "none" in robots
-    text = trafilatura.extract(
-        html,
-        url=response.url,
-        output_format="markdown",
-        include_comments=False,
-        include_tables=True,
-        include_images=False,
-        include_links=False,
-        favor_recall=True,
-    )
-    return title, (text or "").strip(), links, noindex
+    text = html_markdown(html, base_url=response.url, main_content=True)
+    return title, text.strip(), links, noindex
 
 
 def _robots_for(fetcher: Fetcher, site_url: str) -> urllib.robotparser.RobotFileParser:

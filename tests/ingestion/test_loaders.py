@@ -117,8 +117,8 @@ def test_pdf_gives_one_section_per_page_numbered_from_one_skipping_blank_pages()
     pdf = make_pdf(["First page (with parens)", "", "Third page"])
     sections = load(pdf, "pdf")
     assert [(s.text, s.metadata) for s in sections] == [
-        ("First page (with parens)", {"page": 1}),
-        ("Third page", {"page": 3}),
+        ("First page (with parens)", {"kind": "prose", "page": 1}),
+        ("Third page", {"kind": "prose", "page": 3}),
     ]
 
 
@@ -130,33 +130,40 @@ def test_pdf_without_any_text_is_refused() -> None:
 
 def test_docx_is_split_at_headings_and_keeps_table_text() -> None:
     sections = load(manual_docx(), "docx")
-    assert [s.metadata for s in sections] == [{"heading": "Installation"}, {"heading": "Billing"}]
+    assert [s.metadata.get("heading") for s in sections] == ["Installation", "Billing"]
+    assert {s.metadata["kind"] for s in sections} == {"prose"}
     assert sections[0].text == "Installation\n\nRun the installer and accept the licence."
     assert sections[1].text == "Billing\n\nInvoices are sent monthly.\n\nPlan | Seats\nTeam | 25"
 
 
 def test_markdown_is_split_at_headings_but_not_inside_code_blocks() -> None:
     sections = load(MARKDOWN.encode(), "md")
-    assert [s.metadata for s in sections] == [
-        {},
-        {"heading": "Getting started"},
-        {"heading": "Configuration"},
-        {"heading": "Billing"},
+    assert [s.metadata.get("heading_path") for s in sections] == [
+        None,
+        "Getting started",
+        "Getting started > Configuration",
+        "Billing",
     ]
     assert "# this is a shell comment, not a heading" in sections[1].text
-    assert sections[2].text.startswith("## Configuration")
+    assert sections[2].text.startswith("Configuration\n")
 
 
-def test_html_drops_scripts_and_styles_and_splits_at_h1_to_h3() -> None:
+def test_html_drops_scripts_and_styles_and_splits_at_headings() -> None:
     sections = load(HTML.encode(), "html")
     everything = "\n".join(s.text for s in sections)
     for hidden in ("secretScript", "secret-style", "secret noscript"):
         assert hidden not in everything
-    assert [s.metadata for s in sections] == [{}, {"heading": "Shipping"}, {"heading": "Returns"}]
+    assert [s.metadata.get("heading_path") for s in sections] == [
+        None,
+        "Shipping",
+        "Shipping > Returns",
+        "Shipping > Returns > Small print",
+    ]
     assert "Welcome to the help centre." in sections[0].text
     assert "We ship worldwide within five days." in sections[1].text
     assert "Returns are free for thirty days.\nKeep the receipt." in sections[2].text
-    assert "Stays under Returns." in sections[2].text
+    assert "Plan | Price\nPro | 10 EUR" in sections[2].text
+    assert "Stays under Returns." in sections[3].text
 
 
 def test_csv_rows_are_sections_of_their_own_with_their_column_names() -> None:
@@ -286,11 +293,17 @@ def test_rendered_man_page_is_one_section_per_option_under_its_heading():
     sections = load(RENDERED_MAN_PAGE.encode(), "txt")
     by_start = {s.text.split("\n")[0]: s for s in sections}
     assert by_start["-t, --list"].text == "-t, --list\n       List the contents of an archive."
-    assert by_start["-t, --list"].metadata == {"heading": "OPTIONS / Operation mode"}
-    assert by_start["-z, --gzip"].metadata == {"heading": "OPTIONS / Compression"}
+    assert by_start["-t, --list"].metadata == {
+        "kind": "option",
+        "option": "-t, --list",
+        "heading": "OPTIONS / Operation mode",
+        "heading_path": "OPTIONS > Operation mode",
+    }
+    assert by_start["-z, --gzip"].metadata["heading"] == "OPTIONS / Compression"
     assert "-z1 ... -z9" in by_start["-z, --gzip"].text  # deeper lines stay with their option
-    assert by_start["pack - put files into an archive"].metadata == {"heading": "NAME"}
-    assert by_start["tar(1)"].metadata == {"heading": "SEE ALSO"}
+    assert by_start["pack - put files into an archive"].metadata["kind"] == "prose"
+    assert by_start["tar(1)"].metadata["kind"] == "navigation"
+    assert by_start["-L port:host"].metadata["option"] == "-L port:host, -L socket:host"
     assert by_start["-L port:host"].text.endswith(
         "-L socket:host\n       Forward a port or a socket."
     )
@@ -309,4 +322,4 @@ def test_man_page_saved_through_col_b_with_tabs_is_cut_as_the_same_sections():
 
 def test_plain_text_that_is_not_a_man_page_stays_one_section():
     text = "OPTIONS\n       -t, --list\n              not a manual without its header line\n"
-    assert load(text.encode(), "txt") == [Section(text.strip(), {})]
+    assert load(text.encode(), "txt") == [Section(text.strip(), {"kind": "prose"})]

