@@ -87,7 +87,7 @@ class _Locator:
         if not self._section.spans:
             return kind_of(self._section, 0, 0)
         start = self._section.text.find(piece, self._from)
-        if start < 0:  # not found as it is (cannot happen with today's splitters): the section's
+        if start < 0:  # a piece the splitters changed (they only cut): the section's own kind
             return kind_of(self._section, 0, 0)
         self._from = start + 1
         return kind_of(self._section, start, start + len(piece))

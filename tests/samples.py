@@ -14,7 +14,8 @@ from pypdf import PdfReader, PdfWriter
 
 
 def make_pdf(pages: list[str]) -> bytes:
-    """A valid PDF with one page of Helvetica text per entry (extractable by pypdf)."""
+    """A valid PDF with one page of Helvetica text per entry (extractable by pypdf), a line per
+    line of the text, long ones wrapped at 90 characters."""
     objects: list[bytes] = []
     n = len(pages)
     kids = " ".join(f"{3 + 2 * i} 0 R" for i in range(n))
@@ -23,7 +24,9 @@ def make_pdf(pages: list[str]) -> bytes:
     font_id = 3 + 2 * n
     for i, text in enumerate(pages):
         escaped = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-        lines = [escaped[j : j + 90] for j in range(0, len(escaped), 90)] or [""]
+        lines = [
+            line[j : j + 90] for line in escaped.split("\n") for j in range(0, len(line) or 1, 90)
+        ] or [""]
         ops = "BT /F1 11 Tf 14 TL 50 780 Td " + " ".join(f"({ln}) Tj T*" for ln in lines) + " ET"
         stream = ops.encode("latin-1", "replace")
         objects.append(
