@@ -1,7 +1,10 @@
 """The structure the code must keep, checked by reading the source (no import needed).
 
-- Layers point one way: a domain package imports only packages below it in `LAYERS`, so there is
-  no import cycle between domains, and `ingestion` (a library) never imports `app`.
+- Layers point one way: a domain package imports only packages of the levels below it in
+  `LAYERS`, never a sibling of its own level, so there is no import cycle between domains,
+  siblings stay independent, and `ingestion` (a library) never imports `app`.
+- The application's long-lived parts are declared dependencies: only the app factory and
+  `app/core/deps.py` touch `app.state`.
 - Tenant tables are reached through repositories: a statement that names a tenant table, in any
   spelling (ORM or Core, select/update/delete/insert, `text()`, any import name), appears only in
   a `repository.py`, whose methods take the auth subject, except the listed `@system` ones.
@@ -24,28 +27,23 @@ from app.core.database import Base
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# Lowest first. A package may import itself and the packages before it, never one after it.
-LAYERS = [
-    "app.core",
-    "app.llm",
-    "app.mail",
-    "app.auth",
-    "app.customers",
-    "app.chatbots",
-    "app.billing",
-    "app.documents",
-    "app.sources",
-    "app.chat",
-    "app.analytics",
-    "app.account",
-    "app.widget",
-    "app.dashboard",
-    # the composition roots: the app factory, the ingestion worker's Celery app, the table
-    # registry, the health probe
-    "app.health",
-    "app.models",
-    "app.main",
-    "app.worker",
+# Lowest first. A package may import itself and the packages of the levels before it; never one
+# of a later level, nor a sibling of its own level: siblings are independent of each other (mail
+# knows nothing of the LLM, chat nothing of website sources), so either can change alone.
+LAYERS: list[tuple[str, ...]] = [
+    ("app.core",),
+    ("app.llm", "app.mail"),
+    ("app.auth",),
+    ("app.customers", "app.chatbots"),
+    ("app.billing",),
+    ("app.documents",),
+    ("app.sources", "app.chat"),
+    ("app.analytics", "app.widget"),
+    ("app.account", "app.dashboard"),
+    # the composition roots: the health probe and the table registry, then the app factory and
+    # the ingestion worker's Celery app
+    ("app.health", "app.models"),
+    ("app.main", "app.worker"),
 ]
 
 
@@ -74,15 +72,18 @@ def imported_modules(source: str, module: str, is_package: bool = False) -> set[
     return found
 
 
-def layer_of(module: str) -> int | None:
-    for index, package in enumerate(LAYERS):
-        if module == package or module.startswith(package + "."):
-            return index
+def layer_of(module: str) -> tuple[int, str] | None:
+    """The level of `module`'s package in `LAYERS`, and that package."""
+    for level, packages in enumerate(LAYERS):
+        for package in packages:
+            if module == package or module.startswith(package + "."):
+                return level, package
     return None
 
 
 def layering_violations(module: str, imports: set[str]) -> list[str]:
-    """Imports of `module` that point up the layers, or from the library into the app."""
+    """Imports of `module` that point up the layers or sideways to a sibling package, or from
+    the library into the app."""
     if module == "ingestion" or module.startswith("ingestion."):
         return [
             f"{module} imports {name}" for name in sorted(imports) if layer_of(name) is not None
@@ -92,11 +93,13 @@ def layering_violations(module: str, imports: set[str]) -> list[str]:
     own = layer_of(module)
     if own is None:
         return [f"{module} is in no layer: add its package to LAYERS"]
-    return [
-        f"{module} ({LAYERS[own]}) imports {name} ({LAYERS[layer]})"
-        for name in sorted(imports)
-        if (layer := layer_of(name)) is not None and layer > own
-    ]
+    problems = []
+    for name in sorted(imports):
+        if (other := layer_of(name)) is None or other[1] == own[1] or other[0] < own[0]:
+            continue
+        way = "a sibling" if other[0] == own[0] else "a later level"
+        problems.append(f"{module} ({own[1]}) imports {name} ({other[1]}, {way})")
+    return problems
 
 
 def python_files(*folders: str) -> list[Path]:
@@ -116,6 +119,9 @@ def test_layer_check_catches_an_upward_import_and_a_library_import():
     # chat -> widget was a cycle once (widget imported chat back)
     assert layering_violations("app.chat.service", {"app.widget.service"})
     assert layering_violations("app.chatbots.service", {"app.documents.service"})
+    # siblings: neither may import the other
+    assert layering_violations("app.chat.service", {"app.sources.service"})
+    assert layering_violations("app.mail.outbox", {"app.llm.base"})
     assert layering_violations("ingestion.pipeline", {"app.core.config"})
     assert not layering_violations("app.chat.service", {"app.billing.service", "sqlalchemy"})
     lazy = "def f():\n    from app.documents.service import purge\n"
@@ -508,3 +514,39 @@ def test_the_length_check_catches_a_long_function():
     body = "".join(f"    x{i} = {i}\n" for i in range(MAX_FUNCTION_LINES))
     assert long_functions(f"def f():\n{body}", "app/x.py") == ["app/x.py:f (61 lines)"]
     assert long_functions(f"def create_app():\n{body}", "app/main.py") == []
+
+
+# --- declared dependencies ----------------------------------------------------------------
+
+STATE_ALLOWED = {"app/main.py", "app/core/deps.py"}
+
+
+def state_lookups(source: str) -> list[int]:
+    """The lines where `source` reads or writes an `app.state` attribute (`request.app.state.x`,
+    `app.state`, `scope["app"].state` and the like all end in `.app.state` or `app.state`)."""
+    return [
+        node.lineno
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Attribute)
+        and node.attr == "state"
+        and (
+            (isinstance(node.value, ast.Attribute) and node.value.attr == "app")
+            or (isinstance(node.value, ast.Name) and node.value.id == "app")
+        )
+    ]
+
+
+def test_app_state_is_touched_only_by_the_factory_and_the_dependency_module():
+    found = {
+        f"{path.relative_to(ROOT)}:{line}"
+        for path in python_files("app", "ingestion")
+        if str(path.relative_to(ROOT)) not in STATE_ALLOWED
+        for line in state_lookups(path.read_text())
+    }
+    assert found == set(), "declare the part as a dependency (app/core/deps.py) instead"
+
+
+def test_the_state_check_catches_a_lookup():
+    assert state_lookups("def f(request):\n    return request.app.state.rag\n") == [2]
+    assert state_lookups("def f(app):\n    app.state.x = 1\n") == [2]
+    assert state_lookups("def f(settings: AppSettings):\n    return settings.state\n") == []

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, status
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
@@ -9,6 +9,7 @@ from app.account.schemas import AccountDeletion
 from app.auth.deps import OwnerUser
 from app.auth.router import Throttle
 from app.core.database import DB
+from app.core.deps import AppSettings, Limiter
 
 router = APIRouter(prefix="/api/account", tags=["account"])
 
@@ -21,17 +22,18 @@ EXPORT_RESPONSES: dict[int | str, dict[str, object]] = {
 
 
 @router.get("/export", response_class=FileResponse, responses=EXPORT_RESPONSES)
-def export_account(request: Request, user: OwnerUser, db: DB) -> FileResponse:
+def export_account(
+    user: OwnerUser, db: DB, settings: AppSettings, limiter: Limiter
+) -> FileResponse:
     """Everything the account holds, as a ZIP download: the account, its people, chatbots,
     documents with their files, websites, conversations, usage and invoices. Owners only."""
-    state = request.app.state
-    state.limiter.hit(
-        state.settings.account_exports_per_customer,
+    limiter.hit(
+        settings.account_exports_per_customer,
         "account-export",
         str(user.customer_id),
         what="account",
     )
-    archive = export.build(db, state.settings, user)
+    archive = export.build(db, settings, user)
     return FileResponse(
         archive.path,
         media_type="application/zip",
@@ -42,10 +44,10 @@ def export_account(request: Request, user: OwnerUser, db: DB) -> FileResponse:
 
 @router.delete("", status_code=status.HTTP_204_NO_CONTENT)
 def delete_account(
-    body: AccountDeletion, request: Request, user: OwnerUser, db: DB, throttle: Throttle
+    body: AccountDeletion, user: OwnerUser, db: DB, settings: AppSettings, throttle: Throttle
 ) -> None:
     """Delete the account for good: its people, chatbots, documents, files, vectors,
     conversations and usage. Issued invoices are kept, as the law requires, without the
     account. Asks for the owner's password (403 when wrong; it counts as a sign-in attempt) and
     the account's name typed out (422 when it differs). Owners only."""
-    service.delete_account(db, request.app.state.settings, user, body, throttle)
+    service.delete_account(db, settings, user, body, throttle)

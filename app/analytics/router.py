@@ -8,8 +8,7 @@ from fastapi import APIRouter, Query, status
 from app.analytics import service
 from app.analytics.schemas import ChatbotAnalytics, FeedbackIn, FeedbackOut
 from app.auth.deps import CurrentUser, StaffUser
-from app.chatbots.deps import ChatbotKey
-from app.chatbots.service import get_chatbot
+from app.chatbots.deps import ChatbotKey, UsersChatbot
 from app.core.database import DB
 
 router = APIRouter(tags=["analytics"])
@@ -17,13 +16,12 @@ router = APIRouter(tags=["analytics"])
 
 @router.get("/api/chatbots/{chatbot_id}/analytics", response_model=ChatbotAnalytics)
 def chatbot_analytics(
-    chatbot_id: uuid.UUID,
     user: CurrentUser,
+    chatbot: UsersChatbot,
     db: DB,
     days: Annotated[int, Query(ge=1, le=365, description="The last N days, today included")] = 30,
 ) -> ChatbotAnalytics:
     """Questions per day, the most frequent and the unanswered questions, and answer ratings."""
-    chatbot = get_chatbot(db, user, chatbot_id)
     return service.chatbot_analytics(db, user, chatbot, days)
 
 
@@ -45,8 +43,7 @@ def post_feedback(chatbot_id: uuid.UUID, body: FeedbackIn, caller: ChatbotKey, d
     response_model=FeedbackOut,
     status_code=status.HTTP_201_CREATED,
 )
-def rate_as_staff(chatbot_id: uuid.UUID, body: FeedbackIn, user: StaffUser, db: DB):
+def rate_as_staff(body: FeedbackIn, user: StaffUser, chatbot: UsersChatbot, db: DB):
     """Rate one of the chatbot's answers up or down, once, as an owner or admin (the
     dashboard's playground); the same ratings as visitors', counted in analytics alike."""
-    chatbot = get_chatbot(db, user, chatbot_id)
     return service.record_feedback(db, user, chatbot, body.message_id, body.rating, body.comment)

@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from fastapi.security import OAuth2PasswordBearer
 
 from app.auth.repository import UserRepository
-from app.core.concurrency import CustomerSlots
 from app.core.database import DB
+from app.core.deps import AppSettings, Slots
 from app.core.errors import Forbidden, Unauthorized
 from app.core.security import decode_access_token
 from app.core.subjects import UserSubject
@@ -23,11 +23,11 @@ REFUSAL_DELAY_SECONDS = 1.0
 
 
 def get_current_user(
-    request: Request, db: DB, token: Annotated[str | None, Depends(oauth2_scheme)]
+    settings: AppSettings, db: DB, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> UserSubject:
     if not token:
         raise Unauthorized()
-    claims = decode_access_token(token, secret=request.app.state.settings.secret_key)
+    claims = decode_access_token(token, secret=settings.secret_key)
     act_for(db, claims.customer_id)  # signed by us: the request acts for this customer only
     user = UserRepository(db).token_holder(claims.user_id, claims.customer_id, claims.version)
     if user is None:
@@ -45,7 +45,7 @@ def require_role(*roles: str) -> Callable[[UserSubject], UserSubject]:
 
 
 async def expensive(
-    request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]
+    settings: AppSettings, slots: Slots, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> AsyncIterator[None]:
     """A signed-in customer's expensive request (a question, a retrieval, an upload) holds one of
     its customer's slots (`app/core/concurrency.py`) from before it takes a worker thread or a
@@ -60,8 +60,7 @@ async def expensive(
     and the refusals stop costing everyone else the event loop's time."""
     if not token:
         raise Unauthorized()
-    claims = decode_access_token(token, secret=request.app.state.settings.secret_key)
-    slots: CustomerSlots = request.app.state.slots
+    claims = decode_access_token(token, secret=settings.secret_key)
     async with slots.hold_waiting(claims.customer_id, REFUSAL_DELAY_SECONDS):
         yield
 

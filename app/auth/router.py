@@ -17,12 +17,14 @@ from app.auth.schemas import (
     VerifyEmailIn,
 )
 from app.core.database import DB
+from app.core.deps import AppSettings, Limiter
 from app.core.ratelimit import client_address
 
 
-def login_throttle(request: Request) -> service.LoginThrottle:
-    state = request.app.state
-    return service.LoginThrottle(state.limiter, state.settings, client_address(request))
+def login_throttle(
+    request: Request, settings: AppSettings, limiter: Limiter
+) -> service.LoginThrottle:
+    return service.LoginThrottle(limiter, settings, client_address(request))
 
 
 Throttle = Annotated[service.LoginThrottle, Depends(login_throttle)]
@@ -34,37 +36,38 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 def token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     db: DB,
-    request: Request,
+    settings: AppSettings,
     throttle: Throttle,
 ) -> TokenOut:
     """OAuth2 password flow (username = email), used by Swagger's Authorize button."""
     user = service.authenticate(db, email=form.username, password=form.password, throttle=throttle)
-    return service.issue_token(user, request.app.state.settings)
+    return service.issue_token(user, settings)
 
 
 @router.post("/login", response_model=TokenOut)
-def login(body: LoginIn, db: DB, request: Request, throttle: Throttle) -> TokenOut:
+def login(body: LoginIn, db: DB, settings: AppSettings, throttle: Throttle) -> TokenOut:
     """Sign in; too many failed attempts for one account or from one address answer 429."""
     user = service.authenticate(db, email=body.email, password=body.password, throttle=throttle)
-    return service.issue_token(user, request.app.state.settings)
+    return service.issue_token(user, settings)
 
 
 @router.post("/password/forgot", response_model=AcceptedOut, status_code=status.HTTP_202_ACCEPTED)
-def forgot_password(body: ForgotPasswordIn, db: DB, request: Request) -> AcceptedOut:
+def forgot_password(
+    body: ForgotPasswordIn, db: DB, request: Request, settings: AppSettings, limiter: Limiter
+) -> AcceptedOut:
     """Emails a link to choose a new password, valid 30 minutes, if the address has an account.
     The answer is the same whether it has one or not; too many requests for one address or
     from one client address answer 429, known address or not."""
-    state = request.app.state
-    service.forgot_password(db, state.settings, state.limiter, client_address(request), body.email)
+    service.forgot_password(db, settings, limiter, client_address(request), body.email)
     return AcceptedOut(message=service.RESET_ASKED)
 
 
 @router.post("/password/reset", response_model=TokenOut)
-def reset_password(body: ResetPasswordIn, db: DB, request: Request) -> TokenOut:
+def reset_password(body: ResetPasswordIn, db: DB, settings: AppSettings) -> TokenOut:
     """Sets a new password with the token from a reset link (once), signs out every session of
     the account, and signs in here. 400 when the link is invalid, used or expired."""
     user = service.reset_password(db, body.token, body.password)
-    return service.issue_token(user, request.app.state.settings)
+    return service.issue_token(user, settings)
 
 
 @router.post("/verify-email", response_model=EmailVerifiedOut)
@@ -77,9 +80,10 @@ def verify_email(body: VerifyEmailIn, db: DB) -> EmailVerifiedOut:
 @router.post(
     "/verify-email/resend", response_model=AcceptedOut, status_code=status.HTTP_202_ACCEPTED
 )
-def resend_verification(user: CurrentUser, db: DB, request: Request) -> AcceptedOut:
+def resend_verification(
+    user: CurrentUser, db: DB, settings: AppSettings, limiter: Limiter
+) -> AcceptedOut:
     """Emails the signed-in user a new verification link; 409 when the address is verified
     already, 429 past a few an hour."""
-    state = request.app.state
-    service.resend_verification(db, state.settings, state.limiter, user)
+    service.resend_verification(db, settings, limiter, user)
     return AcceptedOut(message=f"We have sent a new link to {user.email}")

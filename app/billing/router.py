@@ -21,6 +21,7 @@ from app.billing.schemas import (
     UsageSummary,
 )
 from app.core.database import DB, utcnow
+from app.core.deps import AppSettings
 from app.core.errors import Unprocessable
 
 router = APIRouter(prefix="/api/usage", tags=["usage"])
@@ -103,6 +104,7 @@ def get_invoice(
     request: Request,
     user: OwnerUser,
     db: DB,
+    settings: AppSettings,
     as_: Annotated[
         Literal["json", "html"] | None,
         Query(alias="format", description="html: a printable page (as is Accept: text/html)"),
@@ -110,6 +112,6 @@ def get_invoice(
 ):
     invoice = invoices.get_invoice(db, user, invoice_id)
     if as_ == "html" or (as_ is None and "text/html" in request.headers.get("accept", "")):
-        page = render_invoice(invoice, issuer=request.app.state.settings.project_name)
+        page = render_invoice(invoice, issuer=settings.project_name)
         return HTMLResponse(page, headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY})
     return InvoiceOut.model_validate(invoice)

@@ -15,15 +15,18 @@ from dataclasses import asdict
 from functools import partial
 from typing import Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy.orm import Session
 
+from app.chat.deps import Rag
 from app.chat.exchange import Asker, Prepared, usage_payload
 from app.chat.prompt import Turn
 from app.chat.service import RagService
 from app.chat.streaming import AnswerStreamResponse, hold_until_answered
 from app.chatbots.deps import KeyCaller, SecretKey
 from app.core.database import DB
+from app.core.deps import Slots
 from app.core.errors import BadRequest, NotFound
 from app.core.schemas import RequestBody
 from app.llm import Stop
@@ -162,7 +165,7 @@ def list_models(caller: SecretKey) -> ModelList:
 
 
 @router.post("/chat/completions")
-def chat_completions(body: ChatCompletionIn, request: Request, caller: SecretKey, db: DB):
+def chat_completions(body: ChatCompletionIn, caller: SecretKey, db: DB, slots: Slots, rag: Rag):
     if _chatbot_id(body.model) != caller.chatbot.id:
         raise NotFound(
             f"Model {body.model!r} not found; use the id of the key's chatbot as the model "
@@ -170,21 +173,20 @@ def chat_completions(body: ChatCompletionIn, request: Request, caller: SecretKey
         )
     question, history = _conversation(body.messages)
     return hold_until_answered(
-        request.app.state.slots,
+        slots,
         caller.subject.customer_id,
-        lambda: _complete(request, db, caller, body, question, history),
+        lambda: _complete(rag, db, caller, body, question, history),
     )
 
 
 def _complete(
-    request: Request,
-    db: DB,
+    rag: RagService,
+    db: Session,
     caller: KeyCaller,
     body: ChatCompletionIn,
     question: str,
     history: list[Turn],
 ) -> AnswerStreamResponse | dict[str, Any]:
-    rag: RagService = request.app.state.rag
     prepared = rag.prepare(
         db, Asker(caller.subject, caller.chatbot, "openai"), question, history=history
     )

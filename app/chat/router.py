@@ -3,14 +3,17 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from app.auth.deps import CurrentUser, Expensive
 from app.chat import history
+from app.chat.deps import Rag
 from app.chat.exchange import Asker
 from app.chat.schemas import (
     AnswerOut,
@@ -22,9 +25,18 @@ from app.chat.schemas import (
 )
 from app.chat.service import RagService
 from app.chat.streaming import AnswerStreamResponse, hold_until_answered
-from app.chatbots.deps import PresentedKey, VisitorToken, active_key, caller_of_chatbot
-from app.chatbots.service import get_chatbot
+from app.chatbots.deps import (
+    Door,
+    KeyDoor,
+    PresentedKey,
+    UsersChatbot,
+    VisitorToken,
+    active_key,
+    caller_of_chatbot,
+)
+from app.core.concurrency import CustomerSlots
 from app.core.database import DB, session_scope
+from app.core.deps import SessionFactory, Slots
 from app.core.errors import NotFound
 
 router = APIRouter(tags=["query"])
@@ -39,8 +51,9 @@ def sse(events: Iterator[tuple[str, dict[str, Any]]]) -> Iterator[str]:
         yield f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-def _ask(request: Request, db: DB, asker: Asker, body: QueryIn) -> AnswerOut | AnswerStreamResponse:
-    rag: RagService = request.app.state.rag
+def _ask(
+    rag: RagService, request: Request, db: Session, asker: Asker, body: QueryIn
+) -> AnswerOut | AnswerStreamResponse:
     prepared = rag.prepare(db, asker, body.question, session_id=body.session_id)
     if body.stream or "text/event-stream" in request.headers.get("accept", ""):
         return AnswerStreamResponse(rag.streams.run(lambda stop: sse(rag.stream(prepared, stop))))
@@ -53,29 +66,54 @@ async def public_query(
     body: QueryIn,
     request: Request,
     key: PresentedKey,
+    door: PublicDoor,
     visitor_token: VisitorToken = None,
 ):
     """Ask a chatbot with its secret key (`X-API-Key` or `Authorization: Bearer`), or with its
     widget key from one of its allowed origins."""
     # The busiest route: the key check, the question and its record run in one worker thread
     # with one database session, instead of FastAPI giving each sync dependency a thread hop.
-    return await run_in_threadpool(_public_ask, request, chatbot_id, body, key, visitor_token)
+    return await run_in_threadpool(_public_ask, door, request, chatbot_id, body, key, visitor_token)
+
+
+@dataclass(frozen=True)
+class PublicQueryDoor:
+    """What the public query route uses, resolved on the event loop before its one thread."""
+
+    keys: KeyDoor
+    sessions: sessionmaker[Session]
+    slots: CustomerSlots
+    rag: RagService
+
+
+async def public_query_door(
+    keys: Door, sessions: SessionFactory, slots: Slots, rag: Rag
+) -> PublicQueryDoor:
+    return PublicQueryDoor(keys, sessions, slots, rag)
+
+
+PublicDoor = Annotated[PublicQueryDoor, Depends(public_query_door)]
 
 
 def _public_ask(
-    request: Request, chatbot_id: uuid.UUID, body: QueryIn, raw_key: str, visitor_token: str | None
+    door: PublicQueryDoor,
+    request: Request,
+    chatbot_id: uuid.UUID,
+    body: QueryIn,
+    raw_key: str,
+    visitor_token: str | None,
 ) -> AnswerOut | AnswerStreamResponse:
-    with session_scope(request.app.state.sessionmaker) as db:
+    with session_scope(door.sessions) as db:
         key = active_key(db, raw_key)
-        caller = caller_of_chatbot(request, chatbot_id, key, visitor_token)
+        caller = caller_of_chatbot(door.keys, request, chatbot_id, key, visitor_token)
         channel = "widget" if caller.kind == "widget" else "api"
         # a key's customer is known once the key is: its slot is held from here until the
         # answer is over (a streamed one's, until its thread has recorded it)
         asker = Asker(caller.subject, caller.chatbot, channel, preview=caller.preview)
         return hold_until_answered(
-            request.app.state.slots,
+            door.slots,
             caller.subject.customer_id,
-            lambda: _ask(request, db, asker, body),
+            lambda: _ask(door.rag, request, db, asker, body),
         )
 
 
@@ -87,30 +125,28 @@ def _public_ask(
 )
 def dashboard_query(
     customer_id: uuid.UUID,
-    chatbot_id: uuid.UUID,
     body: QueryIn,
     request: Request,
     user: CurrentUser,
+    chatbot: UsersChatbot,
     db: DB,
+    rag: Rag,
 ):
     """Ask a chatbot as a signed-in user of its customer."""
     if customer_id != user.customer_id:
         raise NotFound("Chatbot not found")
-    chatbot = get_chatbot(db, user, chatbot_id)
-    return _ask(request, db, Asker(user, chatbot, "dashboard"), body)
+    return _ask(rag, request, db, Asker(user, chatbot, "dashboard"), body)
 
 
 @router.post(
     "/api/chatbots/{chatbot_id}/retrieve", response_model=RetrieveOut, dependencies=[Expensive]
 )
 def retrieve(
-    chatbot_id: uuid.UUID, body: RetrieveIn, request: Request, user: CurrentUser, db: DB
+    body: RetrieveIn, user: CurrentUser, chatbot: UsersChatbot, db: DB, rag: Rag
 ) -> RetrieveOut:
     """The retrieval playground: the chunks a question retrieves, ranked, with their vector,
     lexical and fused scores, and whether (and why) it would be refused. No LLM is called and
     nothing is recorded or billed."""
-    chatbot = get_chatbot(db, user, chatbot_id)
-    rag: RagService = request.app.state.rag
     return rag.playground(db, user, chatbot, body.question, body.top_k)
 
 

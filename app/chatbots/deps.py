@@ -13,12 +13,16 @@ from fastapi import Depends, Header, Query, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from app.auth.deps import CurrentUser
 from app.chatbots.models import ApiKey, Chatbot
 from app.chatbots.origins import previewing, visitor_allowed
 from app.chatbots.repository import ApiKeyRepository
+from app.chatbots.service import get_chatbot
+from app.core.config import Settings
 from app.core.database import DB
+from app.core.deps import AppSettings, Limiter
 from app.core.errors import Forbidden, NotFound, Unauthorized
-from app.core.ratelimit import client_address
+from app.core.ratelimit import RateLimiter, client_address
 from app.core.security import api_key_matches, hash_api_key
 from app.core.subjects import KeySubject
 from app.core.tenancy import act_for
@@ -93,25 +97,43 @@ def presented_key(db: DB, raw: PresentedKey) -> ApiKey:
     return active_key(db, raw)
 
 
-def _rate_limit(request: Request, key: ApiKey) -> None:
-    settings, limiter = request.app.state.settings, request.app.state.limiter
-    address = client_address(request)
-    if key.kind == "secret":
-        limiter.hit(settings.rate_limit_public, "key", str(key.id), what="API key")
-        limiter.hit(settings.rate_limit_public_per_ip, "ip", address, what="client address")
-    else:
-        limiter.hit(
-            settings.rate_limit_widget_per_ip,
-            "visitor",
-            str(key.chatbot_id),
-            address,
-            what="visitor",
-        )
+@dataclass(frozen=True)
+class KeyDoor:
+    """What the key doors check a caller against: the settings (origins, the preview page) and
+    the rate limits shared by every API process."""
+
+    settings: Settings
+    limiter: RateLimiter
+
+    def rate_limit(self, request: Request, key: ApiKey) -> None:
+        settings, address = self.settings, client_address(request)
+        if key.kind == "secret":
+            self.limiter.hit(settings.rate_limit_public, "key", str(key.id), what="API key")
+            self.limiter.hit(
+                settings.rate_limit_public_per_ip, "ip", address, what="client address"
+            )
+        else:
+            self.limiter.hit(
+                settings.rate_limit_widget_per_ip,
+                "visitor",
+                str(key.chatbot_id),
+                address,
+                what="visitor",
+            )
 
 
-def check_widget_origin(request: Request, chatbot: Chatbot, visitor_token: str | None) -> None:
+async def key_door(settings: AppSettings, limiter: Limiter) -> KeyDoor:
+    return KeyDoor(settings, limiter)
+
+
+Door = Annotated[KeyDoor, Depends(key_door)]
+
+
+def check_widget_origin(
+    settings: Settings, request: Request, chatbot: Chatbot, visitor_token: str | None
+) -> None:
     origin = request.headers.get("origin")
-    if not visitor_allowed(chatbot, origin, visitor_token, request.app.state.settings):
+    if not visitor_allowed(chatbot, origin, visitor_token, settings):
         raise Forbidden(
             f"This chatbot's widget key only works on its allowed websites, and "
             f"{origin or 'a request without an Origin'} is not one of them. "
@@ -137,34 +159,36 @@ VisitorToken = Annotated[
 def chatbot_key(
     chatbot_id: uuid.UUID,
     request: Request,
+    door: Door,
     key: Annotated[ApiKey, Depends(presented_key)],
     visitor_token: VisitorToken = None,
 ) -> KeyCaller:
     """The path's chatbot, asked with its secret key, or its widget key from an allowed origin."""
-    return caller_of_chatbot(request, chatbot_id, key, visitor_token)
+    return caller_of_chatbot(door, request, chatbot_id, key, visitor_token)
 
 
 def caller_of_chatbot(
-    request: Request, chatbot_id: uuid.UUID, key: ApiKey, visitor_token: str | None
+    door: KeyDoor, request: Request, chatbot_id: uuid.UUID, key: ApiKey, visitor_token: str | None
 ) -> KeyCaller:
     """`chatbot_key`'s checks, for a route that looks the key up itself."""
     if key.chatbot_id != chatbot_id:
         raise NotFound("Chatbot not found")
     preview = False
     if key.kind == "widget":
-        check_widget_origin(request, key.chatbot, visitor_token)
-        settings = request.app.state.settings
+        check_widget_origin(door.settings, request, key.chatbot, visitor_token)
         origin = request.headers.get("origin")
-        preview = previewing(key.chatbot, origin, visitor_token, settings)
-    _rate_limit(request, key)
+        preview = previewing(key.chatbot, origin, visitor_token, door.settings)
+    door.rate_limit(request, key)
     return _caller(key, preview=preview)
 
 
-def secret_key(request: Request, key: Annotated[ApiKey, Depends(presented_key)]) -> KeyCaller:
+def secret_key(
+    request: Request, door: Door, key: Annotated[ApiKey, Depends(presented_key)]
+) -> KeyCaller:
     """A chatbot's secret key; widget keys may only ask questions through the chatbot's path."""
     if key.kind != "secret":
         raise Forbidden("Widget keys can only ask questions; use the secret key here")
-    _rate_limit(request, key)
+    door.rate_limit(request, key)
     return _caller(key)
 
 
@@ -172,12 +196,15 @@ def widget_key(
     chatbot_id: uuid.UUID,
     request: Request,
     db: DB,
+    door: Door,
     key: Annotated[str | None, Query(description="The chatbot's widget key (pk_…)")] = None,
 ) -> KeyCaller:
     """A chatbot's widget key in the query string, for the widget's config and pages."""
-    settings, limiter = request.app.state.settings, request.app.state.limiter
-    limiter.hit(
-        settings.rate_limit_public_per_ip, "widget", client_address(request), what="client address"
+    door.limiter.hit(
+        door.settings.rate_limit_public_per_ip,
+        "widget",
+        client_address(request),
+        what="client address",
     )
     if not key or not key.strip():
         raise Unauthorized("Pass the chatbot's widget key (pk_…) as the `key` query parameter")
@@ -194,6 +221,14 @@ def widget_key(
     return _caller(found, key.strip())
 
 
+def users_chatbot(chatbot_id: uuid.UUID, user: CurrentUser, db: DB) -> Chatbot:
+    """The path's chatbot, when it is one of the signed-in user's customer's (404 otherwise)."""
+    return get_chatbot(db, user, chatbot_id)
+
+
+# declared after the route's user (`user: StaffUser, chatbot: UsersChatbot`), so that a caller
+# without the role gets 403 before anyone learns whether the chatbot exists
+UsersChatbot = Annotated[Chatbot, Depends(users_chatbot)]
 ChatbotKey = Annotated[KeyCaller, Depends(chatbot_key)]
 SecretKey = Annotated[KeyCaller, Depends(secret_key)]
 WidgetKey = Annotated[KeyCaller, Depends(widget_key)]

@@ -3,10 +3,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, status
 
 from app.auth.deps import CurrentUser, StaffUser
 from app.chatbots import service
+from app.chatbots.deps import UsersChatbot
 from app.chatbots.schemas import (
     ChatbotCreate,
     ChatbotCreated,
@@ -17,6 +18,7 @@ from app.chatbots.schemas import (
     RotateKeyIn,
 )
 from app.core.database import DB
+from app.core.deps import AppSettings
 
 router = APIRouter(prefix="/api/chatbots", tags=["chatbots"])
 
@@ -33,29 +35,26 @@ def list_chatbots(user: CurrentUser, db: DB):
 
 
 @router.get("/{chatbot_id}", response_model=ChatbotOut)
-def get_chatbot(chatbot_id: uuid.UUID, user: CurrentUser, db: DB):
-    return service.get_chatbot(db, user, chatbot_id)
+def get_chatbot(chatbot: UsersChatbot):
+    return chatbot
 
 
 @router.patch("/{chatbot_id}", response_model=ChatbotOut)
-def update_chatbot(chatbot_id: uuid.UUID, body: ChatbotUpdate, user: StaffUser, db: DB):
-    chatbot = service.get_chatbot(db, user, chatbot_id)
+def update_chatbot(body: ChatbotUpdate, user: StaffUser, chatbot: UsersChatbot, db: DB):
     return service.update_chatbot(db, chatbot, body)
 
 
 @router.delete("/{chatbot_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_chatbot(chatbot_id: uuid.UUID, request: Request, user: StaffUser, db: DB) -> None:
-    chatbot = service.get_chatbot(db, user, chatbot_id)
-    service.delete_chatbot(db, request.app.state.settings, chatbot)
+def delete_chatbot(user: StaffUser, chatbot: UsersChatbot, db: DB, settings: AppSettings) -> None:
+    service.delete_chatbot(db, settings, chatbot)
 
 
 @router.post("/{chatbot_id}/rotate_key", response_model=RotatedKeyOut)
 def rotate_key(
-    chatbot_id: uuid.UUID, user: StaffUser, db: DB, body: RotateKeyIn | None = None
+    user: StaffUser, chatbot: UsersChatbot, db: DB, body: RotateKeyIn | None = None
 ) -> RotatedKeyOut:
     """Replace the chatbot's secret (default) or widget key. The old key stops working at once."""
     kind = (body or RotateKeyIn()).kind
-    chatbot = service.get_chatbot(db, user, chatbot_id)
     key, raw = service.rotate_key(db, chatbot, kind)
     return RotatedKeyOut(kind=kind, key=raw, prefix=key.prefix)
 

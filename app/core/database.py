@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from sqlalchemy import (
     DateTime,
     Engine,
@@ -28,6 +28,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 from sqlalchemy.pool import NullPool
 
 from app.core import tenancy
+from app.core.deps import SessionFactory
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -160,8 +161,8 @@ def release(session: Session) -> None:
     session.commit()
 
 
-def get_db(request: Request) -> Iterator[Session]:
-    with session_scope(request.app.state.sessionmaker) as session:
+def get_db(factory: SessionFactory) -> Iterator[Session]:
+    with session_scope(factory) as session:
         yield session
 
 

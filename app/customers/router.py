@@ -8,6 +8,7 @@ from app.auth import service as auth
 from app.auth.deps import CurrentUser, OwnerUser, StaffUser
 from app.auth.schemas import TokenOut
 from app.core.database import DB
+from app.core.deps import AppSettings, Limiter
 from app.core.ratelimit import client_address
 from app.customers import service
 from app.customers.schemas import (
@@ -31,29 +32,27 @@ emails_router = APIRouter(prefix="/api/emails", tags=["users"])
 
 
 @signup_router.post("/register", response_model=TokenOut, status_code=status.HTTP_201_CREATED)
-def register(body: RegisterIn, db: DB, request: Request) -> TokenOut:
+def register(
+    body: RegisterIn, db: DB, request: Request, settings: AppSettings, limiter: Limiter
+) -> TokenOut:
     """Create a customer and its owner user; returns a token for that owner."""
-    state = request.app.state
     # counted before anything is hashed or written: a flood of sign-ups costs nobody else
-    state.limiter.hit(
-        state.settings.signups_per_ip, "signup-ip", client_address(request), what="address"
-    )
+    limiter.hit(settings.signups_per_ip, "signup-ip", client_address(request), what="address")
     user = service.register(
         db,
         email=body.email,
         password=body.password,
         customer_name=body.customer_name,
-        settings=state.settings,
+        settings=settings,
     )
-    return auth.issue_token(user, state.settings)
+    return auth.issue_token(user, settings)
 
 
-def link_throttle(request: Request) -> None:
+def link_throttle(request: Request, settings: AppSettings, limiter: Limiter) -> None:
     """Invitation links opened and accepted, counted per client address: nobody is signed in
     yet, and accepting hashes a password."""
-    state = request.app.state
-    state.limiter.hit(
-        state.settings.invitation_links_per_ip,
+    limiter.hit(
+        settings.invitation_links_per_ip,
         "invitation-ip",
         client_address(request),
         what="address",
@@ -77,16 +76,16 @@ def inspect_invitation(body: InvitationLink, db: DB) -> InvitationPreview:
     status_code=status.HTTP_201_CREATED,
     dependencies=[Depends(link_throttle)],
 )
-def accept_invitation(body: InvitationAccept, db: DB, request: Request) -> TokenOut:
+def accept_invitation(body: InvitationAccept, db: DB, settings: AppSettings) -> TokenOut:
     """Creates the invitee's account with the password they chose and signs them in; a link
     works once. 400 as for inspect, 409 if the address got an account meanwhile."""
     user = service.accept_invitation(db, body.token, body.password)
-    return auth.issue_token(user, request.app.state.settings)
+    return auth.issue_token(user, settings)
 
 
 @signup_router.get("/me", response_model=MeOut)
-def me(user: CurrentUser, db: DB, request: Request) -> MeOut:
-    return service.me(db, request.app.state.settings, user)
+def me(user: CurrentUser, db: DB, settings: AppSettings) -> MeOut:
+    return service.me(db, settings, user)
 
 
 @router.get("", response_model=list[UserOut])
@@ -103,18 +102,19 @@ def create_user(body: UserCreate, user: StaffUser, db: DB):
 
 
 @router.post("/invitations", response_model=InvitationOut, status_code=status.HTTP_201_CREATED)
-def invite(body: InvitationIn, user: StaffUser, db: DB, request: Request) -> InvitationOut:
+def invite(
+    body: InvitationIn, user: StaffUser, db: DB, settings: AppSettings, limiter: Limiter
+) -> InvitationOut:
     """Emails a link to join this customer as `role`, valid 7 days; owners invite admins and
     members, admins members. Inviting an address again replaces its earlier link. 409 when the
     address already has an account (of any customer)."""
-    state = request.app.state
-    state.limiter.hit(
-        state.settings.invitations_per_customer,
+    limiter.hit(
+        settings.invitations_per_customer,
         "invitations",
         str(user.customer_id),
         what="customer",
     )
-    return service.invite(db, state.settings, user, email=body.email, role=body.role)
+    return service.invite(db, settings, user, email=body.email, role=body.role)
 
 
 @router.get("/invitations", response_model=list[InvitationOut])

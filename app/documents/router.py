@@ -1,14 +1,15 @@
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, File, Query, Request, UploadFile, status
+from fastapi import APIRouter, File, Query, UploadFile, status
 
 from app.auth.deps import CurrentUser, Expensive, StaffUser
-from app.chatbots.service import get_chatbot
+from app.chatbots.deps import UsersChatbot
 from app.core.database import DB
+from app.core.deps import AppSettings
 from app.documents import service
+from app.documents.deps import Jobs, UsersDocument
 from app.documents.schemas import ChunkPage, DocumentOut, UploadOut
 
 router = APIRouter(tags=["documents"])
@@ -26,50 +27,44 @@ def _read(upload: UploadFile, limit: int) -> service.IncomingFile:
     dependencies=[Expensive],
 )
 def upload(
-    chatbot_id: uuid.UUID,
-    request: Request,
     user: StaffUser,
+    chatbot: UsersChatbot,
     db: DB,
+    settings: AppSettings,
+    jobs: Jobs,
     file: Annotated[UploadFile | None, File(description="one document")] = None,
     files: Annotated[list[UploadFile] | None, File(description="several documents")] = None,
 ) -> list[UploadOut]:
     """Store documents and queue them for ingestion; answers at once with their rows."""
-    settings = request.app.state.settings
-    chatbot = get_chatbot(db, user, chatbot_id)
     uploads = ([file] if file else []) + (files or [])
     incoming = [_read(u, settings.max_upload_bytes) for u in uploads]
-    return service.upload(db, settings, request.app.state.jobs, user, chatbot, incoming)
+    return service.upload(db, settings, jobs, user, chatbot, incoming)
 
 
 @router.get("/api/chatbots/{chatbot_id}/documents", response_model=list[DocumentOut])
-def list_documents(chatbot_id: uuid.UUID, user: CurrentUser, db: DB):
-    chatbot = get_chatbot(db, user, chatbot_id)
+def list_documents(user: CurrentUser, chatbot: UsersChatbot, db: DB):
     return service.list_documents(db, user, chatbot)
 
 
 @router.get("/api/documents/{document_id}", response_model=DocumentOut)
-def get_document(document_id: uuid.UUID, user: CurrentUser, db: DB):
-    return service.get_document(db, user, document_id)
+def get_document(doc: UsersDocument):
+    return doc
 
 
 @router.get("/api/documents/{document_id}/chunks", response_model=ChunkPage)
 def document_chunks(
-    document_id: uuid.UUID,
-    request: Request,
-    user: CurrentUser,
-    db: DB,
+    doc: UsersDocument,
+    settings: AppSettings,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ChunkPage:
     """The document's chunks, in order, as retrieval finds them (empty until it is ready)."""
-    doc = service.get_document(db, user, document_id)
-    return service.chunks(request.app.state.settings, doc, offset, limit)
+    return service.chunks(settings, doc, offset, limit)
 
 
 @router.delete("/api/documents/{document_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_document(document_id: uuid.UUID, request: Request, user: StaffUser, db: DB) -> None:
-    doc = service.get_document(db, user, document_id)
-    service.delete_document(db, request.app.state.settings, doc)
+def delete_document(user: StaffUser, doc: UsersDocument, db: DB, settings: AppSettings) -> None:
+    service.delete_document(db, settings, doc)
 
 
 @router.post(
@@ -77,9 +72,8 @@ def delete_document(document_id: uuid.UUID, request: Request, user: StaffUser, d
     response_model=DocumentOut,
     status_code=status.HTTP_202_ACCEPTED,
 )
-def reindex(document_id: uuid.UUID, request: Request, user: StaffUser, db: DB):
-    doc = service.get_document(db, user, document_id)
-    return service.reindex(db, request.app.state.jobs, doc)
+def reindex(user: StaffUser, doc: UsersDocument, db: DB, jobs: Jobs):
+    return service.reindex(db, jobs, doc)
 
 
 @router.post(
@@ -87,9 +81,8 @@ def reindex(document_id: uuid.UUID, request: Request, user: StaffUser, db: DB):
     response_model=list[DocumentOut],
     status_code=status.HTTP_202_ACCEPTED,
 )
-def reindex_chatbot(chatbot_id: uuid.UUID, request: Request, user: StaffUser, db: DB):
+def reindex_chatbot(
+    user: StaffUser, chatbot: UsersChatbot, db: DB, settings: AppSettings, jobs: Jobs
+):
     """Drop the chatbot's vectors and ingest all its documents again (after a model change)."""
-    chatbot = get_chatbot(db, user, chatbot_id)
-    return service.reindex_chatbot(
-        db, request.app.state.settings, request.app.state.jobs, user, chatbot
-    )
+    return service.reindex_chatbot(db, settings, jobs, user, chatbot)

@@ -2,14 +2,16 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, status
 
 from app.auth.deps import CurrentUser, StaffUser
-from app.chatbots.service import get_chatbot
+from app.chatbots.deps import UsersChatbot
 from app.core.database import DB
+from app.core.deps import AppSettings
+from app.documents.deps import Jobs, UsersDocument
 from app.documents.schemas import DocumentOut, UploadOut
-from app.documents.service import get_document
 from app.sources import service
+from app.sources.deps import Crawls
 from app.sources.schemas import ContentEdit, QAIn, TextIn, WebsiteIn, WebsiteOut
 
 router = APIRouter(tags=["sources"])
@@ -21,19 +23,21 @@ router = APIRouter(tags=["sources"])
     status_code=status.HTTP_202_ACCEPTED,
 )
 def add_website(
-    chatbot_id: uuid.UUID, body: WebsiteIn, request: Request, user: StaffUser, db: DB
+    body: WebsiteIn,
+    user: StaffUser,
+    chatbot: UsersChatbot,
+    db: DB,
+    settings: AppSettings,
+    crawls: Crawls,
 ) -> WebsiteOut:
     """A website to read: a page (its links on the same site are followed) or a sitemap. The
     crawl runs in the background; its pages become documents of the chatbot."""
-    chatbot = get_chatbot(db, user, chatbot_id)
-    return service.add_website(
-        db, request.app.state.settings, request.app.state.crawls, user, chatbot, body.url
-    )
+    return service.add_website(db, settings, crawls, user, chatbot, body.url)
 
 
 @router.get("/api/chatbots/{chatbot_id}/sources/url", response_model=list[WebsiteOut])
-def list_websites(chatbot_id: uuid.UUID, user: CurrentUser, db: DB) -> list[WebsiteOut]:
-    return service.list_websites(db, user, get_chatbot(db, user, chatbot_id))
+def list_websites(user: CurrentUser, chatbot: UsersChatbot, db: DB) -> list[WebsiteOut]:
+    return service.list_websites(db, user, chatbot)
 
 
 @router.get("/api/sources/{source_id}", response_model=WebsiteOut)
@@ -53,19 +57,20 @@ def website_pages(source_id: uuid.UUID, user: CurrentUser, db: DB):
     response_model=WebsiteOut,
     status_code=status.HTTP_202_ACCEPTED,
 )
-def recrawl(source_id: uuid.UUID, request: Request, user: StaffUser, db: DB) -> WebsiteOut:
+def recrawl(
+    source_id: uuid.UUID, user: StaffUser, db: DB, settings: AppSettings, crawls: Crawls
+) -> WebsiteOut:
     """Read the site again: changed pages are reindexed, vanished ones removed, unchanged ones
     left as they are."""
     source = service.get_website(db, user, source_id)
-    state = request.app.state
-    return service.recrawl(db, state.settings, state.crawls, user, source)
+    return service.recrawl(db, settings, crawls, user, source)
 
 
 @router.delete("/api/sources/{source_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_website(source_id: uuid.UUID, request: Request, user: StaffUser, db: DB) -> None:
+def delete_website(source_id: uuid.UUID, user: StaffUser, db: DB, settings: AppSettings) -> None:
     """The website source and its pages' documents and vectors."""
     source = service.get_website(db, user, source_id)
-    service.delete_website(db, request.app.state.settings, user, source)
+    service.delete_website(db, settings, user, source)
 
 
 @router.post(
@@ -74,12 +79,10 @@ def delete_website(source_id: uuid.UUID, request: Request, user: StaffUser, db: 
     status_code=status.HTTP_202_ACCEPTED,
 )
 def add_text(
-    chatbot_id: uuid.UUID, body: TextIn, request: Request, user: StaffUser, db: DB
+    body: TextIn, user: StaffUser, chatbot: UsersChatbot, db: DB, settings: AppSettings, jobs: Jobs
 ) -> UploadOut:
     """A text snippet, indexed as a document titled `title`."""
-    chatbot = get_chatbot(db, user, chatbot_id)
-    state = request.app.state
-    return service.add_text(db, state.settings, state.jobs, user, chatbot, body.title, body.text)
+    return service.add_text(db, settings, jobs, user, chatbot, body.title, body.text)
 
 
 @router.post(
@@ -88,12 +91,10 @@ def add_text(
     status_code=status.HTTP_202_ACCEPTED,
 )
 def add_qa(
-    chatbot_id: uuid.UUID, body: QAIn, request: Request, user: StaffUser, db: DB
+    body: QAIn, user: StaffUser, chatbot: UsersChatbot, db: DB, settings: AppSettings, jobs: Jobs
 ) -> UploadOut:
     """A question with its answer, indexed as one passage holding both."""
-    chatbot = get_chatbot(db, user, chatbot_id)
-    state = request.app.state
-    return service.add_qa(db, state.settings, state.jobs, user, chatbot, body.question, body.answer)
+    return service.add_qa(db, settings, jobs, user, chatbot, body.question, body.answer)
 
 
 @router.patch(
@@ -102,9 +103,12 @@ def add_qa(
     status_code=status.HTTP_202_ACCEPTED,
 )
 def edit_content(
-    document_id: uuid.UUID, body: ContentEdit, request: Request, user: StaffUser, db: DB
+    body: ContentEdit,
+    user: StaffUser,
+    doc: UsersDocument,
+    db: DB,
+    settings: AppSettings,
+    jobs: Jobs,
 ):
     """Edit a text source (title, text) or a Q&A pair (question, answer); it is reindexed."""
-    doc = get_document(db, user, document_id)
-    state = request.app.state
-    return service.edit_content(db, state.settings, state.jobs, user, doc, body)
+    return service.edit_content(db, settings, jobs, user, doc, body)

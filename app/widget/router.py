@@ -6,9 +6,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
 from app.auth.deps import CurrentUser
-from app.chatbots.deps import KeyCaller, WidgetKey
-from app.chatbots.service import get_chatbot
-from app.core.database import DB
+from app.chatbots.deps import KeyCaller, UsersChatbot, WidgetKey
+from app.core.deps import AppSettings
 from app.widget import service
 from app.widget.schemas import SnippetOut, WidgetConfig
 
@@ -27,11 +26,10 @@ def _key(visitor: KeyCaller) -> str:
 
 
 @router.get("/api/chatbots/{chatbot_id}/snippet", response_model=SnippetOut)
-def get_snippet(chatbot_id: uuid.UUID, request: Request, user: CurrentUser, db: DB):
+def get_snippet(user: CurrentUser, chatbot: UsersChatbot, settings: AppSettings):
     """The line to paste into a website, and an iframe variant. Any user of the customer may
     read it: it holds only the publishable widget key, never the secret key."""
-    chatbot = get_chatbot(db, user, chatbot_id)
-    return service.snippet(request.app.state.settings, chatbot)
+    return service.snippet(settings, chatbot)
 
 
 @router.get("/widget.js", include_in_schema=False)
@@ -51,7 +49,13 @@ async def widget_js(request: Request, v: str | None = None) -> Response:
 
 
 @router.get("/widget/config/{chatbot_id}", response_model=WidgetConfig)
-def widget_config(chatbot_id: uuid.UUID, visitor: WidgetKey, request: Request, response: Response):
+def widget_config(
+    chatbot_id: uuid.UUID,
+    visitor: WidgetKey,
+    request: Request,
+    response: Response,
+    settings: AppSettings,
+):
     """What the widget shows, and whether the calling page's origin may use the widget key, so a
     page on another website can say so instead of failing on a CORS-blocked request. Readable
     from any origin: it carries no secrets and takes no credentials."""
@@ -61,14 +65,14 @@ def widget_config(chatbot_id: uuid.UUID, visitor: WidgetKey, request: Request, r
         {"Access-Control-Allow-Origin": "*", "Cache-Control": "no-cache", "Vary": "Origin"}
     )
     token = request.headers.get("x-visitor-token")
-    return service.widget_config(visitor.chatbot, origin, request.app.state.settings, token)
+    return service.widget_config(visitor.chatbot, origin, settings, token)
 
 
 @router.get("/widget/frame/{chatbot_id}", response_class=HTMLResponse)
-def widget_frame(chatbot_id: uuid.UUID, visitor: WidgetKey, request: Request) -> HTMLResponse:
+def widget_frame(chatbot_id: uuid.UUID, visitor: WidgetKey, settings: AppSettings) -> HTMLResponse:
     """The iframe variant of the snippet; only the chatbot's allowed origins may frame it."""
     return HTMLResponse(
-        service.frame_page(request.app.state.settings, visitor.chatbot, _key(visitor)),
+        service.frame_page(settings, visitor.chatbot, _key(visitor)),
         headers={
             "Content-Security-Policy": service.frame_ancestors(visitor.chatbot),
             "Cache-Control": "no-cache",
@@ -77,9 +81,8 @@ def widget_frame(chatbot_id: uuid.UUID, visitor: WidgetKey, request: Request) ->
 
 
 @router.get("/widget/demo/{chatbot_id}", response_class=HTMLResponse)
-def widget_demo(chatbot_id: uuid.UUID, visitor: WidgetKey, request: Request) -> HTMLResponse:
+def widget_demo(chatbot_id: uuid.UUID, visitor: WidgetKey, settings: AppSettings) -> HTMLResponse:
     """A preview page with the widget, to try it before pasting the snippet (`demo_url`)."""
-    settings = request.app.state.settings
     return HTMLResponse(
         service.demo_page(settings, visitor.chatbot, _key(visitor)),
         headers={

@@ -1,0 +1,12 @@
+"""The sources domain's long-lived part, declared in route signatures: the crawl queue."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from app.core.deps import from_state
+from app.sources.jobs import CrawlRunner
+
+Crawls = Annotated[CrawlRunner, Depends(from_state("crawls"))]
