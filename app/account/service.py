@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from app.account.schemas import AccountDeletion
 from app.auth.repository import UserRepository
 from app.auth.service import LoginThrottle
-from app.billing.models import Invoice
+from app.billing.models import Invoice, InvoiceStatus
 from app.billing.repository import InvoiceRepository
 from app.chatbots.repository import ChatbotRepository
 from app.core.config import Settings
@@ -46,7 +46,7 @@ def delete_account(
             f"Type the account's name, {customer.name}, exactly as shown to confirm the deletion"
         )
     chatbot_ids = [chatbot.id for chatbot in ChatbotRepository(db).list(subject)]
-    for draft in InvoiceRepository(db).list(subject, Invoice.status == "draft"):
+    for draft in InvoiceRepository(db).list(subject, Invoice.status == InvoiceStatus.DRAFT):
         db.delete(draft)
     db.delete(customer)
     db.flush()

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, case, exists, func, select
 
-from app.chat.models import ChatMessage, Feedback
+from app.chat.models import ChatMessage, Feedback, MessageRole
 from app.chat.repository import ChatMessageRepository
 from app.core.repository import TenantRepository
 from app.core.sql import utc_day
@@ -28,7 +28,7 @@ class QuestionRepository(ChatMessageRepository):
         return [
             *self.scope(subject),
             ChatMessage.chatbot_id == chatbot_id,
-            ChatMessage.role == "user",
+            ChatMessage.role == MessageRole.USER,
             ChatMessage.created_at >= since,
         ]
 

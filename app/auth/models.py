@@ -7,7 +7,9 @@ from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.database import Base, Timestamps, UTCDateTime, UUIDPrimaryKey, utcnow
+from app.core.enums import StoredEnum
 from app.core.repository import TenantOwned
+from app.core.subjects import Role
 
 
 class User(UUIDPrimaryKey, Timestamps, Base):
@@ -17,7 +19,7 @@ class User(UUIDPrimaryKey, Timestamps, Base):
 
     email: Mapped[str] = mapped_column(String(320), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(16), default="member")
+    role: Mapped[Role] = mapped_column(StoredEnum(Role, 16), default=Role.MEMBER)
     customer_id: Mapped[uuid.UUID] = mapped_column(
         Uuid, ForeignKey("customers.id", ondelete="CASCADE"), index=True
     )

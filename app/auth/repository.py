@@ -8,7 +8,7 @@ from sqlalchemy import exists, select, update
 
 from app.auth.models import AccountToken, User
 from app.core.repository import TenantRepository, system
-from app.core.subjects import AuthSubject, UserSubject
+from app.core.subjects import AuthSubject, Role, UserSubject
 
 
 class UserRepository(TenantRepository[User]):
@@ -42,7 +42,7 @@ class UserRepository(TenantRepository[User]):
                 select(
                     exists().where(
                         User.customer_id == subject.customer_id,
-                        User.role == "owner",
+                        User.role == Role.OWNER,
                         User.email_verified_at.is_not(None),
                     )
                 )

@@ -23,7 +23,7 @@ from app.core.security import (
     hash_token,
     verify_password,
 )
-from app.core.subjects import OperatorSubject, UserSubject
+from app.core.subjects import OperatorSubject, Role, UserSubject
 from app.core.tenancy import act_for
 from app.mail import service as mail
 from app.mail.compose import compose
@@ -37,7 +37,7 @@ def normalize_email(email: str) -> str:
 
 
 def create_user(
-    db: Session, *, customer_id: uuid.UUID, email: str, password_hash: str, role: str
+    db: Session, *, customer_id: uuid.UUID, email: str, password_hash: str, role: Role
 ) -> User:
     """A user with a password hashed beforehand (`hash_password`), outside the transaction's
     writes: on SQLite a write holds the database's one write lock until commit."""

@@ -20,7 +20,7 @@ from app.auth.repository import UserRepository
 from app.billing.plans import DEFAULT_PLAN, plan_for
 from app.billing.repository import AllowanceAlertRepository, UsageTotalRepository
 from app.core.config import Settings
-from app.core.subjects import OperatorSubject
+from app.core.subjects import OperatorSubject, Role
 from app.customers.repository import CustomerRepository
 from app.mail import service as mail
 
@@ -43,7 +43,7 @@ def alert_if_crossed(
         return None
     percent = max(claimed)
     customer = CustomerRepository(db).of(subject)
-    for owner in UserRepository(db).list(subject, User.role == "owner"):
+    for owner in UserRepository(db).list(subject, User.role == Role.OWNER):
         mail.queue(
             db,
             settings,

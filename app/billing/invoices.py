@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.billing.models import Invoice, InvoiceCounter, InvoiceLine, Plan
+from app.billing.models import Invoice, InvoiceCounter, InvoiceLine, InvoiceStatus, Plan
 from app.billing.plans import plan_for
 from app.billing.repository import ChatbotUsage, InvoiceRepository, UsageRepository
 from app.billing.service import period_bounds
@@ -65,12 +65,12 @@ def generate_invoice(
     series = f"INV-{period[:4]}"
     invoices = InvoiceRepository(db)
     invoice = invoices.of_period(subject, period)
-    if invoice is None or invoice.status == "draft":
+    if invoice is None or invoice.status == InvoiceStatus.DRAFT:
         # Taking the series' counter row first makes generations in one series run one at a
         # time: numbers stay gapless, and a concurrent generation's invoice is seen here.
         upsert_increment(db, InvoiceCounter.__table__, {"series": series}, {"value": 0})  # type: ignore[arg-type]
         invoice = invoices.of_period(subject, period)
-    if invoice is not None and invoice.status != "draft":
+    if invoice is not None and invoice.status != InvoiceStatus.DRAFT:
         return Generated(invoice, Outcome.UNCHANGED)
     usage = UsageRepository(db).by_chatbot(subject, start, end)
     if invoice is None and not usage:
@@ -89,10 +89,10 @@ def generate_invoice(
         outcome = Outcome.ISSUED if over else Outcome.REFRESHED
     _fill(invoice, customer, plan, usage)
     if over:
-        invoice.status, invoice.issued_at = "issued", now
+        invoice.status, invoice.issued_at = InvoiceStatus.ISSUED, now
         invoice.due_date = (now + PAYMENT_TERMS).date()
     else:
-        invoice.status = "draft"
+        invoice.status = InvoiceStatus.DRAFT
     db.add(invoice)
     db.flush()
     return Generated(invoice, outcome)

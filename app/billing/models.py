@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -21,9 +22,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.database import Base, UTCDateTime, UUIDPrimaryKey, utcnow
+from app.core.enums import StoredEnum
 from app.core.repository import CUSTOMER_WIDE, TenantOwned
 
-INVOICE_STATUSES = ("draft", "issued", "paid", "void")
 # prices per 1,000 tokens are fractions of a cent; amounts are whole cents
 Price = Numeric(12, 6)
 Money = Numeric(12, 2)
@@ -135,6 +136,15 @@ class InvoiceCounter(Base):
     value: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class InvoiceStatus(StrEnum):
+    """A draft is recomputed while its month runs; an issued invoice is fixed."""
+
+    DRAFT = "draft"
+    ISSUED = "issued"
+    PAID = "paid"
+    VOID = "void"
+
+
 class Invoice(UUIDPrimaryKey, Base):
     """What a customer owes for one calendar month (UTC) of usage records."""
 
@@ -151,7 +161,7 @@ class Invoice(UUIDPrimaryKey, Base):
     )
     invoice_number: Mapped[str] = mapped_column(String(32), unique=True)
     period: Mapped[str] = mapped_column(String(7))
-    status: Mapped[str] = mapped_column(String(8))
+    status: Mapped[InvoiceStatus] = mapped_column(StoredEnum(InvoiceStatus, 8))
     currency: Mapped[str] = mapped_column(String(3))
     plan: Mapped[str] = mapped_column(String(40))
     input_tokens: Mapped[int] = mapped_column(BigInteger)

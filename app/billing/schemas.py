@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
+from app.billing.models import InvoiceStatus
 from app.core.schemas import RequestBody
 
 
@@ -105,7 +106,7 @@ class InvoiceBrief(BaseModel):
     id: uuid.UUID
     invoice_number: str
     period: str
-    status: str
+    status: InvoiceStatus
     currency: str
     amount: Decimal
     issued_at: datetime | None

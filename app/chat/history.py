@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from app.chat.models import MessageRole, MessageStatus
 from app.chat.prompt import Turn
 from app.chat.repository import ChatMessageRepository, ChatSessionRepository
 from app.chat.schemas import MessageFeedbackOut, MessageOut, SessionOut
@@ -22,7 +23,11 @@ def turns_of(db: Session, subject: AuthSubject, session_id: uuid.UUID) -> list[T
     messages = ChatMessageRepository(db).latest(subject, session_id, HISTORY_MESSAGES)
     turns = []
     for asked, answered in zip(messages, messages[1:], strict=False):
-        if asked.role == "user" and answered.role == "assistant" and asked.status == "ok":
+        if (
+            asked.role == MessageRole.USER
+            and answered.role == MessageRole.ASSISTANT
+            and asked.status == MessageStatus.OK
+        ):
             turns.append(Turn(asked.content, answered.content))
     return turns
 

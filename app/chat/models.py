@@ -2,12 +2,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.database import Base, UTCDateTime, UUIDPrimaryKey, utcnow
+from app.core.enums import StoredEnum
 from app.core.repository import TenantOwned
 
 CHANNELS = ("api", "dashboard", "widget", "openai")
@@ -28,6 +30,22 @@ class ChatSession(UUIDPrimaryKey, TenantOwned, Base):
     last_message_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
 
+class MessageRole(StrEnum):
+    """Who wrote a message: the person asking, or the chatbot answering."""
+
+    USER = "user"
+    ASSISTANT = "assistant"
+
+
+class MessageStatus(StrEnum):
+    """How a message ended: `failed` marks a question that got no answer, `interrupted` an
+    answer cut short (its reader left, or the provider stopped)."""
+
+    OK = "ok"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+
+
 class ChatMessage(UUIDPrimaryKey, TenantOwned, Base):
     """One turn. A user's question is kept even when answering it failed (status `failed`)."""
 
@@ -40,9 +58,11 @@ class ChatMessage(UUIDPrimaryKey, TenantOwned, Base):
     chatbot_id: Mapped[uuid.UUID] = mapped_column(
         Uuid, ForeignKey("chatbots.id", ondelete="CASCADE"), index=True
     )
-    role: Mapped[str] = mapped_column(String(16))
+    role: Mapped[MessageRole] = mapped_column(StoredEnum(MessageRole, 16))
     content: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default="ok")
+    status: Mapped[MessageStatus] = mapped_column(
+        StoredEnum(MessageStatus, 16), default=MessageStatus.OK
+    )
     # a question for which retrieval found nothing relevant (what the documents are missing)
     unanswered: Mapped[bool] = mapped_column(Boolean, default=False)
     sources: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)

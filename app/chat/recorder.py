@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.billing import service as billing
 from app.billing.alerts import alert_if_crossed
 from app.chat.exchange import Answer, Prepared
+from app.chat.models import MessageRole, MessageStatus
 from app.chat.repository import ChatMessageRepository, ChatSessionRepository
 from app.chatbots.repository import ApiKeyRepository
 from app.core.config import Settings
@@ -50,7 +51,9 @@ class ExchangeRecorder:
             sessions.touch(owner, prepared.session_id, now)
 
     @staticmethod
-    def _message_row(prepared: Prepared, role: str, content: str, **values: Any) -> dict[str, Any]:
+    def _message_row(
+        prepared: Prepared, role: MessageRole, content: str, **values: Any
+    ) -> dict[str, Any]:
         return {
             "id": uuid.uuid4(),
             "session_id": prepared.session_id,
@@ -65,7 +68,7 @@ class ExchangeRecorder:
         prepared: Prepared,
         text: str,
         completion: Completion | None,
-        status: str = "ok",
+        status: MessageStatus = MessageStatus.OK,
     ) -> Answer:
         usage = completion.usage if completion else Usage(0, 0)
         model = completion.model if completion else "none"
@@ -74,11 +77,11 @@ class ExchangeRecorder:
         unanswered = completion is None or completion.text == EXTRACTIVE_NOT_FOUND
         now = utcnow()
         question = self._message_row(
-            prepared, "user", prepared.question, unanswered=unanswered, created_at=now
+            prepared, MessageRole.USER, prepared.question, unanswered=unanswered, created_at=now
         )
         reply = self._message_row(
             prepared,
-            "assistant",
+            MessageRole.ASSISTANT,
             text,
             sources=[asdict(s) for s in prepared.sources],
             status=status,
@@ -139,7 +142,12 @@ class ExchangeRecorder:
         """Keep the question (marked failed); no answer, no usage, no tokens."""
         now = utcnow()
         failed = self._message_row(
-            prepared, "user", prepared.question, status="failed", error=exc.message, created_at=now
+            prepared,
+            MessageRole.USER,
+            prepared.question,
+            status=MessageStatus.FAILED,
+            error=exc.message,
+            created_at=now,
         )
         with session_scope(self.factory) as db:
             act_for(db, prepared.customer_id)

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import and_, delete, exists, func, insert, select, update
 
-from app.chat.models import ChatMessage, ChatSession, Feedback
+from app.chat.models import ChatMessage, ChatSession, Feedback, MessageRole, MessageStatus
 from app.core.errors import NotFound
 from app.core.repository import TenantRepository
 from app.core.subjects import AuthSubject, UserSubject
@@ -58,7 +58,7 @@ class ChatSessionRepository(TenantRepository[ChatSession]):
         in_session = ChatMessage.session_id == ChatSession.id
         first_question = (
             select(ChatMessage.content)
-            .where(*messages, in_session, ChatMessage.role == "user")
+            .where(*messages, in_session, ChatMessage.role == MessageRole.USER)
             .order_by(ChatMessage.created_at)
             .limit(1)
             .scalar_subquery()
@@ -156,7 +156,7 @@ class ChatMessageRepository(TenantRepository[ChatMessage]):
         stmt = self.readable(subject).where(
             ChatMessage.id == message_id,
             ChatMessage.chatbot_id == chatbot_id,
-            ChatMessage.role == "assistant",
+            ChatMessage.role == MessageRole.ASSISTANT,
         )
         message = self.db.scalars(stmt).one_or_none()
         if message is None:
@@ -171,8 +171,8 @@ class ChatMessageRepository(TenantRepository[ChatMessage]):
             .join(ChatSession, ChatSession.id == ChatMessage.session_id)
             .where(
                 ChatMessage.customer_id == subject.customer_id,
-                ChatMessage.role == "user",
-                ChatMessage.status != "failed",
+                ChatMessage.role == MessageRole.USER,
+                ChatMessage.status != MessageStatus.FAILED,
                 ChatSession.channel.in_(channels),
             )
         )

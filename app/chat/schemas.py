@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.chat.models import MessageRole, MessageStatus
 from app.core.schemas import RequestBody
 
 # Every door's question: characters, and tokens of the embedding model (a question is embedded
@@ -85,9 +86,9 @@ class MessageOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
-    role: str
+    role: MessageRole
     content: str
-    status: str
+    status: MessageStatus
     unanswered: bool
     sources: list[dict[str, Any]]
     model: str | None

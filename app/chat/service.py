@@ -23,6 +23,7 @@ from app.billing import service as billing
 from app.chat.admission import Admission
 from app.chat.exchange import Answer, Asker, Prepared
 from app.chat.history import turns_of
+from app.chat.models import MessageStatus
 from app.chat.prompt import (
     Turn,
     build_messages,
@@ -242,11 +243,11 @@ class RagService:
             # closed by its reader midway: the provider stops, and what it produced is kept
             stop.request()
             completion = next(item for item in deltas if isinstance(item, Completion))
-            self.recorder.record(prepared, completion.text, completion, "interrupted")
+            self.recorder.record(prepared, completion.text, completion, MessageStatus.INTERRUPTED)
             raise
         assert completion is not None
         if completion.interrupted:
-            self.recorder.record(prepared, completion.text, completion, "interrupted")
+            self.recorder.record(prepared, completion.text, completion, MessageStatus.INTERRUPTED)
             return
         yield "done", self._done(self.recorder.record(prepared, completion.text, completion))
 

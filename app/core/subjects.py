@@ -10,9 +10,18 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
-ROLES = ("owner", "admin", "member")
-STAFF_ROLES = ("owner", "admin")
+
+class Role(StrEnum):
+    """A user's role in their customer: one owner (who signed up), admins and members."""
+
+    OWNER = "owner"
+    ADMIN = "admin"
+    MEMBER = "member"
+
+
+STAFF_ROLES = (Role.OWNER, Role.ADMIN)
 
 
 @dataclass(frozen=True)
@@ -21,7 +30,7 @@ class UserSubject:
 
     user_id: uuid.UUID
     customer_id: uuid.UUID
-    role: str
+    role: Role
     email: str
 
     @property

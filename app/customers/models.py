@@ -2,12 +2,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.database import Base, Timestamps, UTCDateTime, UUIDPrimaryKey, utcnow
+from app.core.enums import StoredEnum
 from app.core.repository import TenantOwned
 
 
@@ -24,6 +26,13 @@ class Customer(UUIDPrimaryKey, Timestamps, Base):
     retention_days: Mapped[int] = mapped_column(Integer, default=90, server_default="90")
 
 
+class InvitedRole(StrEnum):
+    """The roles an invitation offers (`Role`'s values but the owner's: a customer has one)."""
+
+    ADMIN = "admin"
+    MEMBER = "member"
+
+
 class Invitation(UUIDPrimaryKey, TenantOwned, Base):
     """An emailed invitation to join a customer with a role: its link (the secret, of which only
     the SHA-256 is kept) lets the person choose a password, once, within its validity."""
@@ -32,7 +41,7 @@ class Invitation(UUIDPrimaryKey, TenantOwned, Base):
     __table_args__ = (CheckConstraint("role IN ('admin', 'member')", name="role"),)
 
     email: Mapped[str] = mapped_column(String(320))
-    role: Mapped[str] = mapped_column(String(16))
+    role: Mapped[InvitedRole] = mapped_column(StoredEnum(InvitedRole, 16))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     invited_by: Mapped[uuid.UUID | None] = mapped_column(
         Uuid, ForeignKey("users.id", ondelete="SET NULL")

@@ -2,14 +2,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from app.auth.schemas import Password as NewPassword
 from app.core.schemas import RequestBody
-
-InvitedRole = Literal["admin", "member"]
+from app.core.subjects import Role
+from app.customers.models import InvitedRole
 
 
 class RegisterIn(RequestBody):
@@ -32,7 +31,7 @@ class CustomerBrief(BaseModel):
 class MeOut(BaseModel):
     id: uuid.UUID
     email: str
-    role: str
+    role: Role
     email_verified: bool
     customer: CustomerBrief
 
@@ -40,7 +39,7 @@ class MeOut(BaseModel):
 class UserCreate(RequestBody):
     email: EmailStr
     password: NewPassword
-    role: InvitedRole = "member"
+    role: InvitedRole = InvitedRole.MEMBER
 
 
 class RoleChange(RequestBody):
@@ -52,13 +51,13 @@ class UserOut(BaseModel):
 
     id: uuid.UUID
     email: str
-    role: str
+    role: Role
     created_at: datetime
 
 
 class InvitationIn(RequestBody):
     email: EmailStr
-    role: InvitedRole = "member"
+    role: InvitedRole = InvitedRole.MEMBER
 
 
 class InvitationOut(BaseModel):

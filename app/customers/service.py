@@ -16,9 +16,9 @@ from app.core.config import Settings
 from app.core.database import utcnow
 from app.core.errors import BadRequest, Conflict, Forbidden
 from app.core.security import generate_link_token, hash_password, hash_token
-from app.core.subjects import AuthSubject, UserSubject
+from app.core.subjects import AuthSubject, Role, UserSubject
 from app.core.tenancy import act_for
-from app.customers.models import Customer, Invitation
+from app.customers.models import Customer, Invitation, InvitedRole
 from app.customers.repository import CustomerRepository, InvitationRepository
 from app.customers.schemas import CustomerBrief, InvitationOut, InvitationPreview, MeOut
 from app.mail import service as mail
@@ -63,7 +63,7 @@ def register(
     db.add(customer)
     db.flush()
     owner = auth.create_user(
-        db, customer_id=customer.id, email=email, password_hash=password_hash, role="owner"
+        db, customer_id=customer.id, email=email, password_hash=password_hash, role=Role.OWNER
     )
     if settings is not None and settings.require_email_verification:
         auth.send_verification(db, settings, owner)
@@ -101,29 +101,31 @@ def list_users(db: Session, subject: UserSubject) -> Sequence[User]:
     return UserRepository(db).list(subject, order_by=User.created_at)
 
 
-def create_user(db: Session, subject: UserSubject, *, email: str, password: str, role: str) -> User:
+def create_user(
+    db: Session, subject: UserSubject, *, email: str, password: str, role: InvitedRole
+) -> User:
     """A user with a password the inviter chose (deprecated: `invite` sends a link instead)."""
-    if role == "admin" and subject.role != "owner":
+    if role == InvitedRole.ADMIN and subject.role != Role.OWNER:
         raise Forbidden("Only owners can create admins")
     return auth.create_user(
         db,
         customer_id=subject.customer_id,
         email=email,
         password_hash=hash_password(password),
-        role=role,
+        role=Role(role),
     )
 
 
-def change_role(db: Session, subject: UserSubject, user_id: uuid.UUID, role: str) -> User:
+def change_role(db: Session, subject: UserSubject, user_id: uuid.UUID, role: InvitedRole) -> User:
     """Owners make members admins and back; admins manage members only. Owners keep their role."""
     user = UserRepository(db).get(subject, user_id)
     if user.id == subject.user_id:
         raise Conflict("You cannot change your own role")
-    if user.role == "owner":
+    if user.role == Role.OWNER:
         raise Forbidden("An owner's role cannot be changed")
-    if subject.role != "owner" and "admin" in (user.role, role):
+    if subject.role != Role.OWNER and Role.ADMIN in (user.role, role):
         raise Forbidden("Only owners can make or unmake admins")
-    user.role = role
+    user.role = Role(role)
     db.flush()
     return user
 
@@ -132,9 +134,9 @@ def delete_user(db: Session, subject: UserSubject, user_id: uuid.UUID) -> None:
     user = UserRepository(db).get(subject, user_id)
     if user.id == subject.user_id:
         raise Conflict("You cannot delete yourself")
-    if user.role == "owner":
+    if user.role == Role.OWNER:
         raise Forbidden("Owners cannot be deleted")
-    if user.role == "admin" and subject.role != "owner":
+    if user.role == Role.ADMIN and subject.role != Role.OWNER:
         raise Forbidden("Only owners can delete admins")
     db.delete(user)
     db.flush()
@@ -144,12 +146,12 @@ def delete_user(db: Session, subject: UserSubject, user_id: uuid.UUID) -> None:
 
 
 def invite(
-    db: Session, settings: Settings, subject: UserSubject, *, email: str, role: str
+    db: Session, settings: Settings, subject: UserSubject, *, email: str, role: InvitedRole
 ) -> InvitationOut:
     """Emails `email` a link to join the customer as `role`. An address is one account across
     customers, so one that has an account cannot be invited (409); the address's earlier
     invitations not yet accepted are revoked, so only the newest link works."""
-    if role == "admin" and subject.role != "owner":
+    if role == InvitedRole.ADMIN and subject.role != Role.OWNER:
         raise Forbidden("Only owners can invite admins")
     email = auth.normalize_email(email)
     if UserRepository(db).email_taken(email):
@@ -197,7 +199,7 @@ def _out(invitation: Invitation, inviter: str | None) -> InvitationOut:
     return InvitationOut(
         id=invitation.id,
         email=invitation.email,
-        role=invitation.role,  # type: ignore[arg-type]
+        role=invitation.role,
         invited_by=inviter,
         created_at=invitation.created_at,
         expires_at=invitation.expires_at,
@@ -213,7 +215,7 @@ def revoke_invitation(db: Session, subject: UserSubject, invitation_id: uuid.UUI
     """Its link stops working. Admins revoke members' invitations only, as they invite only
     members; an accepted invitation is a user now (remove the user instead)."""
     invitation = InvitationRepository(db).get(subject, invitation_id)
-    if invitation.role == "admin" and subject.role != "owner":
+    if invitation.role == InvitedRole.ADMIN and subject.role != Role.OWNER:
         raise Forbidden("Only owners can revoke an admin's invitation")
     if invitation.accepted_at is not None:
         raise Conflict("This invitation has already been accepted")
@@ -248,7 +250,7 @@ def inspect_invitation(db: Session, token: str) -> InvitationPreview:
     return InvitationPreview(
         customer_name=customer_name,
         email=invitation.email,
-        role=invitation.role,  # type: ignore[arg-type]
+        role=invitation.role,
         expires_at=invitation.expires_at,
     )
 
@@ -269,7 +271,7 @@ def accept_invitation(db: Session, token: str, password: str) -> User:
         customer_id=invitation.customer_id,
         email=invitation.email,
         password_hash=password_hash,
-        role=invitation.role,
+        role=Role(invitation.role),
     )
     user.email_verified_at = now
     db.flush()

@@ -41,6 +41,7 @@ from app.core.subjects import OperatorSubject
 from app.core.vectors import embedder_for, ingestion_worker_for, vector_store_for
 from app.core.workers import JobQueue, Pending, Runner, StopFlag, Work, never, runner_for
 from app.documents import storage
+from app.documents.models import DocumentStatus
 from app.documents.repository import ChunkRepository, DocumentRepository
 from ingestion import (
     Chunk,
@@ -173,7 +174,7 @@ def _start(
             if chunk_cap is None
             else chunk_cap - DocumentRepository(db).stored_chunks(owner, doc.id)
         )
-        doc.status, doc.chunks_done, doc.error = "processing", 0, None
+        doc.status, doc.chunks_done, doc.error = DocumentStatus.PROCESSING, 0, None
         doc.attempts += 1
         meta = {"filename": doc.filename, "customer_id": str(doc.customer_id)}
         if doc.url:  # a web page cites its address and title
@@ -261,7 +262,7 @@ def _stopped(
                 extra=_fields(document_id),
             )
             return "deleted"
-        _set(factory, document_id, status="queued", chunks_done=0)
+        _set(factory, document_id, status=DocumentStatus.QUEUED, chunks_done=0)
         log.info(
             "document %s: interrupted by shutdown (%s); queued again, it resumes on the next start",
             document_id,
@@ -287,9 +288,9 @@ def _stopped(
             extra=_fields(document_id),
         )
         reason = "An internal error stopped processing; reindex the document to retry"
-        _set(factory, document_id, status="failed", error=reason)
+        _set(factory, document_id, status=DocumentStatus.FAILED, error=reason)
         return "failed"
-    _set(factory, document_id, status="failed", error=reason)
+    _set(factory, document_id, status=DocumentStatus.FAILED, error=reason)
     log.warning(
         "document %s: failed: %s", document_id, reason, extra=_fields(document_id, reason=reason)
     )
@@ -311,7 +312,7 @@ def _finish(
     with session_scope(factory, bypass=JOB) as db:
         updated = DocumentRepository(db).set_for_job(
             document_id,
-            status="ready",
+            status=DocumentStatus.READY,
             chunks_done=chunks,
             chunks_total=chunks,
             embedding_model=embedding_model,

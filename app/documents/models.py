@@ -2,18 +2,29 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.database import Base, Timestamps, UTCDateTime, UUIDPrimaryKey
+from app.core.enums import StoredEnum
 from app.core.repository import TenantOwned
 
-STATUSES = ("queued", "processing", "ready", "failed")
 # where a document came from: an uploaded file, a page of a website source, a text snippet or a
 # question/answer pair added through the API
 ORIGINS = ("upload", "web", "text", "qa")
+
+
+class DocumentStatus(StrEnum):
+    """Where a document is in its ingestion: waiting for a worker, being read and embedded,
+    searchable, or given up on (its `error` says why)."""
+
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    READY = "ready"
+    FAILED = "failed"
 
 
 class Document(UUIDPrimaryKey, TenantOwned, Timestamps, Base):
@@ -28,7 +39,9 @@ class Document(UUIDPrimaryKey, TenantOwned, Timestamps, Base):
     kind: Mapped[str] = mapped_column(String(16))
     size_bytes: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    status: Mapped[DocumentStatus] = mapped_column(
+        StoredEnum(DocumentStatus, 16), default=DocumentStatus.QUEUED, index=True
+    )
     chunks_done: Mapped[int] = mapped_column(Integer, default=0)
     chunks_total: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
@@ -44,7 +57,7 @@ class Document(UUIDPrimaryKey, TenantOwned, Timestamps, Base):
 
     @property
     def chunk_count(self) -> int:
-        return self.chunks_total if self.status == "ready" else 0
+        return self.chunks_total if self.status == DocumentStatus.READY else 0
 
 
 class DocumentChunk(TenantOwned, Base):

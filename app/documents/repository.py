@@ -22,10 +22,10 @@ from sqlalchemy import (
 from app.chatbots.models import Chatbot
 from app.core.repository import TenantRepository, system
 from app.core.subjects import AuthSubject
-from app.documents.models import Document, DocumentChunk
+from app.documents.models import Document, DocumentChunk, DocumentStatus
 from app.llm.function_words import is_function_word
 
-UNFINISHED = ("queued", "processing")
+UNFINISHED = (DocumentStatus.QUEUED, DocumentStatus.PROCESSING)
 
 
 class DocumentRepository(TenantRepository[Document]):
@@ -87,7 +87,7 @@ class DocumentRepository(TenantRepository[Document]):
         has_rows = exists().where(DocumentChunk.document_id == Document.id)
         stmt = (
             select(Document.id, Document.chatbot_id, Document.customer_id, Document.chunks_total)
-            .where(Document.status == "ready", Document.chunks_total > 0, ~has_rows)
+            .where(Document.status == DocumentStatus.READY, Document.chunks_total > 0, ~has_rows)
             .order_by(Document.created_at)
         )
         return [(d, b, c, int(n)) for d, b, c, n in self.db.execute(stmt)]
@@ -100,7 +100,7 @@ class DocumentRepository(TenantRepository[Document]):
     def stored_chunks(self, subject: AuthSubject, besides: uuid.UUID) -> int:
         """Chunks of the customer's documents other than `besides` (the plan's cap)."""
         stmt = select(func.coalesce(func.sum(Document.chunks_total), 0)).where(
-            *self.scope(subject), Document.id != besides, Document.status == "ready"
+            *self.scope(subject), Document.id != besides, Document.status == DocumentStatus.READY
         )
         return int(self.db.scalar(stmt) or 0)
 
@@ -108,12 +108,12 @@ class DocumentRepository(TenantRepository[Document]):
     def queued_of_customer(self, customer_id: uuid.UUID) -> int:
         """Documents of one customer waiting for ingestion (its place in the fair order)."""
         stmt = select(func.count()).where(
-            Document.customer_id == customer_id, Document.status == "queued"
+            Document.customer_id == customer_id, Document.status == DocumentStatus.QUEUED
         )
         return int(self.db.scalar(stmt) or 0)
 
     @system("the metrics endpoint counts the whole queue")
-    def count_unfinished(self) -> dict[str, int]:
+    def count_unfinished(self) -> dict[DocumentStatus, int]:
         """How many documents are queued and how many processing, across customers (metrics)."""
         stmt = (
             select(Document.status, func.count())

@@ -5,6 +5,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
+from app.documents.models import DocumentStatus
+
 
 class DocumentOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -15,7 +17,7 @@ class DocumentOut(BaseModel):
     kind: str
     size_bytes: int
     sha256: str
-    status: str = Field(description="queued | processing | ready | failed")
+    status: DocumentStatus
     chunks_done: int
     chunks_total: int
     chunk_count: int
@@ -30,7 +32,7 @@ class DocumentOut(BaseModel):
     @computed_field  # type: ignore[prop-decorator]
     @property
     def progress(self) -> float:
-        if self.status == "ready":
+        if self.status == DocumentStatus.READY:
             return 1.0
         return round(self.chunks_done / self.chunks_total, 4) if self.chunks_total else 0.0
 

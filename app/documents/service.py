@@ -26,7 +26,7 @@ from app.core.vectors import vector_store_for
 from app.customers.repository import CustomerRepository
 from app.documents import storage
 from app.documents.jobs import DocumentQueue
-from app.documents.models import Document
+from app.documents.models import Document, DocumentStatus
 from app.documents.repository import DocumentRepository
 from app.documents.schemas import ChunkOut, ChunkPage, DocumentOut, UploadOut
 from ingestion import IngestionError, UnsupportedDocument, validate
@@ -118,7 +118,7 @@ def upload(
             kind=kind,
             size_bytes=len(incoming.data),
             sha256=digest,
-            status="queued",
+            status=DocumentStatus.QUEUED,
         )
         db.add(doc)
         db.flush()  # the unique (chatbot, sha256) constraint also catches repeats in one batch
@@ -163,7 +163,7 @@ def add_content(
         kind=kind,
         size_bytes=len(data),
         sha256=digest,
-        status="queued",
+        status=DocumentStatus.QUEUED,
         origin=origin,
         url=url,
         website_id=website_id,
@@ -252,7 +252,7 @@ def delete_document(db: Session, settings: Settings, doc: Document) -> None:
 
 
 def reindex(db: Session, jobs: DocumentQueue, doc: Document) -> Document:
-    doc.status, doc.chunks_done, doc.chunks_total, doc.error = "queued", 0, 0, None
+    doc.status, doc.chunks_done, doc.chunks_total, doc.error = DocumentStatus.QUEUED, 0, 0, None
     db.flush()
     after_commit(db, partial(jobs.enqueue, doc.id, doc.customer_id))
     return doc

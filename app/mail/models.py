@@ -1,14 +1,22 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Boolean, CheckConstraint, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.database import Base, UTCDateTime, UUIDPrimaryKey, utcnow
+from app.core.enums import StoredEnum
 from app.core.repository import TenantOwned
 
-EMAIL_STATUSES = ("pending", "sent", "failed")
+
+class EmailStatus(StrEnum):
+    """`pending` until delivered (retried meanwhile), `failed` once the retries are given up."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
 
 
 class OutboxEmail(UUIDPrimaryKey, TenantOwned, Base):
@@ -27,7 +35,9 @@ class OutboxEmail(UUIDPrimaryKey, TenantOwned, Base):
     html_body: Mapped[str] = mapped_column(Text)
     # holds a secret (a reset or invitation link): the bodies are blanked once delivered
     sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(8), default="pending")
+    status: Mapped[EmailStatus] = mapped_column(
+        StoredEnum(EmailStatus, 8), default=EmailStatus.PENDING
+    )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     last_error: Mapped[str | None] = mapped_column(Text)

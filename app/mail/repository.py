@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 
 from app.core.repository import TenantRepository, system
 from app.core.subjects import AuthSubject
-from app.mail.models import OutboxEmail
+from app.mail.models import EmailStatus, OutboxEmail
 
 
 class OutboxRepository(TenantRepository[OutboxEmail]):
@@ -29,7 +29,7 @@ class OutboxRepository(TenantRepository[OutboxEmail]):
         its lease ends."""
         stmt = (
             select(OutboxEmail)
-            .where(OutboxEmail.status == "pending", OutboxEmail.next_attempt_at <= now)
+            .where(OutboxEmail.status == EmailStatus.PENDING, OutboxEmail.next_attempt_at <= now)
             .order_by(OutboxEmail.next_attempt_at)
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -43,7 +43,7 @@ class OutboxRepository(TenantRepository[OutboxEmail]):
 
     @system("the outbox delivers every customer's email")
     def sent(self, email_id: uuid.UUID, now: datetime, *, blank: bool) -> None:
-        values: dict[str, object] = {"status": "sent", "sent_at": now, "last_error": None}
+        values: dict[str, object] = {"status": EmailStatus.SENT, "sent_at": now, "last_error": None}
         if blank:  # the secret link it carried is delivered: nothing keeps it at rest
             values |= {"text_body": "", "html_body": ""}
         self.db.execute(update(OutboxEmail).where(OutboxEmail.id == email_id).values(values))
@@ -52,5 +52,5 @@ class OutboxRepository(TenantRepository[OutboxEmail]):
     def failed(self, email_id: uuid.UUID, error: str, retry_at: datetime | None) -> None:
         """A failed attempt: tried again at `retry_at`, or given up (status failed) with None."""
         values: dict[str, object] = {"last_error": error[:2000]}
-        values |= {"next_attempt_at": retry_at} if retry_at else {"status": "failed"}
+        values |= {"next_attempt_at": retry_at} if retry_at else {"status": EmailStatus.FAILED}
         self.db.execute(update(OutboxEmail).where(OutboxEmail.id == email_id).values(values))

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from app.mail.models import EmailStatus
+
 
 class EmailOut(BaseModel):
     """What was sent, to whom and how it went; never the body (it may hold a secret link)."""
@@ -16,7 +18,7 @@ class EmailOut(BaseModel):
     kind: Literal["password_reset", "email_verification", "invitation", "allowance_alert"]
     to_address: str
     subject: str
-    status: Literal["pending", "sent", "failed"]
+    status: EmailStatus
     attempts: int
     last_error: str | None
     created_at: datetime

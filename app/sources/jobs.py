@@ -31,7 +31,7 @@ from app.core.subjects import OperatorSubject
 from app.core.workers import Pending, Runner, Work, runner_for
 from app.documents import service as documents
 from app.documents.jobs import DocumentQueue
-from app.sources.models import MAX_ISSUES, WebsiteSource
+from app.sources.models import MAX_ISSUES, WebsiteSource, WebsiteStatus
 from app.sources.repository import WebsiteSourceRepository
 from ingestion.errors import InvalidDocument
 from ingestion.web import Crawler, Page, WebLimits
@@ -96,7 +96,7 @@ def crawl_source(
             return "deleted"
         owner = OperatorSubject(source.customer_id)
         limits = _limits(db, settings, source)
-        source.status, source.error, source.issues = "crawling", None, []
+        source.status, source.error, source.issues = WebsiteStatus.CRAWLING, None, []
         source.pages_found = 1
         source.pages_done = source.pages_failed = source.pages_skipped = 0
         source.attempts += 1
@@ -121,7 +121,7 @@ def crawl_source(
                     break
         tally.stop_reason = tally.stop_reason or crawler.stop_reason
         if should_stop is not None and should_stop():
-            _update(factory, source_id, status="queued")
+            _update(factory, source_id, status=WebsiteStatus.QUEUED)
             log.info("website %s: crawl interrupted by shutdown", source_id)
             return "interrupted"
     except InvalidDocument as exc:
@@ -211,10 +211,10 @@ def _finish(
         # they had (a first crawl whose one page timed out once showed `ready`, no error)
         if tally.done == 0:
             first = tally.issues[0]["reason"] if tally.issues else "the site has no pages"
-            source.status = "failed"
+            source.status = WebsiteStatus.FAILED
             source.error = f"No page could be read: {first}"
         else:
-            source.status, source.error = "ready", tally.stop_reason
+            source.status, source.error = WebsiteStatus.READY, tally.stop_reason
     log.info(
         "website %s: crawl finished, %d pages read, %d failed, %d skipped, %d removed",
         source_id,
@@ -228,7 +228,7 @@ def _finish(
 
 
 def _fail(factory: sessionmaker[Session], source_id: uuid.UUID, reason: str) -> str:
-    _update(factory, source_id, status="failed", error=reason, last_crawled_at=utcnow())
+    _update(factory, source_id, status=WebsiteStatus.FAILED, error=reason, last_crawled_at=utcnow())
     log.warning("website %s: crawl failed: %s", source_id, reason, extra=_fields(source_id))
     return "failed"
 

@@ -7,11 +7,11 @@ from sqlalchemy import func, select
 
 from app.core.repository import TenantRepository, system
 from app.core.subjects import AuthSubject
-from app.documents.models import Document
+from app.documents.models import Document, DocumentStatus
 from app.documents.repository import DocumentRepository
-from app.sources.models import WebsiteSource
+from app.sources.models import WebsiteSource, WebsiteStatus
 
-UNFINISHED = ("queued", "crawling")
+UNFINISHED = (WebsiteStatus.QUEUED, WebsiteStatus.CRAWLING)
 
 
 class WebsiteSourceRepository(TenantRepository[WebsiteSource]):
@@ -57,7 +57,7 @@ class WebsiteSourceRepository(TenantRepository[WebsiteSource]):
             .where(
                 *DocumentRepository(self.db).scope(subject),
                 Document.website_id.in_(source_ids),
-                Document.status == "ready",
+                Document.status == DocumentStatus.READY,
             )
             .group_by(Document.website_id)
         )

@@ -6,6 +6,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.schemas import RequestBody
+from app.sources.models import WebsiteStatus
 
 MAX_TITLE_CHARS = 255
 MAX_TEXT_CHARS = 200_000
@@ -33,7 +34,7 @@ class WebsiteOut(BaseModel):
     id: uuid.UUID
     chatbot_id: uuid.UUID
     url: str
-    status: str = Field(description="queued | crawling | ready | failed")
+    status: WebsiteStatus
     pages_found: int = Field(description="Pages of the site the crawl means to read")
     pages_done: int = Field(description="Pages read: each is a document of the chatbot")
     pages_failed: int

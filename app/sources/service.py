@@ -27,8 +27,8 @@ from app.documents.jobs import JobRunner
 from app.documents.models import Document
 from app.documents.schemas import DocumentOut, UploadOut
 from app.sources.jobs import CrawlRunner
-from app.sources.models import WebsiteSource
-from app.sources.repository import WebsiteSourceRepository
+from app.sources.models import WebsiteSource, WebsiteStatus
+from app.sources.repository import UNFINISHED, WebsiteSourceRepository
 from app.sources.schemas import ContentEdit, WebsiteOut
 from ingestion.loaders import qa_document, qa_text, read_qa
 from ingestion.web import FetchFailed, UnsafeURL, check_url
@@ -50,7 +50,7 @@ def add_website(
     if repository.with_url(subject, chatbot.id, url) is not None:
         raise Conflict(f"{url} is already a source of this chatbot; recrawl it instead")
     source = WebsiteSource(customer_id=chatbot.customer_id, chatbot_id=chatbot.id, url=url)
-    source.status, source.issues = "queued", []
+    source.status, source.issues = WebsiteStatus.QUEUED, []
     db.add(source)
     db.flush()
     after_commit(db, partial(crawls.enqueue, source.id, source.customer_id))
@@ -90,7 +90,7 @@ def recrawl(
     subject: AuthSubject,
     source: WebsiteSource,
 ) -> WebsiteOut:
-    if source.status in ("queued", "crawling"):
+    if source.status in UNFINISHED:
         raise Conflict("The website is being crawled already")
     if source.last_crawled_at is not None:
         wait = settings.recrawl_min_seconds - (utcnow() - source.last_crawled_at).total_seconds()
@@ -99,7 +99,7 @@ def recrawl(
                 f"The website was crawled moments ago; recrawl it in {math.ceil(wait)} s",
                 retry_after=math.ceil(wait),
             )
-    source.status, source.error = "queued", None
+    source.status, source.error = WebsiteStatus.QUEUED, None
     db.flush()
     after_commit(db, partial(crawls.enqueue, source.id, source.customer_id))
     return website_out(db, subject, source)
