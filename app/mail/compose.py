@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from email.message import EmailMessage
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from app.core.templates import environment
 
 TEMPLATES = Path(__file__).parent / "templates"
 KINDS = ("password_reset", "email_verification", "invitation", "allowance_alert")
@@ -22,20 +21,10 @@ class Composed:
     html: str
 
 
-@cache
-def _environment() -> Environment:
-    return Environment(
-        loader=FileSystemLoader(TEMPLATES),
-        autoescape=select_autoescape(["html"]),
-        undefined=StrictUndefined,  # a missing value is a bug, not an empty link
-        keep_trailing_newline=True,
-    )
-
-
 def compose(kind: str, subject: str, product: str, **context: Any) -> Composed:
     if kind not in KINDS:
         raise ValueError(f"unknown email kind {kind!r}")
-    env = _environment()
+    env = environment(TEMPLATES)
     values = {"subject": subject, "product": product, **context}
     text = env.get_template(f"{kind}.txt").render(values)
     html = env.get_template(f"{kind}.html").render(values)

@@ -1,7 +1,8 @@
 """The embeddable widget: its script as a versioned asset, the snippet, its public config and pages.
 
 Where a widget key works is decided in `app.chatbots.origins`; the iframe page may only be framed
-by the chatbot's allowed origins (`frame-ancestors`).
+by the chatbot's allowed origins (`frame-ancestors`). The pages are templates (`templates/`),
+autoescaped; the snippet's tags are built here, every attribute escaped.
 """
 
 from __future__ import annotations
@@ -9,14 +10,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import uuid
-from html import escape
 from pathlib import Path
+
+from markupsafe import Markup
 
 from app.chatbots.models import Chatbot
 from app.chatbots.origins import origin_of, visitor_allowed
 from app.core.config import Settings
 from app.core.errors import Conflict
 from app.core.security import create_visitor_token
+from app.core.templates import environment
 from app.widget.schemas import SnippetOut, WidgetConfig
 
 WIDGET_JS = (Path(__file__).parent / "static" / "widget.js").read_bytes()
@@ -27,6 +30,7 @@ WIDGET_INTEGRITY = "sha384-" + base64.b64encode(hashlib.sha384(WIDGET_JS).digest
 DEFAULT_GREETING = "Hi! Ask me a question and I'll answer from our documents."
 DEFAULT_ACCENT = "#2563eb"
 FRAME_SIZE = "width:100%;max-width:420px;height:600px;border:0"
+TEMPLATES = Path(__file__).parent / "templates"
 
 
 def base_url(settings: Settings) -> str:
@@ -65,6 +69,15 @@ def script_url(settings: Settings) -> str:
     return f"{base_url(settings)}/widget.js?v={WIDGET_VERSION}"
 
 
+def _element(name: str, attributes: dict[str, str | None]) -> Markup:
+    """An empty element, as markup: every attribute's value escaped (None: one without value)."""
+    written = Markup(" ").join(
+        Markup("{}").format(key) if value is None else Markup('{}="{}"').format(key, value)
+        for key, value in attributes.items()
+    )
+    return Markup("<{0} {1}></{0}>").format(name, written)
+
+
 def script_tag(
     settings: Settings,
     chatbot_id: uuid.UUID,
@@ -73,17 +86,20 @@ def script_tag(
     mode: str = "",
     visitor: bool = False,
     preview: bool = False,
-) -> str:
-    extra = f' data-mode="{escape(mode)}"' if mode else ""
+) -> Markup:
+    attributes: dict[str, str | None] = {
+        "async": None,
+        "src": script_url(settings),
+        "data-chatbot-id": str(chatbot_id),
+        "data-widget-key": key,
+    }
+    if mode:
+        attributes["data-mode"] = mode
     if visitor:  # one of the API's own pages: it may use the key only with this token
-        token = create_visitor_token(
+        attributes["data-visitor-token"] = create_visitor_token(
             chatbot_id=chatbot_id, secret=settings.secret_key, preview=preview
         )
-        extra += f' data-visitor-token="{escape(token)}"'
-    return (
-        f'<script async src="{escape(script_url(settings))}" '
-        f'data-chatbot-id="{chatbot_id}" data-widget-key="{escape(key)}"{extra}></script>'
-    )
+    return _element("script", attributes)
 
 
 def page_url(settings: Settings, page: str, chatbot_id: uuid.UUID, key: str) -> str:
@@ -93,12 +109,13 @@ def page_url(settings: Settings, page: str, chatbot_id: uuid.UUID, key: str) -> 
 def snippet(settings: Settings, chatbot: Chatbot) -> SnippetOut:
     key = active_widget_key(chatbot)
     frame_url = page_url(settings, "frame", chatbot.id, key)
-    title = escape(widget_config(chatbot, None, settings).title)
+    title = widget_config(chatbot, None, settings).title
+    iframe = _element("iframe", {"src": frame_url, "title": title, "style": FRAME_SIZE})
     return SnippetOut(
         chatbot_id=chatbot.id,
         widget_key=key,
-        script=script_tag(settings, chatbot.id, key),
-        iframe=f'<iframe src="{escape(frame_url)}" title="{title}" style="{FRAME_SIZE}"></iframe>',
+        script=str(script_tag(settings, chatbot.id, key)),
+        iframe=str(iframe),
         script_url=script_url(settings),
         integrity=WIDGET_INTEGRITY,
         iframe_url=frame_url,
@@ -107,20 +124,15 @@ def snippet(settings: Settings, chatbot: Chatbot) -> SnippetOut:
     )
 
 
-def _page(title: str, head: str, body: str) -> str:
-    return (
-        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(title)}</title>{head}</head><body>{body}</body></html>\n"
-    )
+def _render(page: str, **values: object) -> str:
+    return environment(TEMPLATES).get_template(page).render(values)
 
 
 def frame_page(settings: Settings, chatbot: Chatbot, key: str) -> str:
-    """The iframe variant: the widget filling the frame, for sites that forbid foreign scripts."""
-    return _page(
-        widget_config(chatbot, None, settings).title,
-        "<style>html,body{margin:0;height:100%}</style>",
-        script_tag(settings, chatbot.id, key, mode="inline", visitor=True),
+    return _render(
+        "frame.html",
+        title=widget_config(chatbot, None, settings).title,
+        widget=script_tag(settings, chatbot.id, key, mode="inline", visitor=True),
     )
 
 
@@ -131,18 +143,9 @@ def frame_ancestors(chatbot: Chatbot) -> str:
 
 
 def demo_page(settings: Settings, chatbot: Chatbot, key: str) -> str:
-    tag = script_tag(settings, chatbot.id, key)
-    live = script_tag(settings, chatbot.id, key, visitor=True, preview=True)
-    return _page(
-        f"Widget preview: {chatbot.name}",
-        "<style>body{font:16px/1.5 system-ui,sans-serif;max-width:44rem;margin:3rem auto;"
-        "padding:0 1rem;color:#1f2937}pre{white-space:pre-wrap;word-break:break-all;"
-        "background:#f3f4f6;padding:1rem;border-radius:8px}</style>",
-        f"<h1>Preview: {escape(chatbot.name)}</h1>"
-        "<p>This page shows the chat widget as your visitors will see it. Open the bubble in the "
-        "corner and ask a question about your documents; the answers count against your plan "
-        "like any other.</p>"
-        "<p>To add it to your website, paste this line before <code>&lt;/body&gt;</code>, and list "
-        "the site under the chatbot's <code>allowed_origins</code>:</p>"
-        f"<pre><code>{escape(tag)}</code></pre>{live}",
+    return _render(
+        "demo.html",
+        name=chatbot.name,
+        snippet=str(script_tag(settings, chatbot.id, key)),  # shown as text, escaped
+        widget=script_tag(settings, chatbot.id, key, visitor=True, preview=True),
     )

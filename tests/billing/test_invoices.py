@@ -184,7 +184,7 @@ def test_invoice_page_escapes_what_customers_wrote(register):
     page = r.text
     for raw in ("<script>", "<img", "<b>", "<i>"):
         assert raw not in page
-    assert "&lt;script&gt;alert(&quot;name&quot;)&lt;/script&gt; &amp; Sons" in page
+    assert "&lt;script&gt;alert(&#34;name&#34;)&lt;/script&gt; &amp; Sons" in page
     assert "&lt;img src=x onerror=alert(1)&gt;: input tokens" in page
     assert "1 Main St<br>&lt;b&gt;Springfield&lt;/b&gt;" in page
     assert invoice["invoice_number"] in page and invoice["amount"] in page

@@ -138,6 +138,27 @@ def test_demo_page_previews_the_widget_on_the_api(tenant, bot, client, settings)
     assert bot["secret_key"] not in page.text
 
 
+def test_the_widget_pages_and_the_iframe_snippet_escape_the_chatbots_name(tenant, client, settings):
+    """Names are the customer's to write: as text, in the pages' title and heading, in the
+    iframe's title attribute."""
+    name = """<script>alert("it's")</script>"""
+    escaped = "&lt;script&gt;alert(&#34;it&#39;s&#34;)&lt;/script&gt;"
+    bot = tenant.create_chatbot(name=name, allowed_origins=[SHOP])
+    snippet = tenant.get(f"/api/chatbots/{bot['id']}/snippet").json()
+
+    demo = client.get(path_of(snippet["demo_url"], settings)).text
+    frame = client.get(path_of(snippet["iframe_url"], settings)).text
+
+    assert f"<title>Widget preview: {escaped}</title>" in demo
+    assert f"<h1>Preview: {escaped}</h1>" in demo
+    assert f"<title>{escaped}</title>" in frame
+    assert f'title="{escaped}"' in snippet["iframe"]
+    for page in (demo, frame, snippet["iframe"]):
+        assert name not in page and 'alert("' not in page
+    # the pages' own widget is one script element, its attributes quoted
+    assert demo.count("<script") == frame.count("<script") == 1
+
+
 # --- widget.js -------------------------------------------------------------------------------
 
 
