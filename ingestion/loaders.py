@@ -37,9 +37,8 @@ MAX_PDF_PAGES = 5_000
 PDF_CHECK_MAX_READS = 10_000
 PDF_CHECK_MAX_BYTES = 2 * 1024 * 1024
 DOCX_CHECK_PEEK_BYTES = 1024 * 1024
-# BeautifulSoup needs about 90 times an HTML file's size in memory and 4 s a megabyte, and time
-# that grows with the square of the nesting depth (37 s for 20,000 nested elements); browsers
-# themselves stop nesting at 512.
+# An HTML file is parsed whole in memory, and read element by element, with a cost that grows
+# with its nesting depth; browsers themselves stop nesting at 512.
 MAX_HTML_BYTES = 2 * 1024 * 1024
 MAX_HTML_DEPTH = 512
 # csv.Sniffer's quote detection takes time that grows with the square of its sample (30 s for a

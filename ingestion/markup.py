@@ -186,7 +186,9 @@ _BLOCKS = frozenset(
 )
 # Blocks nested deeper are read as flat text: each level costs up to three Python frames.
 _MAX_DEPTH = 200
-_PARSER = lxml.html.HTMLParser(encoding="utf-8")
+# huge_tree: libxml2 otherwise drops what is nested deeper than 256 elements, and uploads may
+# nest up to MAX_HTML_DEPTH (crawled pages are bounded in size only)
+_PARSER = lxml.html.HTMLParser(encoding="utf-8", huge_tree=True)
 _BREAK = "\u2028"  # a <br>, as the line separator of Unicode (taken out of the source first)
 _EMPHASIS = frozenset({"b", "strong", "em", "i"})
 _LAYOUT_SIGNS = frozenset(
