@@ -14,7 +14,7 @@ from app.core.database import DB
 from app.core.deps import AppSettings, Slots
 from app.core.errors import Forbidden, Unauthorized
 from app.core.security import decode_access_token
-from app.core.subjects import UserSubject
+from app.core.subjects import STAFF_ROLES, Role, UserSubject
 from app.core.tenancy import act_for
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
@@ -35,7 +35,7 @@ def get_current_user(
     return UserSubject(user.id, user.customer_id, user.role, user.email)
 
 
-def require_role(*roles: str) -> Callable[[UserSubject], UserSubject]:
+def require_role(*roles: Role) -> Callable[[UserSubject], UserSubject]:
     def check(user: Annotated[UserSubject, Depends(get_current_user)]) -> UserSubject:
         if user.role not in roles:
             raise Forbidden(f"This action requires one of the roles: {', '.join(roles)}")
@@ -69,5 +69,5 @@ async def expensive(
 Expensive = Depends(expensive)
 
 CurrentUser = Annotated[UserSubject, Depends(get_current_user)]
-StaffUser = Annotated[UserSubject, Depends(require_role("owner", "admin"))]
-OwnerUser = Annotated[UserSubject, Depends(require_role("owner"))]
+StaffUser = Annotated[UserSubject, Depends(require_role(*STAFF_ROLES))]
+OwnerUser = Annotated[UserSubject, Depends(require_role(Role.OWNER))]
