@@ -6,6 +6,7 @@ travels with every chunk cut from it, so an answer can cite "page 3" or "Install
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import contextlib
 import csv
@@ -14,6 +15,7 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from pypdf import PdfReader
 
@@ -23,7 +25,7 @@ from ingestion.errors import InvalidDocument, UnsupportedDocument
 from ingestion.manpages import man_page_sections
 from ingestion.markup import html_markdown, markdown_sections
 from ingestion.plaintext import leader_spans, text_sections
-from ingestion.sections import FAQ, PROSE, ROW, Section, structure
+from ingestion.sections import FAQ, PATH_SEPARATOR, PROSE, ROW, Section, structure
 
 KINDS = ("pdf", "docx", "txt", "md", "html", "csv")
 TEXT_KINDS = frozenset({"txt", "md", "html", "csv"})
@@ -348,6 +350,7 @@ def _load_pdf(data: bytes) -> list[Section]:
     if page_count > MAX_PDF_PAGES:
         raise InvalidDocument(_too_many_pages(page_count))
     sections = []
+    paths = _outline_paths(reader)
     for number, page in enumerate(reader.pages, start=1):
         try:
             text = page.extract_text()
@@ -356,10 +359,43 @@ def _load_pdf(data: bytes) -> list[Section]:
                 f"Page {number} of the PDF is damaged and cannot be read."
             ) from exc
         if text := text.strip():
+            metadata: dict[str, str | int] = {"kind": PROSE, "page": number}
+            if path := _path_on(paths, number):
+                metadata["heading_path"] = PATH_SEPARATOR.join(path)
             # an index or a table of contents is navigation, however much of the page it fills
-            spans = leader_spans(text)
-            sections.append(Section(text, {"kind": PROSE, "page": number}, spans=spans))
+            sections.append(Section(text, metadata, spans=leader_spans(text)))
     return sections
+
+
+def _outline_paths(reader: PdfReader) -> list[tuple[int, list[str]]]:
+    """(first page, titles down to it) of each entry of the PDF's outline (its bookmarks), in
+    page order; none when it has no outline or a damaged one."""
+    entries: list[tuple[int, list[str]]] = []
+
+    def walk(items: list[Any], path: list[str]) -> None:
+        last = path
+        for item in items:
+            if isinstance(item, list):
+                walk(item, last)
+                continue
+            title = " ".join(str(item.title or "").split())
+            page = reader.get_destination_page_number(item)
+            if title and page is not None and page >= 0:
+                last = [*path, title]
+                entries.append((page + 1, last))
+
+    try:
+        walk(reader.outline, [])
+    except Exception:  # pypdf signals a damaged outline with many exception types
+        return []
+    return sorted(entries, key=lambda entry: entry[0])
+
+
+def _path_on(paths: list[tuple[int, list[str]]], page: int) -> list[str]:
+    """The outline's titles in force on a page: those of the last entry that starts on it or
+    before. Only the heading path: the citation and the embedded text keep the page alone."""
+    index = bisect.bisect_right([first for first, _ in paths], page)
+    return paths[index - 1][1] if index else []
 
 
 def _load_docx(data: bytes) -> list[Section]:

@@ -6,10 +6,12 @@ uploads are: 1,000 characters with 150 of overlap, counted by the default embedd
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader, PdfWriter
 
 from ingestion import Chunk, Embedder, load, split, validate
 from ingestion.sections import KINDS
@@ -207,3 +209,22 @@ def test_pdf_index_and_contents_pages_are_navigation_and_text_pages_prose(chunks
     [contents] = page_two.spans
     assert page_two.text[contents.start : contents.end].startswith("1 Introduction")
     assert contents.kind == "navigation"
+
+
+def test_pdf_pages_carry_the_path_of_its_outline_in_force_on_them() -> None:
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(make_pdf(["Title page", "a", "b", "c"]))))
+    utilities = writer.add_outline_item(title="3 Utilities", page_number=1)
+    writer.add_outline_item(title="3.1 Invoking asn1Parser", page_number=1, parent=utilities)
+    writer.add_outline_item(title="3.2 Invoking asn1Coding", page_number=2, parent=utilities)
+    writer.add_outline_item(title="Concept Index", page_number=3)
+    pdf = io.BytesIO()
+    writer.write(pdf)
+
+    sections = load(pdf.getvalue(), "pdf")
+    assert [s.metadata.get("heading_path") for s in sections] == [
+        None,
+        "3 Utilities > 3.1 Invoking asn1Parser",
+        "3 Utilities > 3.2 Invoking asn1Coding",
+        "Concept Index",
+    ]
+    assert all("heading" not in s.metadata for s in sections)  # citations keep the page
