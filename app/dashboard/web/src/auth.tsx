@@ -1,6 +1,7 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState } from "react";
 import type { ReactNode } from "react";
 import { api, call, onUnauthorized, tokenExpiry, tokenStore, type Me } from "./api/client";
+import { may, type Action } from "./lib/roles";
 
 export const EXPIRED = "Your session has expired. Please sign in again.";
 
@@ -15,7 +16,7 @@ interface Auth {
   /** Accepts an emailed invitation with the password chosen, and signs in as the new user. */
   acceptInvitation: (token: string, password: string) => Promise<void>;
   signOut: (notice?: string) => void;
-  can: (action: "manage" | "billing" | "team" | "account") => boolean;
+  can: (action: Action) => boolean;
   /** Signs in with a token the API handed out (a password reset). */
   startSession: (token: string) => Promise<void>;
   /** Reads the signed-in user again (their address was just confirmed). */
@@ -94,9 +95,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
         await start(session.access_token);
       },
       can(action) {
-        const role = me?.role;
-        if (action === "billing" || action === "account") return role === "owner";
-        return role === "owner" || role === "admin";
+        return me !== null && may(me.role, action);
       },
     }),
     [me, checking, notice, signOut, start],

@@ -1560,11 +1560,7 @@ export interface components {
             sha256: string;
             /** Size Bytes */
             size_bytes: number;
-            /**
-             * Status
-             * @description queued | processing | ready | failed
-             */
-            status: string;
+            status: components["schemas"]["DocumentStatus"];
             /**
              * Url
              * @description A web page's address, cited in answers
@@ -1576,6 +1572,13 @@ export interface components {
              */
             website_id?: string | null;
         };
+        /**
+         * DocumentStatus
+         * @description Where a document is in its ingestion: waiting for a worker, being read and embedded,
+         *     searchable, or given up on (its `error` says why).
+         * @enum {string}
+         */
+        DocumentStatus: "queued" | "processing" | "ready" | "failed";
         /**
          * EmailOut
          * @description What was sent, to whom and how it went; never the body (it may hold a secret link).
@@ -1607,16 +1610,18 @@ export interface components {
             next_attempt_at: string;
             /** Sent At */
             sent_at: string | null;
-            /**
-             * Status
-             * @enum {string}
-             */
-            status: "pending" | "sent" | "failed";
+            status: components["schemas"]["EmailStatus"];
             /** Subject */
             subject: string;
             /** To Address */
             to_address: string;
         };
+        /**
+         * EmailStatus
+         * @description `pending` until delivered (retried meanwhile), `failed` once the retries are given up.
+         * @enum {string}
+         */
+        EmailStatus: "pending" | "sent" | "failed";
         /** EmailVerifiedOut */
         EmailVerifiedOut: {
             /** Email */
@@ -1712,12 +1717,8 @@ export interface components {
              * Format: email
              */
             email: string;
-            /**
-             * Role
-             * @default member
-             * @enum {string}
-             */
-            role?: "admin" | "member";
+            /** @default member */
+            role?: components["schemas"]["InvitedRole"];
         };
         /**
          * InvitationLink
@@ -1752,11 +1753,7 @@ export interface components {
             id: string;
             /** Invited By */
             invited_by: string | null;
-            /**
-             * Role
-             * @enum {string}
-             */
-            role: "admin" | "member";
+            role: components["schemas"]["InvitedRole"];
         };
         /**
          * InvitationPreview
@@ -1772,12 +1769,14 @@ export interface components {
              * Format: date-time
              */
             expires_at: string;
-            /**
-             * Role
-             * @enum {string}
-             */
-            role: "admin" | "member";
+            role: components["schemas"]["InvitedRole"];
         };
+        /**
+         * InvitedRole
+         * @description The roles an invitation offers (`Role`'s values but the owner's: a customer has one).
+         * @enum {string}
+         */
+        InvitedRole: "admin" | "member";
         /** InvoiceBrief */
         InvoiceBrief: {
             /** Amount */
@@ -1797,8 +1796,7 @@ export interface components {
             issued_at: string | null;
             /** Period */
             period: string;
-            /** Status */
-            status: string;
+            status: components["schemas"]["InvoiceStatus"];
         };
         /** InvoiceLineOut */
         InvoiceLineOut: {
@@ -1853,9 +1851,14 @@ export interface components {
             period: string;
             /** Plan */
             plan: string;
-            /** Status */
-            status: string;
+            status: components["schemas"]["InvoiceStatus"];
         };
+        /**
+         * InvoiceStatus
+         * @description A draft is recomputed while its month runs; an issued invoice is fixed.
+         * @enum {string}
+         */
+        InvoiceStatus: "draft" | "issued" | "paid" | "void";
         /** LoginIn */
         LoginIn: {
             /**
@@ -1878,8 +1881,7 @@ export interface components {
              * Format: uuid
              */
             id: string;
-            /** Role */
-            role: string;
+            role: components["schemas"]["Role"];
         };
         /** MessageFeedbackOut */
         MessageFeedbackOut: {
@@ -1922,17 +1924,28 @@ export interface components {
             output_tokens: number;
             /** Provider */
             provider: string | null;
-            /** Role */
-            role: string;
+            role: components["schemas"]["MessageRole"];
             /** Sources */
             sources: {
                 [key: string]: unknown;
             }[];
-            /** Status */
-            status: string;
+            status: components["schemas"]["MessageStatus"];
             /** Unanswered */
             unanswered: boolean;
         };
+        /**
+         * MessageRole
+         * @description Who wrote a message: the person asking, or the chatbot answering.
+         * @enum {string}
+         */
+        MessageRole: "user" | "assistant";
+        /**
+         * MessageStatus
+         * @description How a message ended: `failed` marks a question that got no answer, `interrupted` an
+         *     answer cut short (its reader left, or the provider stopped).
+         * @enum {string}
+         */
+        MessageStatus: "ok" | "failed" | "interrupted";
         /** ModelList */
         ModelList: {
             /** Data */
@@ -2148,13 +2161,15 @@ export interface components {
              */
             vector_score: number | null;
         };
+        /**
+         * Role
+         * @description A user's role in their customer: one owner (who signed up), admins and members.
+         * @enum {string}
+         */
+        Role: "owner" | "admin" | "member";
         /** RoleChange */
         RoleChange: {
-            /**
-             * Role
-             * @enum {string}
-             */
-            role: "admin" | "member";
+            role: components["schemas"]["InvitedRole"];
         };
         /** RotateKeyIn */
         RotateKeyIn: {
@@ -2353,11 +2368,7 @@ export interface components {
             sha256: string;
             /** Size Bytes */
             size_bytes: number;
-            /**
-             * Status
-             * @description queued | processing | ready | failed
-             */
-            status: string;
+            status: components["schemas"]["DocumentStatus"];
             /**
              * Url
              * @description A web page's address, cited in answers
@@ -2495,12 +2506,8 @@ export interface components {
             email: string;
             /** Password */
             password: string;
-            /**
-             * Role
-             * @default member
-             * @enum {string}
-             */
-            role?: "admin" | "member";
+            /** @default member */
+            role?: components["schemas"]["InvitedRole"];
         };
         /** UserOut */
         UserOut: {
@@ -2516,8 +2523,7 @@ export interface components {
              * Format: uuid
              */
             id: string;
-            /** Role */
-            role: string;
+            role: components["schemas"]["Role"];
         };
         /** ValidationError */
         ValidationError: {
@@ -2594,14 +2600,17 @@ export interface components {
              * @description Pages left out: disallowed by robots.txt, not HTML, no text, ...
              */
             pages_skipped: number;
-            /**
-             * Status
-             * @description queued | crawling | ready | failed
-             */
-            status: string;
+            status: components["schemas"]["WebsiteStatus"];
             /** Url */
             url: string;
         };
+        /**
+         * WebsiteStatus
+         * @description Where a website source is in its crawl: waiting, being crawled, crawled (its pages are
+         *     documents), or given up on (its `error` says why).
+         * @enum {string}
+         */
+        WebsiteStatus: "queued" | "crawling" | "ready" | "failed";
         /**
          * WidgetConfig
          * @description What the widget shows, plus whether the page's origin may use the widget key.

@@ -2,6 +2,7 @@ import { Link, useNavigate } from "react-router";
 import { ApiError, api, call, type Schemas } from "../api/client";
 import { useAuth } from "../auth";
 import { formatDate } from "../lib/format";
+import { ROLE_NOUN } from "../lib/roles";
 import { ChoosePassword } from "../components/ChoosePassword";
 import { useAction, useLinkToken, useLoad } from "../lib/hooks";
 import { Loading, Note } from "../ui";
@@ -56,7 +57,7 @@ export function AcceptInvitation() {
   }
   const { offer } = result;
   return (
-    <AuthPage title={`Join ${offer.customer_name} as ${offer.role === "admin" ? "an admin" : "a member"}`} footer={signInInstead}>
+    <AuthPage title={`Join ${offer.customer_name} as ${ROLE_NOUN[offer.role]}`} footer={signInInstead}>
       <p>
         Choose a password for <strong>{offer.email}</strong>. The invitation expires {formatDate(offer.expires_at)}.
       </p>

@@ -74,11 +74,18 @@ const EMAIL_STATUSES: Record<Email["status"], { tone: string; label: string }> =
 };
 
 function deliveryOf(email: Email): string {
-  if (email.status === "sent") return `sent ${formatDate(email.sent_at)}`;
   const tries = `${email.attempts} ${email.attempts === 1 ? "try" : "tries"}`;
-  if (email.status === "failed") return `${tries}, given up: ${email.last_error ?? "no reason given"}`;
-  if (!email.attempts) return "waiting to be sent";
-  return `${tries}, next ${formatDate(email.next_attempt_at)}: ${email.last_error ?? ""}`;
+  switch (email.status) {
+    case "sent":
+      return `sent ${formatDate(email.sent_at)}`;
+    case "failed":
+      return `${tries}, given up: ${email.last_error ?? "no reason given"}`;
+    case "pending":
+      if (!email.attempts) return "waiting to be sent";
+      return `${tries}, next ${formatDate(email.next_attempt_at)}: ${email.last_error ?? ""}`;
+    default:
+      throw new Error(`Unknown email status ${email.status satisfies never}`);
+  }
 }
 
 /** What the account's emails were and how their delivery went (never their text, which may

@@ -7,6 +7,14 @@ import { formatNumber, formatPrice } from "../lib/format";
 import { useAction, useLoad, useTitle } from "../lib/hooks";
 import { Badge, Button, Card, ErrorNote, Field, Loading, Note, PageHeader, TextArea, TableWrap } from "../ui";
 
+// an invoice's badge: paid is settled, the others are neutral
+const INVOICE_TONE: Record<Schemas["InvoiceStatus"], string> = {
+  draft: "neutral",
+  issued: "neutral",
+  paid: "ready",
+  void: "neutral",
+};
+
 const thisMonth = () => new Date().toISOString().slice(0, 7);
 
 /** The invoice's printable page needs the JWT, so it is fetched and opened as a blob. */
@@ -84,7 +92,7 @@ function BillingScreen() {
                     <td>{inv.invoice_number}</td>
                     <td>{inv.period}</td>
                     <td>
-                      <Badge tone={inv.status === "paid" ? "ready" : "neutral"}>{inv.status}</Badge>
+                      <Badge tone={INVOICE_TONE[inv.status]}>{inv.status}</Badge>
                     </td>
                     <td className="num">
                       {inv.amount} {inv.currency}

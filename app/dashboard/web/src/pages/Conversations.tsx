@@ -11,6 +11,7 @@ import { useBot } from "./ChatbotLayout";
 type Session = Schemas["SessionOut"];
 // sessions read per page; "Show older conversations" reads the next page
 const PAGE = 50;
+const BUBBLE: Record<Schemas["MessageRole"], string> = { user: "bubble-user", assistant: "bubble-bot" };
 
 const CHANNEL: Record<string, string> = { dashboard: "Playground", widget: "Widget", api: "API", openai: "OpenAI API" };
 
@@ -101,7 +102,7 @@ function Transcript({ sessionId }: { sessionId: string }) {
         ← All conversations
       </Link>
       {messages.data.map((m) => (
-        <div key={m.id} className={`bubble ${m.role === "user" ? "bubble-user" : "bubble-bot"}`}>
+        <div key={m.id} className={`bubble ${BUBBLE[m.role]}`}>
           <p className="answer">{m.content}</p>
           {m.role !== "user" && (
             <>

@@ -4,6 +4,7 @@ import { api, call, errorMessage, type Document, type Schemas } from "../api/cli
 import { useAuth } from "../auth";
 import { formatBytes, formatDate, pluralize } from "../lib/format";
 import { useAction, useInterval, useLoad, useTitle } from "../lib/hooks";
+import { DOCUMENT_STATUS } from "../lib/states";
 import { uploadFile } from "../lib/upload";
 import { Badge, Button, ConfirmDialog, Empty, ErrorNote, Field, Loading, Note, PageHeader, TextArea } from "../ui";
 import { AddSource } from "./AddSource";
@@ -21,13 +22,6 @@ interface Upload {
   progress: number;
   error: string | null;
 }
-
-const STATUS_LABEL: Record<string, string> = {
-  queued: "Queued",
-  processing: "Processing",
-  ready: "Ready",
-  failed: "Failed",
-};
 
 export function Sources() {
   useTitle("Sources");
@@ -49,7 +43,7 @@ export function Sources() {
   const picker = useRef<HTMLInputElement>(null);
   const nextKey = useRef(0);
 
-  const working = docs.data?.some((d) => d.status === "queued" || d.status === "processing") ?? false;
+  const working = docs.data?.some((d) => DOCUMENT_STATUS[d.status].working) ?? false;
   useInterval(() => void docs.reload(), 1000, working || uploads.some((u) => !u.error));
   useInterval(() => void sites.reload(), 1000, sites.data?.some(crawling) ?? false);
 
@@ -278,7 +272,7 @@ function DocumentRow({
   const [open, setOpen] = useState(false);
   const [editing, setEditing] = useState(false);
   const editable = doc.origin === "text" || doc.origin === "qa";
-  const busy = doc.status === "queued" || doc.status === "processing";
+  const busy = DOCUMENT_STATUS[doc.status].working;
   return (
     <li className="doc-row" aria-label={doc.filename}>
       <div className="doc-main">
@@ -296,7 +290,7 @@ function DocumentRow({
         </span>
       </div>
       <div className="doc-status">
-        <Badge tone={doc.status}>{STATUS_LABEL[doc.status] ?? doc.status}</Badge>
+        <Badge tone={DOCUMENT_STATUS[doc.status].tone}>{DOCUMENT_STATUS[doc.status].label}</Badge>
         {doc.status === "processing" && (
           <>
             <progress

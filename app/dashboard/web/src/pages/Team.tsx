@@ -4,16 +4,12 @@ import { Navigate } from "react-router";
 import { ApiError, api, call, type Schemas } from "../api/client";
 import { useAuth } from "../auth";
 import { formatDate } from "../lib/format";
+import { INVITED_ROLES, ROLE_NOUN, outranks, type InvitedRole, type Role } from "../lib/roles";
 import { useAction, useLoad, useTitle } from "../lib/hooks";
 import { Badge, Button, Card, ConfirmDialog, ErrorNote, Field, Loading, PageHeader } from "../ui";
 
 type User = Schemas["UserOut"];
 type Invitation = Schemas["InvitationOut"];
-
-const ROLE_TEXT = {
-  admin: "Admin: manages chatbots, documents, keys and members.",
-  member: "Member: uses the playground and reads conversations, analytics and usage.",
-} as const;
 
 export function Team() {
   const { me, can } = useAuth();
@@ -32,11 +28,11 @@ function TeamScreen({ me }: { me: Schemas["MeOut"] }) {
   });
   const [changed, setChanged] = useState<string | null>(null);
   const [invited, setInvited] = useState(0);
-  const changeRole = useAction(async (user: User, role: "admin" | "member") => {
+  const changeRole = useAction(async (user: User, role: InvitedRole) => {
     setChanged(null);
     try {
       await call(api.PATCH("/api/users/{user_id}", { params: { path: { user_id: user.id } }, body: { role } }));
-      setChanged(`${user.email} is now ${role === "admin" ? "an admin" : "a member"}.`);
+      setChanged(`${user.email} is now ${ROLE_NOUN[role]}.`);
     } catch (e) {
       if (e instanceof ApiError && e.status === 404) throw new Error(`${user.email} is no longer in this account.`);
       throw e;
@@ -45,9 +41,9 @@ function TeamScreen({ me }: { me: Schemas["MeOut"] }) {
     }
   });
   // What the API allows: nobody removes themselves or an owner; only owners remove admins.
-  const removable = (u: User) => u.id !== me.id && u.role !== "owner" && (u.role === "member" || me.role === "owner");
+  const removable = (u: User) => u.id !== me.id && outranks(me.role, u.role);
   // and only owners change roles (between member and admin), never their own or an owner's
-  const promotable = (u: User) => me.role === "owner" && u.id !== me.id && u.role !== "owner";
+  const promotable = (u: User) => me.role === "owner" && u.id !== me.id && outranks(me.role, u.role);
 
   return (
     <>
@@ -94,8 +90,8 @@ function TeamScreen({ me }: { me: Schemas["MeOut"] }) {
           </p>
         )}
       </Card>
-      <InvitePerson isOwner={me.role === "owner"} onInvited={() => setInvited((n) => n + 1)} />
-      <PendingInvitations isOwner={me.role === "owner"} version={invited} />
+      <InvitePerson myRole={me.role} onInvited={() => setInvited((n) => n + 1)} />
+      <PendingInvitations myRole={me.role} version={invited} />
       <ConfirmDialog
         open={removing !== null}
         title={`Remove ${removing?.email}?`}
@@ -112,7 +108,7 @@ function TeamScreen({ me }: { me: Schemas["MeOut"] }) {
 }
 
 /** Invitations sent and not yet accepted, revoked or expired; `version` changes after an invite. */
-function PendingInvitations({ isOwner, version }: { isOwner: boolean; version: number }) {
+function PendingInvitations({ myRole, version }: { myRole: Role; version: number }) {
   const invitations = useLoad(() => call(api.GET("/api/users/invitations")), [version]);
   const [revoking, setRevoking] = useState<Invitation | null>(null);
   const revoke = useAction(async (invitation: Invitation) => {
@@ -127,7 +123,7 @@ function PendingInvitations({ isOwner, version }: { isOwner: boolean; version: n
     setRevoking(null);
   });
   // admins invite members only, and so revoke members' invitations only
-  const revocable = (i: Invitation) => isOwner || i.role === "member";
+  const revocable = (i: Invitation) => outranks(myRole, i.role);
   return (
     <Card title="Pending invitations">
       <ErrorNote>{invitations.error}</ErrorNote>
@@ -173,9 +169,9 @@ function PendingInvitations({ isOwner, version }: { isOwner: boolean; version: n
   );
 }
 
-function InvitePerson({ isOwner, onInvited }: { isOwner: boolean; onInvited: () => void }) {
+function InvitePerson({ myRole, onInvited }: { myRole: Role; onInvited: () => void }) {
   const [email, setEmail] = useState("");
-  const [role, setRole] = useState<"member" | "admin">("member");
+  const [role, setRole] = useState<InvitedRole>("member");
   const [sent, setSent] = useState<string | null>(null);
   const invite = useAction(async () => {
     const invitation = await call(api.POST("/api/users/invitations", { body: { email, role } }));
@@ -188,7 +184,7 @@ function InvitePerson({ isOwner, onInvited }: { isOwner: boolean; onInvited: () 
     setSent(null);
     void invite.run();
   }
-  const roles = isOwner ? (["member", "admin"] as const) : (["member"] as const);
+  const roles = (Object.keys(INVITED_ROLES) as InvitedRole[]).filter((r) => outranks(myRole, r));
   return (
     <Card title="Invite a person">
       <form className="stack" onSubmit={submit}>
@@ -205,7 +201,7 @@ function InvitePerson({ isOwner, onInvited }: { isOwner: boolean; onInvited: () 
           <legend>Role</legend>
           {roles.map((r) => (
             <label key={r}>
-              <input type="radio" name="role" value={r} checked={role === r} onChange={() => setRole(r)} /> {ROLE_TEXT[r]}
+              <input type="radio" name="role" value={r} checked={role === r} onChange={() => setRole(r)} /> {INVITED_ROLES[r]}
             </label>
           ))}
         </fieldset>

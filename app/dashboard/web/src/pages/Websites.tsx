@@ -2,20 +2,12 @@ import { useEffect, useState } from "react";
 import { api, call, type Schemas } from "../api/client";
 import { formatDate, pluralize } from "../lib/format";
 import { useAction, useLoad } from "../lib/hooks";
+import { WEBSITE_STATUS, type DocumentStatus } from "../lib/states";
 import { Badge, Button, ConfirmDialog, ErrorNote, Loading } from "../ui";
 
 export type Website = Schemas["WebsiteOut"];
 
-const STATUS_LABEL: Record<string, string> = {
-  queued: "Queued",
-  crawling: "Crawling",
-  ready: "Ready",
-  failed: "Failed",
-};
-// the badge colours documents use
-const TONE: Record<string, string> = { queued: "queued", crawling: "processing", ready: "ready", failed: "failed" };
-
-export const crawling = (site: Website) => site.status === "queued" || site.status === "crawling";
+export const crawling = (site: Website) => WEBSITE_STATUS[site.status].working;
 
 /** The chatbot's website sources, each with its crawl's progress, its pages and its issues. */
 export function Websites({
@@ -95,7 +87,7 @@ function WebsiteRow({
         </span>
       </div>
       <div className="doc-status">
-        <Badge tone={TONE[site.status] ?? "neutral"}>{STATUS_LABEL[site.status] ?? site.status}</Badge>
+        <Badge tone={WEBSITE_STATUS[site.status].tone}>{WEBSITE_STATUS[site.status].label}</Badge>
         {site.status === "crawling" && (
           <progress
             max={Math.max(site.pages_found, 1)}
@@ -140,7 +132,7 @@ function WebsiteRow({
   );
 }
 
-const PAGE_STATUS: Record<string, string> = { queued: "queued", processing: "indexing", ready: "ready", failed: "failed" };
+const PAGE_STATUS: Record<DocumentStatus, string> = { queued: "queued", processing: "indexing", ready: "ready", failed: "failed" };
 
 /** The documents made from the site's pages, read again whenever the crawl moves on. */
 function Pages({ site, version }: { site: Website; version: string }) {
@@ -162,7 +154,7 @@ function Pages({ site, version }: { site: Website; version: string }) {
           {pages.data.map((doc) => (
             <li key={doc.id} className="passage" aria-label={doc.url ?? doc.filename}>
               <p className="meta">
-                <span className="passage-n">{doc.filename}</span> · {PAGE_STATUS[doc.status] ?? doc.status}
+                <span className="passage-n">{doc.filename}</span> · {PAGE_STATUS[doc.status]}
                 {doc.status === "ready" && ` · ${pluralize(doc.chunk_count, "passage")}`}
               </p>
               {doc.url && (
