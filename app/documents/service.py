@@ -133,23 +133,32 @@ def upload(
     ]
 
 
+@dataclass(frozen=True)
+class MadeContent:
+    """A document the service makes (a web page, a text, a Q&A pair): its title as `filename`,
+    its loader's `kind`, its bytes, where it comes from (`origin`: web, text, qa) and, for a web
+    page, its address and website."""
+
+    filename: str
+    kind: str
+    data: bytes
+    origin: str
+    url: str | None = None
+    website_id: uuid.UUID | None = None
+
+
 def add_content(
     db: Session,
     settings: Settings,
     jobs: DocumentQueue,
     subject: AuthSubject,
     chatbot_id: uuid.UUID,
-    *,
-    filename: str,
-    kind: str,
-    data: bytes,
-    origin: str,
-    url: str | None = None,
-    website_id: uuid.UUID | None = None,
+    content: MadeContent,
 ) -> Accepted:
-    """A document made by the service rather than uploaded (a web page, a text, a Q&A pair),
-    stored and queued like an upload; the same content already in the chatbot is returned."""
+    """A document made by the service rather than uploaded, stored and queued like an upload;
+    the same content already in the chatbot is returned."""
     documents = DocumentRepository(db)
+    data = content.data
     digest = hashlib.sha256(data).hexdigest()
     existing = documents.with_bytes(subject, chatbot_id, digest)
     if existing is not None:
@@ -159,14 +168,14 @@ def add_content(
         id=uuid.uuid4(),
         customer_id=subject.customer_id,
         chatbot_id=chatbot_id,
-        filename=filename[:255],
-        kind=kind,
+        filename=content.filename[:255],
+        kind=content.kind,
         size_bytes=len(data),
         sha256=digest,
         status=DocumentStatus.QUEUED,
-        origin=origin,
-        url=url,
-        website_id=website_id,
+        origin=content.origin,
+        url=content.url,
+        website_id=content.website_id,
     )
     db.add(doc)
     db.flush()

@@ -164,12 +164,9 @@ def _record(
                 jobs,
                 owner,
                 source.chatbot_id,
-                filename=page.title,
-                kind="md",
-                data=data,
-                origin="web",
-                url=page.url,
-                website_id=source.id,
+                documents.MadeContent(
+                    page.title, "md", data, origin="web", url=page.url, website_id=source.id
+                ),
             )
             if added.duplicate:
                 same = added.document.url or added.document.filename

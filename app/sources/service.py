@@ -130,10 +130,7 @@ def add_text(
         jobs,
         subject,
         chatbot.id,
-        filename=_title(title),
-        kind="txt",
-        data=_text(text).encode(),
-        origin="text",
+        documents.MadeContent(_title(title), "txt", _text(text).encode(), origin="text"),
     )
     return _upload_out(added)
 
@@ -155,10 +152,7 @@ def add_qa(
         jobs,
         subject,
         chatbot.id,
-        filename=_title(question),
-        kind="qa",
-        data=qa_document(question, answer),
-        origin="qa",
+        documents.MadeContent(_title(question), "qa", qa_document(question, answer), origin="qa"),
     )
     return _upload_out(added)
 
