@@ -88,3 +88,22 @@ def test_no_conversations_yet_says_where_they_come_from(dashboard, live_api):
     bot = owner.create_chatbot(name="Shop help")
     page = dashboard.open(f"/dashboard/chatbots/{bot['id']}/conversations", tenant=owner)
     expect(page.get_by_role("heading", name="No conversations yet")).to_be_visible()
+
+
+def test_a_question_the_model_failed_to_answer_says_why_in_the_transcript(
+    llm_dashboard, live_llm_api, fake_llm
+):
+    owner = live_llm_api.owner
+    bot = ready_bot(owner)
+    fake_llm.fail_next(status=503, times=10)
+    url = f"/api/{owner.customer_id}/{bot['id']}/query"
+    failed = owner.post(url, json={"question": "How long do I have to return an item?"})
+    assert failed.status_code == 502, failed.text
+    [session] = owner.get(f"/api/chatbots/{bot['id']}/sessions").json()
+    page = llm_dashboard.open(
+        f"/dashboard/chatbots/{bot['id']}/conversations/{session['id']}", tenant=owner
+    )
+    transcript = page.get_by_role("region", name="Transcript")
+    question = transcript.locator(".bubble", has_text="How long do I have to return an item?")
+    expect(question.locator(".bubble-error")).to_contain_text("Failed:")
+    expect(transcript.locator(".bubble-error")).to_have_count(1)

@@ -104,9 +104,10 @@ function Transcript({ sessionId }: { sessionId: string }) {
       {messages.data.map((m) => (
         <div key={m.id} className={`bubble ${BUBBLE[m.role]}`}>
           <p className="answer">{m.content}</p>
+          {/* a failed exchange keeps its question, marked failed, and has no answer */}
+          {m.status === "failed" && <p className="bubble-error">Failed: {m.error ?? "the model did not answer"}</p>}
           {m.role !== "user" && (
             <>
-              {m.status === "failed" && <p className="bubble-error">Failed: {m.error ?? "the model did not answer"}</p>}
               {m.unanswered && <Badge tone="neutral">No document answered this</Badge>}
               <SourceList sources={(m.sources ?? []) as Source[]} />
               {m.feedback && <Rating feedback={m.feedback} />}
