@@ -31,6 +31,10 @@ _LINK = re.compile(
     r"!?\[((?:[^\[\]]|\[[^\]]*\])*)\]\([^)\s]*(?:\s+\"[^\"]*\")?\)|<https?://[^>\s]+>"
 )
 _WORD = re.compile(r"\w+")
+# characters under a heading below which a section that holds no sentence does not stand alone:
+# chosen on the support evaluation set (scripts/eval_support.json), where labels ("Related
+# links") and lone commands ("$ pip install httplib2") are under it
+_SMALL = 40
 _NUMBER = re.compile(r"^(?:Q\s*[:.]|\d{1,3}(?:\.\d{1,3})*\.?)\s+", re.I)  # "2.1. ", "Q: "
 
 
@@ -59,7 +63,51 @@ def markdown_sections(text: str) -> list[Section]:
     sections: list[Section] = []
     for part in _parts(text.split("\n")):
         sections.extend(_part_sections(part))
-    return sections
+    return _join_small(sections)
+
+
+def _join_small(sections: list[Section]) -> list[Section]:
+    """Sections too small to stand alone (a page's title, a label over a list of links, a
+    heading over one command: no sentence, a few characters) opening the prose or links that
+    follow: alone, such a chunk is its document's title and a word or two, and a vague question
+    about the document finds it first."""
+    joined: list[Section] = []
+    waiting: Section | None = None
+    for section in sections:
+        if waiting is not None and section.metadata["kind"] in (PROSE, NAVIGATION):
+            section = _after(waiting, section)
+        elif waiting is not None:
+            joined.append(waiting)
+        waiting = None
+        if section.metadata["kind"] == PROSE and not _stands_alone(_body(section)):
+            waiting = section
+        else:
+            joined.append(section)
+    if waiting is not None:
+        joined.append(waiting)
+    return joined
+
+
+def _stands_alone(body: str) -> bool:
+    """Whether a section's text under its heading says something: a sentence, or more than a
+    label's or a command's few characters."""
+    return len(body) >= _SMALL or body.endswith((".", "!", "?", "\u3002"))
+
+
+def _body(section: Section) -> str:
+    """A section's text under its heading's title."""
+    title = str(section.metadata.get("heading", ""))
+    text = section.text.strip()
+    return text[len(title) :].strip() if title and text.startswith(title) else text
+
+
+def _after(first: Section, section: Section) -> Section:
+    """The section with `first`'s text before its own."""
+    shift = len(first.text) + 2
+    spans = tuple(Span(s.start + shift, s.end + shift, s.kind) for s in section.spans)
+    if section.metadata["kind"] == PROSE:
+        spans = first.spans + spans
+    return Section(f"{first.text}\n\n{section.text}", section.metadata, section.whole, spans)
 
 
 def _parts(lines: list[str]) -> Iterator[_Part]:

@@ -228,3 +228,18 @@ def test_pdf_pages_carry_the_path_of_its_outline_in_force_on_them() -> None:
         "Concept Index",
     ]
     assert all("heading" not in s.metadata for s in sections)  # citations keep the page
+
+
+def test_a_section_without_a_sentence_opens_the_next_instead_of_standing_alone() -> None:
+    readme = (
+        "# tool\n\n## Install\n\n    $ pip install tool\n\n## Usage\n\nRun tool on a file to"
+        " convert it.\n\n## Notes\n\nIt is fast.\n\n## Links\n\n- [Docs](https://d.example)\n"
+        "- [Issues](https://i.example)\n"
+    )
+    sections = load(readme.encode(), "md")
+    assert [(s.metadata["kind"], s.metadata["heading_path"]) for s in sections] == [
+        ("prose", "tool > Usage"),
+        ("prose", "tool > Notes"),  # a sentence, however short, stands
+        ("navigation", "tool > Links"),
+    ]
+    assert sections[0].text.startswith("Install\n\n    $ pip install tool\n\nUsage\n\nRun tool")
