@@ -74,7 +74,7 @@ from app.documents import service as documents  # noqa: E402
 from app.documents.jobs import process_document  # noqa: E402
 from app.documents.repository import ChunkRepository  # noqa: E402
 from app.llm.extractive import extractive_answer  # noqa: E402
-from app.llm.passages import language_of  # noqa: E402
+from app.llm.extractive.language import language_of  # noqa: E402
 from ingestion import Embedder, get_embedder, load, manpages, pipeline, validate  # noqa: E402
 from scripts.eval_extractive import first_unit  # noqa: E402
 from scripts.passage_cache import cache_passages  # noqa: E402
@@ -334,6 +334,9 @@ def settings_for(workdir: Path, backend: str, model: str, database_url: str | No
         embedding_backend=backend,  # type: ignore[arg-type]
         embedding_model=model,
         llm_provider="extractive",
+        # in this process, where the passage cache is installed (a child process would embed
+        # every passage again, at the lowest priority); the figures are the same
+        ingestion_process=False,
     )
 
 

@@ -26,7 +26,7 @@ from app.core.database import release
 from app.core.subjects import AuthSubject
 from app.core.vectors import embedder_for, vector_store_for
 from app.documents.repository import ChunkRepository
-from app.llm import ContextChunk
+from app.llm import ContextChunk, Structure
 from ingestion import Embedder
 
 _WORD = re.compile(r"[^\W_]+")
@@ -83,13 +83,15 @@ def source_of(candidate: Candidate) -> Source:
 
 
 def context_of(retrieval: Retrieval) -> list[ContextChunk]:
-    """The sources as the answerer reads them: text, citation label, score, token count."""
+    """The sources as the answerer reads them: text, citation label, score, token count, and
+    the structure ingestion recorded."""
     return [
         ContextChunk(
             s.text,
             source_label(s.filename, s.page, s.heading),
             s.score,
             tokens=c.metadata.get("tokens"),
+            structure=Structure.of(c.metadata),
         )
         for s, c in zip(retrieval.sources, retrieval.candidates, strict=True)
     ]

@@ -16,6 +16,7 @@ from app.llm.base import (
     LLMRequest,
     LLMTimeout,
     Stop,
+    Structure,
     TokenCounter,
     Usage,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "LLMRequest",
     "LLMTimeout",
     "Stop",
+    "Structure",
     "TokenCounter",
     "Usage",
     "build_provider",

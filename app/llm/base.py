@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -29,11 +29,32 @@ class LLMTimeout(GatewayTimeout):
 
 
 @dataclass(frozen=True)
+class Structure:
+    """What ingestion knew of a chunk, from its stored metadata (ingestion/sections.py); empty
+    for chunks stored before it recorded this."""
+
+    kind: str = ""  # "prose", "option", "row", "faq", "code" or "navigation" (never quoted)
+    heading_path: str = ""  # the headings above the chunk, joined by " > "
+    option: str = ""  # for an option: its flags as written ("-l, --list")
+    question: str = ""  # for a question with its answer: the question
+
+    @classmethod
+    def of(cls, metadata: Mapping[str, object]) -> Structure:
+        return cls(
+            **{
+                name: str(metadata.get(name) or "")
+                for name in ("kind", "heading_path", "option", "question")
+            }
+        )
+
+
+@dataclass(frozen=True)
 class ContextChunk:
     text: str
     label: str
     score: float
     tokens: int | None = None  # its token count, when ingestion recorded it
+    structure: Structure = Structure()
 
 
 @dataclass

@@ -13,7 +13,7 @@ import pytest
 
 from app.llm import Completion, ContextChunk, LLMRequest
 from app.llm.extractive import NOT_FOUND, ExtractiveProvider
-from app.llm.passages import passages
+from app.llm.extractive.passages import passages
 from ingestion.loaders import load
 from ingestion.splitter import split
 from tests.samples import man_page, shipped_file
