@@ -21,13 +21,17 @@ class Candidate:
 
 
 def candidates(context: list[ContextChunk]) -> list[Candidate]:
-    """Every passage of every chunk, once (see `_deduplicated`)."""
+    """Every passage of every chunk, once (see `_deduplicated`); none of a chunk ingestion
+    marked as navigation (an index, a table of contents, a list of links), which answers
+    nothing."""
     found = []
     best = max((chunk.score for chunk in context), default=0.0)
     for number, chunk in enumerate(context, 1):
+        if chunk.structure.kind == "navigation":
+            continue
         retrieval = max(chunk.score, 0.0) / best if best > 0 else 1.0
         language = language_of(chunk.text)
-        for position, passage in enumerate(passages(chunk.text, language)):
+        for position, passage in enumerate(passages(chunk.text, language, chunk.structure)):
             own = language_of(passage.shown, default=language)
             found.append(Candidate(passage, number, retrieval, position, own, chunk.label))
     return _deduplicated(found)

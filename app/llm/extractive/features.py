@@ -52,7 +52,6 @@ class Features:
     other_language: bool  # in another language than the question's, which the context has
     option_asked: bool  # an option line, and the question asks for an option
     quotes_question: bool  # a sentence that quotes a term the question names ('"Larger Work"')
-    rank: int  # its chunk's place in the retrieved context, 1 the best
     retrieval: float  # its chunk's retrieval score over the best chunk's
     covered: frozenset[str]  # the question's content terms it has, in itself or its source's name
     exact_missing: bool  # the question names numbers or codes and the passage has none of them
@@ -107,7 +106,6 @@ class Question:
             other_language=bool(self._language) and candidate.language != self._language,
             option_asked=self._asks_option and passage.kind == "option",
             quotes_question=passage.kind == "sentence" and self._quotes_question(passage),
-            rank=candidate.source,
             retrieval=candidate.retrieval,
             covered=frozenset(self._covered(candidate)),
             exact_missing=bool(self.terms.exact) and not self.terms.exact & self._terms[key].exact,

@@ -14,6 +14,9 @@ from collections.abc import Iterator, Sequence
 
 import sentencex
 
+from app.llm.base import Structure
+from app.llm.function_words import folded
+
 
 @dataclasses.dataclass(frozen=True)
 class Passage:
@@ -26,6 +29,10 @@ class Passage:
     fragment: bool = False  # a sentence the chunk's start or end cut off
 
 
+PATH_SEPARATOR = " > "  # between the titles of a heading path (ingestion/sections.py)
+_WORD = re.compile(r"\w+")
+# A chunk opens with its question within this many lines (a wrapped, numbered question).
+_FAQ_QUESTION_LINES = 6
 # groff hyphenates at line ends with U+2010; a soft hyphen may come from HTML or PDF text.
 _HYPHENATED = re.compile(r"(\w)[\u2010\u00ad]\n[ \t]*(\w)")
 _BLANK_LINES = re.compile(r"\n(?:[ \t]*\n)+")
@@ -42,6 +49,9 @@ _OPTION_ARGUMENT = re.compile(r"(?:\[[^\s\]]+\]|<[^\s>]+>|[A-Z][A-Z0-9_.=|-]*|=\
 # An argument in any case ("-i identity_file", "-L [bind_address:]port:host:hostport",
 # "--extract Archiv Verzeichnis"): taken only where the layout says the line is an option's.
 _ANY_ARGUMENT = re.compile(r"[\w\[\]<>{}():|.=/@+*…-]*\w[\w\[\]<>{}():|.=/@+*…-]*,?")
+# A sentence that stops on a lower-case word goes on in what follows ("…for this include").
+_GOES_ON = re.compile(r"\s[^\W\d_]*[a-zà-ÿ]$")
+_ITEMS = re.compile(r"\s[-*•·+]\s")  # between the items of a list joined into one line
 _BULLET = re.compile(r"^(?:[-*•·+]\s|\d+[.)]\s|#)")
 _NUMBERING = re.compile(r"^\(?(?:\d+(?:\.\d+)*|[a-zA-Z]|[ivxIVX]+)[.)]$")
 _RUNNING_HEADER = re.compile(r"^(\S+\(\w+\)) .*\1$")
@@ -68,20 +78,73 @@ _CONTENTS = re.compile(
     re.IGNORECASE,
 )
 _MARKUP = re.compile(r"<[^<>]+>(?:[^<>]{0,80}<[^<>]+>)*")
-# Lines shorter than this are headings, terms or labels when what follows starts anew. Set on the
-# tests' definition lists (users-and-groups.html, "root" over its definition); at 0 no set
-# loses and the support set gains 2 of 61.
-_SHORT_LINE = 40
+# Lines shorter than this are headings, terms or labels when what follows starts anew ("root"
+# over "Root is (typically) the superuser."). Fitted on the support set: 40 → 30, fact 38 → 39
+# and lead 24 → 23 of 61, the other sets unchanged; at 0 (no such headings) 39 and 27, but a
+# heading then opens the sentence under it ("Temporarily Stopping Parsing Expat 1.95.8 …").
+_SHORT_LINE = 30
 # An answer of a question/answer pair is quoted up to this many characters (one sentence at least).
 # Fitted on the support set: at one sentence, fact 34 → 32 of 61.
 ANSWER_CHARS = 240
 
 
-def passages(text: str, language: str) -> list[Passage]:
-    """The chunk's passages in reading order."""
+def passages(text: str, language: str, structure: Structure = Structure()) -> list[Passage]:
+    """The chunk's passages in reading order; what ingestion knew of the chunk (`structure`) is
+    taken over what its layout suggests."""
     text = _HYPHENATED.sub(r"\1\2", text.replace("\r\n", "\n").expandtabs(8))
+    pair = None
+    if structure.kind == "faq" and structure.question:
+        pair = _faq(text, structure.question, language)
+    if pair is not None:
+        return pair
+    titles = [title.strip() for title in structure.heading_path.split(PATH_SEPARATOR)]
+    found = _passages(text, language, [title for title in titles if title])
+    if structure.kind == "option" and structure.option and all(p.kind != "option" for p in found):
+        return _described_option(text, structure.option, language) or found
+    return found
+
+
+def _faq(text: str, question: str, language: str) -> list[Passage] | None:
+    """The answer of a question/answer pair whose question ingestion knew, from the line after
+    the question; None when the chunk does not open with it (the rest of a long answer)."""
+    asked = _WORD.findall(folded(question))
+    lines = text.split("\n")
+    seen: list[str] = []
+    for index, line in enumerate(lines[:_FAQ_QUESTION_LINES]):
+        seen += _WORD.findall(folded(line))
+        if asked and seen[-len(asked) :] == asked:
+            answer = [_ANSWER_MARK.sub("", line.strip()) for line in lines[index + 1 :]]
+            if not any(line.strip() for line in answer):
+                return None
+            return [_answer(question, answer, language)]
+    return None
+
+
+def _described_option(text: str, option: str, language: str) -> list[Passage] | None:
+    """An option whose flags ingestion knew, with the description under them."""
+    lines = text.split("\n")
+    first = option.split(",")[0].split()[0]
+    at = next((i for i, line in enumerate(lines) if line.strip().startswith(first)), None)
+    if at is None:
+        return None
+    rest = lines[at].strip()[len(option) :].strip() if lines[at].strip().startswith(option) else ""
+    _, passage = _option_passage(
+        [option, *(["  " + rest] if rest else []), *("  " + line for line in lines[at + 1 :])],
+        0,
+        (option, ""),
+        language,
+    )
+    before, _ = _prose(lines[:at], language, headings=True)
+    return [*before, passage]
+
+
+def _passages(text: str, language: str, titles: list[str]) -> list[Passage]:
+    """The passages as the chunk's layout shows them; `titles`, the headings over the chunk:
+    the last is the topic of what opens it, and a line that repeats one is no passage."""
     blocks = _described([block.split("\n") for block in _BLANK_LINES.split(text) if block.strip()])
     found: list[Passage] = []
+    topic = titles[-1] if titles else ""
+    known = frozenset(folded(title) for title in titles)
     question: str | None = None
     marked = False  # whether the pair has "Q:" / "A:" marks (else its answer is one paragraph)
     answer: list[str] = []
@@ -117,7 +180,8 @@ def passages(text: str, language: str) -> list[Passage]:
         elif found and (followed := _followed(found[-1], _join(lines))):
             found[-1] = followed  # the command under "…can be used:"
         else:
-            found.extend(_block(lines, language))
+            block, topic = _block(lines, language, topic, known)
+            found.extend(block)
     close_pair()
     opening = text.lstrip()[:1]
     if (
@@ -160,7 +224,7 @@ def _is_question_paragraph(lines: list[str]) -> bool:
 
 
 def _answer(question: str, lines: list[str], language: str) -> Passage:
-    sentences = [p.shown for p in _prose(lines, language)]
+    sentences = [p.shown for p in _prose(lines, language)[0]]
     shown = sentences[:1]
     for sentence in sentences[1:]:
         if len(" ".join([*shown, sentence])) > ANSWER_CHARS:
@@ -169,13 +233,16 @@ def _answer(question: str, lines: list[str], language: str) -> Passage:
     return Passage("answer", " ".join(shown), " ".join(sentences), asked=question)
 
 
-def _block(lines: list[str], language: str) -> Iterator[Passage]:
+def _block(
+    lines: list[str], language: str, topic: str, titles: frozenset[str] = frozenset()
+) -> tuple[list[Passage], str]:
+    """The block's passages, and the topic its last one is under (a heading alone in the block
+    is the topic of the blocks after it)."""
     if record := _record(lines):
-        yield record
-        return
+        return [record], topic
     if table := _table(lines):
-        yield from table
-        return
+        return table, topic
+    found: list[Passage] = []
     prose: list[str] = []
     index = 0
     while index < len(lines):
@@ -186,11 +253,13 @@ def _block(lines: list[str], language: str) -> Iterator[Passage]:
             prose.append(lines[index])
             index += 1
             continue
-        yield from _prose(prose, language, headings=True)
+        sentences, topic = _prose(prose, language, True, topic, titles)
+        found += sentences
         prose = []
         index, passage = _option_passage(lines, index, spec, language)
-        yield passage
-    yield from _prose(prose, language, headings=True)
+        found.append(passage)
+    sentences, topic = _prose(prose, language, True, topic, titles)
+    return found + sentences, topic
 
 
 def _continues(previous: str, line: str) -> bool:
@@ -259,7 +328,7 @@ def _option_passage(
             break
         description.append(lines[index])
         index += 1
-    sentences = [p.shown for p in _prose(description, language)]
+    sentences = [p.shown for p in _prose(description, language)[0]]
     spec_text = ", ".join(flags)
     shown = f"{spec_text}: {sentences[0]}" if sentences else spec_text
     matched = f"{spec_text} {' '.join(sorted(OPTION_WORDS))} {' '.join(sentences)}"
@@ -308,15 +377,21 @@ def _cells(row: str) -> list[str]:
     return [cell.strip() for cell in row.strip().strip("|").split("|")]
 
 
-def _prose(lines: Sequence[str], language: str, headings: bool = False) -> list[Passage]:
+def _prose(
+    lines: Sequence[str],
+    language: str,
+    headings: bool = False,
+    topic: str = "",
+    titles: frozenset[str] = frozenset(),
+) -> tuple[list[Passage], str]:
     """Sentences; a heading or a defined term alone on its line ("nobody, nogroup" over what
     the nobody user is for) is no answer, but says what the sentences after it are about, and
     so does a question ("5.4. Is it possible to attach Valgrind to a running program?"). With
     `headings`, a short capitalised line without a full stop is one ("Temporarily Stopping
     Parsing"): not in an option's description, which man pages write without one. What a
-    sentence introduces with a colon (a command, a short list) stays with it."""
+    sentence introduces with a colon (a command, a short list) stays with it. Returns the
+    sentences and the topic the last of them is under."""
     found: list[Passage] = []
-    topic = ""
     listing = False  # the last sentence's colon introduced a list that may go on
     for paragraph in _paragraphs([line for line in lines if not _index_line(line)]):
         if found and (followed := _followed(found[-1], paragraph, listing)):
@@ -333,7 +408,13 @@ def _prose(lines: Sequence[str], language: str, headings: bool = False) -> list[
         merged = [piece.strip() for piece in merged if not _index_line(piece)]
         if not merged:
             continue
-        if not _substantive(merged[-1]) or headings and _heading(merged):
+        if (
+            not _substantive(merged[-1])
+            or headings
+            and _heading(merged)
+            or len(merged) == 1
+            and folded(merged[0]) in titles
+        ):
             topic = merged.pop()
         for sentence in merged:
             if _asks(sentence):
@@ -341,7 +422,7 @@ def _prose(lines: Sequence[str], language: str, headings: bool = False) -> list[
             elif _substantive(sentence):
                 matched = f"{topic} {sentence}".strip()
                 found.append(Passage("sentence", sentence, matched, topic=topic))
-    return found
+    return found, topic
 
 
 def _heading(paragraph: list[str]) -> bool:
@@ -364,13 +445,27 @@ def _asks(sentence: str) -> bool:
 def _followed(passage: Passage, text: str, listing: bool = False) -> Passage | None:
     """The sentence with what its colon introduces ("…can be used to set an account to expire
     in 180 days:" and the command under it; a list's next item while `listing`), if that is
-    short; else None."""
-    if passage.kind != "sentence" or not (listing or passage.shown.endswith(":")):
+    short; else None. A sentence without its full stop over a list ("Applications for this
+    include" over "- Supporting the XInclude specification.") introduces it as a colon does; of
+    a list too long to quote whole, the items that fit are quoted."""
+    bulleted = bool(_BULLET.match(text.strip()))
+    introduces = passage.shown.endswith(":") or (bool(_GOES_ON.search(passage.shown)) and bulleted)
+    if passage.kind != "sentence" or not (listing or introduces):
         return None
-    if listing and not _BULLET.match(text):
+    if listing and not bulleted:
         return None
-    item = _BULLET.sub("", " ".join(text.split())).strip()
-    if not item or len(passage.shown) + len(item) > _INTRODUCED_CHARS or _index_line(item):
+    flat = " ".join(text.split())
+    items = [_BULLET.sub("", flat).strip()]
+    if bulleted and not listing:
+        items = [item.strip() for item in _ITEMS.split(_BULLET.sub("", flat)) if item.strip()]
+    taken: list[str] = []
+    for item in items:
+        if len(passage.shown) + len(" ".join([*taken, item])) > _INTRODUCED_CHARS:
+            break
+        taken.append(item)
+    whole = all(_SENTENCE_END.search(item) for item in taken)
+    item = (" " if whole else "; ").join(taken)
+    if not item or _index_line(item):
         return None
     shown = f"{passage.shown}{'; ' if listing else ' '}{item}"
     return dataclasses.replace(passage, shown=shown, matched=f"{passage.matched} {item}")
@@ -411,11 +506,7 @@ def _open(text: str) -> bool:
 
 
 def _paragraphs(lines: Sequence[str]) -> Iterator[str]:
-    """Wrapped lines joined into paragraphs; a heading, a term or a list item stands alone.
-
-    A line break wraps a sentence unless the line is short and the next one starts anew
-    ("root" over "Root is (typically) the superuser."), or the next one is a list item.
-    """
+    """Wrapped lines joined into paragraphs; a list item and a Markdown heading stand alone."""
     current = previous = ""
     for raw in lines:
         line = " ".join(raw.split())
