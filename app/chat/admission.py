@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.billing import service as billing
 from app.billing.models import Plan, UsageReservation
@@ -14,8 +14,10 @@ from app.chat.exchange import Asker
 from app.chat.repository import ChatMessageRepository
 from app.chat.schemas import MAX_QUESTION_CHARS, MAX_QUESTION_TOKENS
 from app.core.config import Settings
+from app.core.database import session_scope
 from app.core.errors import Forbidden, TooManyRequests, Unprocessable
 from app.core.subjects import AuthSubject, KeySubject, UserSubject
+from app.core.tenancy import act_for
 from app.customers import service as customers
 from app.customers.repository import CustomerRepository
 from app.llm import LLMProvider
@@ -29,10 +31,12 @@ class Admission:
     def __init__(
         self,
         settings: Settings,
+        factory: sessionmaker[Session],
         count_tokens: Callable[[str], int],
         provider: Callable[[], LLMProvider],
     ) -> None:
         self.settings = settings
+        self.factory = factory
         self.count_tokens = count_tokens
         self._provider = provider
 
@@ -54,14 +58,18 @@ class Admission:
                 "Ask about one thing at a time, or upload the text as a document."
             )
 
-    def reserve(
-        self, db: Session, subject: AuthSubject, plan: Plan, tokens: int
-    ) -> UsageReservation | None:
+    def reserve(self, subject: AuthSubject, plan: Plan, tokens: int) -> UsageReservation | None:
         """Set aside the prompt and the longest answer allowed, if this provider is billed and
-        the plan has a cap to keep (a plan that allows overage bills whatever is used)."""
+        the plan has a cap to keep (a plan that allows overage bills whatever is used).
+
+        In a short transaction of its own, committed at once (the reservation session): the
+        customer's concurrent questions must see it while this one waits for the LLM, and the
+        request's own session only reads until the answer is recorded."""
         if not self._provider().billed or plan.overage_allowed:
             return None
-        return billing.reserve(db, subject, plan, tokens)
+        with session_scope(self.factory) as db:
+            act_for(db, subject.customer_id)
+            return billing.reserve(db, subject, plan, tokens)
 
     def check_published(self, db: Session, asker: Asker) -> None:
         """A customer whose owner has not verified their address (`customers.verified`) has

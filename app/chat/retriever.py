@@ -22,7 +22,7 @@ from app.chat.retrieval import (
 from app.chat.schemas import RetrievedChunk, RetrieveOut
 from app.chatbots.models import Chatbot
 from app.core.config import Settings
-from app.core.database import release
+from app.core.database import end_reads
 from app.core.subjects import AuthSubject
 from app.core.vectors import embedder_for, vector_store_for
 from app.documents.repository import ChunkRepository
@@ -154,7 +154,7 @@ class Retriever:
         embedder = self.embedder
         pool = max(POOL, top_k)
         # no pooled connection waits with the question for the engine (reads only so far)
-        release(db)
+        end_reads(db)
         vector = vector_store_for(self.settings).query(
             str(chatbot.id), embedder, embedder.embed_query(query, str(chatbot.customer_id)), pool
         )

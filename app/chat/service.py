@@ -2,9 +2,9 @@
 short orchestration of the rooms that do the work:
 
 - `prepare` runs inside the request and only reads: admission (`admission.py`: length,
-  publication, quota, demo, reservation), history (`history.py`), retrieval (`retriever.py`),
-  the prompt (`prompt.py`); then it releases the request's connection, which must not idle
-  through the LLM call.
+  publication, quota, demo, and the reservation, written in a short transaction of its own),
+  history (`history.py`), retrieval (`retriever.py`), the prompt (`prompt.py`); then it ends the
+  request's read transaction (`end_reads`), so no connection idles through the LLM call.
 - `answer` / `stream` call the LLM, then `recorder.py` writes the exchange in one transaction.
 """
 
@@ -39,7 +39,7 @@ from app.chat.streaming import StreamedAnswers
 from app.chatbots.models import Chatbot
 from app.chatbots.repository import KEY_TOUCH_INTERVAL
 from app.core.config import Settings
-from app.core.database import release, utcnow
+from app.core.database import end_reads, utcnow
 from app.core.errors import AppError
 from app.core.metrics import QUERIES
 from app.core.subjects import AuthSubject, KeySubject, UserSubject
@@ -74,7 +74,7 @@ class RagService:
         self.retriever = Retriever(settings)
         # both built on first use: the embedder's tokenizer and the LLM client
         self.admission = Admission(
-            settings, lambda text: self.count_tokens(text), lambda: self.provider
+            settings, factory, lambda text: self.count_tokens(text), lambda: self.provider
         )
         self.recorder = ExchangeRecorder(settings, factory)
 
@@ -135,11 +135,13 @@ class RagService:
         query = retrieval_query(question, turns, count, self.embedder.max_tokens)
         retrieval = self.retriever.retrieve(db, subject, chatbot, query)
         sources = [] if retrieval.refused else retrieval.sources
+        # the request's connection goes back to the pool before the reservation takes one of
+        # its own: a question holding two at once, thirty at once exhausted the pool
+        end_reads(db)
         request = reservation = None
         if sources:
             request, prompt = self._request(chatbot, context_of(retrieval), turns, question)
-            reservation = self.admission.reserve(db, subject, plan, prompt + request.max_tokens)
-        release(db)
+            reservation = self.admission.reserve(subject, plan, prompt + request.max_tokens)
         return Prepared(
             customer_id=subject.customer_id,
             chatbot_id=chatbot.id,

@@ -24,7 +24,14 @@ from sqlalchemy import (
     event,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    ORMExecuteState,
+    Session,
+    mapped_column,
+    sessionmaker,
+)
 from sqlalchemy.pool import NullPool
 
 from app.core import tenancy
@@ -154,11 +161,38 @@ def database_answers(engine: Engine) -> bool:
     return True
 
 
-def release(session: Session) -> None:
-    """End the session's transaction before a long wait outside the database (an LLM call), so
-    no pooled connection idles in a transaction meanwhile. Anything flushed is committed; the
-    session stays usable and opens a new transaction on its next statement."""
-    session.commit()
+_WROTE = "wrote"  # session.info: the transaction in progress has written
+
+
+@event.listens_for(Session, "after_flush")
+def _note_flush(session: Session, _context: Any) -> None:
+    session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_statement(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _transaction_ended(session: Session) -> None:
+    session.info.pop(_WROTE, None)
+
+
+def end_reads(session: Session) -> None:
+    """End a transaction that has only read, before a long wait outside the database (embedding
+    the question, the LLM call), so that no pooled connection idles in a transaction meanwhile;
+    the session opens a new one at its next statement.
+
+    What a request writes is committed by the session's owner only (`get_db`, `session_scope`),
+    never by a service: so this refuses a transaction that wrote anything (RuntimeError). A
+    write that must be seen before the request ends takes a short session of its own (the
+    question's reservation: `Admission.reserve`)."""
+    if session.info.get(_WROTE):
+        raise RuntimeError("end_reads() on a transaction that wrote: its session's owner commits")
+    session.commit()  # nothing to write: it ends the transaction without expiring what was read
 
 
 def get_db(factory: SessionFactory) -> Iterator[Session]:
