@@ -17,8 +17,9 @@ passages, cosine top 5, refused when the best score is below 0.80. With
 package, offline) bare vector search with that model is reported as well.
 
 A hit is the first ranked chunk from the expected document whose text contains the expected
-string (case and whitespace aside), so the figures do not depend on chunk ids. Reported: hit@1,
-hit@5, MRR@5 over the answerable questions; the share of unanswerable questions refused and of
+string (case and whitespace aside), so the figures do not depend on chunk ids. Reported: doc@1
+(the top chunk is from the expected document, whatever it holds), hit@1, hit@5, MRR@5 over the
+answerable questions; the share of unanswerable questions refused and of
 answerable ones wrongly refused; the product's retrieval latency; and, for the product, how often
 the offline (extractive) answer built from its sources leads with the expected text (the share of
 answerable questions whose expected string is in the answer before its first citation marker).
@@ -105,6 +106,7 @@ class Report:
     name: str
     hit1: float
     hit5: float
+    doc1: float  # the top source is from the expected document (issue 23's "right document")
     mrr: float
     unanswerable_refused: float
     answerable_refused: float
@@ -119,7 +121,8 @@ class Report:
     def row(self) -> str:
         latency = f"{self.p50_ms:8.1f}" if self.p50_ms is not None else "       -"
         return (
-            f"| {self.name:<40} | {self.hit1:5.3f} | {self.hit5:5.3f} | {self.mrr:5.3f} | "
+            f"| {self.name:<40} | {self.doc1:5.3f} | {self.hit1:5.3f} | {self.hit5:5.3f} | "
+            f"{self.mrr:5.3f} | "
             f"{self.unanswerable_refused:10.3f} | {_figure(self.near_miss_refused, 9)} | "
             f"{self.answerable_refused:10.3f} | {_figure(self.cross_refused, 9)} | {latency} | "
             f"{_figure(self.answered, 6)} | {_figure(self.fact, 6)} |"
@@ -131,9 +134,10 @@ def _figure(value: float | None, width: int) -> str:
 
 
 HEADER = (
-    "| retrieval                                | hit@1 | hit@5 | MRR@5 | unans. ref | near-miss |"
-    " answ. ref. | cross ref | p50 ms |   lead |   fact |\n"
-    "|------------------------------------------|------:|------:|------:|-----------:|----------:|"
+    "| retrieval                                | doc@1 | hit@1 | hit@5 | MRR@5 | unans. ref |"
+    " near-miss | answ. ref. | cross ref | p50 ms |   lead |   fact |\n"
+    "|------------------------------------------|------:|------:|------:|------:|-----------:|"
+    "----------:|"
     "-----------:|----------:|-------:|-------:|-------:|"
 )
 
@@ -206,6 +210,7 @@ def score(
 ) -> Report:
     """`languages`: each document's language, to tell the cross-lingual questions."""
     ranks: list[int | None] = []
+    right_documents: list[bool] = []
     refused_answerable = refused_unanswerable = 0
     seconds: list[float] = []
     answers: list[bool] = []
@@ -228,6 +233,8 @@ def score(
                 misses.append(f"answered   {question['q']!r} (top: {top})")
             continue
         rank = rank_of(question, outcome.ranked)
+        top_document = outcome.ranked[0].filename if outcome.ranked else None
+        right_documents.append(top_document == question["doc"])
         evidence[-1]["rank"] = rank
         ranks.append(rank)
         refused_answerable += outcome.refused
@@ -249,6 +256,7 @@ def score(
     return Report(
         name=name,
         hit1=sum(r == 1 for r in ranks) / answerable,
+        doc1=sum(right_documents) / answerable,
         hit5=sum(r is not None for r in ranks) / answerable,
         mrr=sum(1 / r for r in ranks if r is not None) / answerable,
         unanswerable_refused=refused_unanswerable / max(unanswerable, 1),
