@@ -11,11 +11,11 @@ from fastapi import Depends
 from app.auth.deps import CurrentUser
 from app.core.database import DB
 from app.core.deps import from_state
+from app.core.workers import JobQueue
 from app.documents import service
-from app.documents.jobs import JobRunner
 from app.documents.models import Document
 
-Jobs = Annotated[JobRunner, Depends(from_state("jobs"))]
+Jobs = Annotated[JobQueue, Depends(from_state("jobs"))]
 
 
 def users_document(document_id: uuid.UUID, user: CurrentUser, db: DB) -> Document:

@@ -39,7 +39,7 @@ from app.core.metrics import (
 )
 from app.core.subjects import OperatorSubject
 from app.core.vectors import embedder_for, ingestion_worker_for, vector_store_for
-from app.core.workers import JobQueue, Pending, Runner, StopFlag, Work, never, runner_for
+from app.core.workers import Pending, Runner, StopFlag, Work, never, runner_for
 from app.documents import storage
 from app.documents.models import DocumentStatus
 from app.documents.repository import ChunkRepository, DocumentRepository
@@ -69,10 +69,6 @@ DELETED_CHECK_SECONDS = 1.0
 CPU_BATCH, GPU_BATCH = PASSAGE_SLICE, 32
 STOP_TIMEOUT_SECONDS = 10  # past this, a stop gives up waiting for the slice being embedded
 INGEST_TASK = "ingestion.ingest_document"
-
-# where a document waits to be ingested: all that uploading and crawling need
-DocumentQueue = JobQueue
-JobRunner = Runner
 
 
 def _set(factory: sessionmaker[Session], document_id: uuid.UUID, **values: object) -> int:
@@ -474,5 +470,5 @@ def ingestion(factory: sessionmaker[Session], settings: Settings) -> Work:
     )
 
 
-def build_runner(factory: sessionmaker[Session], settings: Settings) -> JobRunner:
+def build_runner(factory: sessionmaker[Session], settings: Settings) -> Runner:
     return runner_for(ingestion(factory, settings), settings.celery_broker_url)

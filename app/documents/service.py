@@ -23,9 +23,9 @@ from app.core.errors import (
 )
 from app.core.subjects import AuthSubject
 from app.core.vectors import vector_store_for
+from app.core.workers import JobQueue
 from app.customers.repository import CustomerRepository
 from app.documents import storage
-from app.documents.jobs import DocumentQueue
 from app.documents.models import Document, DocumentStatus
 from app.documents.repository import DocumentRepository
 from app.documents.schemas import ChunkOut, ChunkPage, DocumentOut, UploadOut
@@ -91,7 +91,7 @@ def _validated(settings: Settings, files: Sequence[IncomingFile]) -> list[str]:
 def upload(
     db: Session,
     settings: Settings,
-    jobs: DocumentQueue,
+    jobs: JobQueue,
     subject: AuthSubject,
     chatbot: Chatbot,
     files: list[IncomingFile],
@@ -150,7 +150,7 @@ class MadeContent:
 def add_content(
     db: Session,
     settings: Settings,
-    jobs: DocumentQueue,
+    jobs: JobQueue,
     subject: AuthSubject,
     chatbot_id: uuid.UUID,
     content: MadeContent,
@@ -187,7 +187,7 @@ def add_content(
 def replace_content(
     db: Session,
     settings: Settings,
-    jobs: DocumentQueue,
+    jobs: JobQueue,
     subject: AuthSubject,
     doc: Document,
     *,
@@ -260,7 +260,7 @@ def delete_document(db: Session, settings: Settings, doc: Document) -> None:
     db.flush()
 
 
-def reindex(db: Session, jobs: DocumentQueue, doc: Document) -> Document:
+def reindex(db: Session, jobs: JobQueue, doc: Document) -> Document:
     doc.status, doc.chunks_done, doc.chunks_total, doc.error = DocumentStatus.QUEUED, 0, 0, None
     db.flush()
     after_commit(db, partial(jobs.enqueue, doc.id, doc.customer_id))
@@ -268,7 +268,7 @@ def reindex(db: Session, jobs: DocumentQueue, doc: Document) -> Document:
 
 
 def reindex_chatbot(
-    db: Session, settings: Settings, jobs: DocumentQueue, subject: AuthSubject, chatbot: Chatbot
+    db: Session, settings: Settings, jobs: JobQueue, subject: AuthSubject, chatbot: Chatbot
 ) -> Sequence[Document]:
     """Rebuild the chatbot's collection from its files, e.g. after changing the embedding model."""
     vector_store_for(settings).delete_collection(str(chatbot.id))

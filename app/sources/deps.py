@@ -7,6 +7,6 @@ from typing import Annotated
 from fastapi import Depends
 
 from app.core.deps import from_state
-from app.sources.jobs import CrawlRunner
+from app.core.workers import JobQueue
 
-Crawls = Annotated[CrawlRunner, Depends(from_state("crawls"))]
+Crawls = Annotated[JobQueue, Depends(from_state("crawls"))]

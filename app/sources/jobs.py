@@ -28,9 +28,8 @@ from app.core.config import Settings
 from app.core.database import session_scope, utcnow
 from app.core.errors import Conflict, PaymentRequired
 from app.core.subjects import OperatorSubject
-from app.core.workers import Pending, Runner, Work, runner_for
+from app.core.workers import JobQueue, Pending, Runner, Work, runner_for
 from app.documents import service as documents
-from app.documents.jobs import DocumentQueue
 from app.sources.models import MAX_ISSUES, WebsiteSource, WebsiteStatus
 from app.sources.repository import WebsiteSourceRepository
 from ingestion.errors import InvalidDocument
@@ -44,8 +43,6 @@ CRAWL_TASK = "ingestion.crawl_website"
 # A crawl stops before its next page. A fetch in flight may take its full timeouts; past this the
 # process exits without it, and the source, still `crawling`, resumes at the next start.
 STOP_TIMEOUT_SECONDS = 2
-
-CrawlRunner = Runner
 
 
 @dataclass
@@ -84,7 +81,7 @@ def _fields(source_id: uuid.UUID, **more: object) -> dict[str, object]:
 def crawl_source(
     factory: sessionmaker[Session],
     settings: Settings,
-    jobs: DocumentQueue,
+    jobs: JobQueue,
     source_id: uuid.UUID,
     should_stop: Callable[[], bool] | None = None,
 ) -> str:
@@ -135,7 +132,7 @@ def crawl_source(
 def _record(
     db: Session,
     settings: Settings,
-    jobs: DocumentQueue,
+    jobs: JobQueue,
     owner: OperatorSubject,
     source: WebsiteSource,
     page: Page,
@@ -246,7 +243,7 @@ def _resumed(factory: sessionmaker[Session]) -> Pending:
     return unfinished
 
 
-def crawls(factory: sessionmaker[Session], settings: Settings, jobs: DocumentQueue) -> Work:
+def crawls(factory: sessionmaker[Session], settings: Settings, jobs: JobQueue) -> Work:
     """A website's crawl as a job of the runners, each page's document queued on `jobs`. A few
     threads: a crawl waits on the network, not on the cores, and one customer's site of
     thousands of pages must not keep every other crawl waiting."""
@@ -261,6 +258,6 @@ def crawls(factory: sessionmaker[Session], settings: Settings, jobs: DocumentQue
 
 
 def build_crawl_runner(
-    factory: sessionmaker[Session], settings: Settings, jobs: DocumentQueue
-) -> CrawlRunner:
+    factory: sessionmaker[Session], settings: Settings, jobs: JobQueue
+) -> Runner:
     return runner_for(crawls(factory, settings, jobs), settings.celery_broker_url)

@@ -21,12 +21,11 @@ from app.core.database import after_commit, utcnow
 from app.core.errors import Conflict, TooManyRequests, Unprocessable
 from app.core.subjects import AuthSubject
 from app.core.vectors import embedder_for
+from app.core.workers import JobQueue
 from app.documents import service as documents
 from app.documents import storage
-from app.documents.jobs import JobRunner
 from app.documents.models import Document
 from app.documents.schemas import DocumentOut, UploadOut
-from app.sources.jobs import CrawlRunner
 from app.sources.models import WebsiteSource, WebsiteStatus
 from app.sources.repository import UNFINISHED, WebsiteSourceRepository
 from app.sources.schemas import ContentEdit, WebsiteOut
@@ -37,7 +36,7 @@ from ingestion.web import FetchFailed, UnsafeURL, check_url
 def add_website(
     db: Session,
     settings: Settings,
-    crawls: CrawlRunner,
+    crawls: JobQueue,
     subject: AuthSubject,
     chatbot: Chatbot,
     url: str,
@@ -86,7 +85,7 @@ def pages(db: Session, subject: AuthSubject, source: WebsiteSource) -> Sequence[
 def recrawl(
     db: Session,
     settings: Settings,
-    crawls: CrawlRunner,
+    crawls: JobQueue,
     subject: AuthSubject,
     source: WebsiteSource,
 ) -> WebsiteOut:
@@ -118,7 +117,7 @@ def delete_website(
 def add_text(
     db: Session,
     settings: Settings,
-    jobs: JobRunner,
+    jobs: JobQueue,
     subject: AuthSubject,
     chatbot: Chatbot,
     title: str,
@@ -138,7 +137,7 @@ def add_text(
 def add_qa(
     db: Session,
     settings: Settings,
-    jobs: JobRunner,
+    jobs: JobQueue,
     subject: AuthSubject,
     chatbot: Chatbot,
     question: str,
@@ -160,7 +159,7 @@ def add_qa(
 def edit_content(
     db: Session,
     settings: Settings,
-    jobs: JobRunner,
+    jobs: JobQueue,
     subject: AuthSubject,
     doc: Document,
     edit: ContentEdit,
