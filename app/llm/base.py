@@ -11,7 +11,7 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from app.core.errors import BadGateway, GatewayTimeout
 
@@ -40,12 +40,7 @@ class Structure:
 
     @classmethod
     def of(cls, metadata: Mapping[str, object]) -> Structure:
-        return cls(
-            **{
-                name: str(metadata.get(name) or "")
-                for name in ("kind", "heading_path", "option", "question")
-            }
-        )
+        return cls(**{field.name: str(metadata.get(field.name) or "") for field in fields(cls)})
 
 
 @dataclass(frozen=True)

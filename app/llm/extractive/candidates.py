@@ -8,6 +8,7 @@ from app.llm.base import ContextChunk
 from app.llm.extractive.language import language_of
 from app.llm.extractive.passages import Passage, passages
 from app.llm.function_words import folded
+from ingestion.sections import NAVIGATION
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ def candidates(context: list[ContextChunk]) -> list[Candidate]:
     found = []
     best = max((chunk.score for chunk in context), default=0.0)
     for number, chunk in enumerate(context, 1):
-        if chunk.structure.kind == "navigation":
+        if chunk.structure.kind == NAVIGATION:
             continue
         retrieval = max(chunk.score, 0.0) / best if best > 0 else 1.0
         language = language_of(chunk.text)

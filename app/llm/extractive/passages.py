@@ -16,6 +16,7 @@ import sentencex
 
 from app.llm.base import Structure
 from app.llm.function_words import folded
+from ingestion.sections import FAQ, OPTION, PATH_SEPARATOR
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,7 +30,6 @@ class Passage:
     fragment: bool = False  # a sentence the chunk's start or end cut off
 
 
-PATH_SEPARATOR = " > "  # between the titles of a heading path (ingestion/sections.py)
 _WORD = re.compile(r"\w+")
 # A chunk opens with its question within this many lines (a wrapped, numbered question).
 _FAQ_QUESTION_LINES = 6
@@ -93,13 +93,13 @@ def passages(text: str, language: str, structure: Structure = Structure()) -> li
     taken over what its layout suggests."""
     text = _HYPHENATED.sub(r"\1\2", text.replace("\r\n", "\n").expandtabs(8))
     pair = None
-    if structure.kind == "faq" and structure.question:
+    if structure.kind == FAQ and structure.question:
         pair = _faq(text, structure.question, language)
     if pair is not None:
         return pair
     titles = [title.strip() for title in structure.heading_path.split(PATH_SEPARATOR)]
     found = _passages(text, language, [title for title in titles if title])
-    if structure.kind == "option" and structure.option and all(p.kind != "option" for p in found):
+    if structure.kind == OPTION and structure.option and all(p.kind != "option" for p in found):
         return _described_option(text, structure.option, language) or found
     return found
 
