@@ -21,13 +21,13 @@ from dataclasses import dataclass
 
 from ingestion.sections import FAQ, NAVIGATION, PROSE, Section, Span, structure
 
+# the words that mark a question's and an answer's line in FAQs ("Question:", "Antwort:"), also
+# read by the offline answerer (app/llm/extractive/passages.py) in chunks stored without structure
+QUESTION_WORDS = "question|frage|pregunta|domanda"
+ANSWER_WORDS = "answer|r[ée]ponse|antwort|respuesta|risposta"
 # "Q:", "Q.", German "F:", "Question:"; a letter alone only in capitals ("F. Scott" asks nothing)
-_QUESTION_LINE = re.compile(
-    r"^\s*(?:Q\s?[.:]|F\s?:|(?i:question|frage|pregunta|domanda)\s?:)\s+(\S.*)$"
-)
-_ANSWER_LINE = re.compile(
-    r"^\s*(?:A\s?[.:]|R\s?:|(?i:answer|r[ée]ponse|antwort|respuesta|risposta)\s?:)\s+"
-)
+_QUESTION_LINE = re.compile(rf"^\s*(?:Q\s?[.:]|F\s?:|(?i:{QUESTION_WORDS})\s?:)\s+(\S.*)$")
+_ANSWER_LINE = re.compile(rf"^\s*(?:A\s?[.:]|R\s?:|(?i:{ANSWER_WORDS})\s?:)\s+")
 _NUMBERED = re.compile(r"^ {0,3}(\d{1,3}(?:\.\d{1,3})*)\.?[ \t]+(\S.*)$")
 _UNDERLINE = re.compile(r"^ {0,3}([=\-~*^#+])\1{2,}\s*$")
 # "Naming . . . . . . 3", "asn1_create_element. . . . . . 10", "Index ........ iv"

@@ -16,6 +16,7 @@ import sentencex
 
 from app.llm.base import Structure
 from app.llm.function_words import folded
+from ingestion.plaintext import ANSWER_WORDS, QUESTION_WORDS
 from ingestion.sections import FAQ, OPTION, PATH_SEPARATOR
 
 
@@ -37,10 +38,8 @@ _FAQ_QUESTION_LINES = 6
 _HYPHENATED = re.compile(r"(\w)[\u2010\u00ad]\n[ \t]*(\w)")
 _BLANK_LINES = re.compile(r"\n(?:[ \t]*\n)+")
 # "Q:", "Q.", German "F:", "Question :"; one letter only in capitals ("F. Scott" asks nothing).
-_QUESTION_MARK = re.compile(r"^(?:Q\s?[.:)]|F\s?:|(?i:question|frage|pregunta|domanda)\s?:)\s+")
-_ANSWER_MARK = re.compile(
-    r"^(?:A\s?[.:)]|R\s?:|(?i:answer|r[ée]ponse|antwort|respuesta|risposta)\s?:)\s+"
-)
+_QUESTION_MARK = re.compile(rf"^(?:Q\s?[.:)]|F\s?:|(?i:{QUESTION_WORDS})\s?:)\s+")
+_ANSWER_MARK = re.compile(rf"^(?:A\s?[.:)]|R\s?:|(?i:{ANSWER_WORDS})\s?:)\s+")
 _KEY_VALUE = re.compile(r"^\s*([^\s:][^:\n]{0,39}?)\s?:\s+(\S.*?)\s*$")
 _FIELD_SEPARATOR = re.compile(r"\s+\|\s+|;\s+")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}")
