@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 
 from sqlalchemy.orm import Session
 
-from app.chat.near_miss import Term, absent_text, naming_terms
+from app.chat.near_miss import Kind, Term, absent_text, language_of, naming_terms
 from app.chat.prompt import NOT_FOUND_ANSWER, source_label
 from app.chat.retrieval import (
     POOL,
@@ -99,7 +99,9 @@ def context_of(retrieval: Retrieval) -> list[ContextChunk]:
 
 def _shares_a_name(terms: list[Term], missing: list[Term], candidates: list[Candidate]) -> bool:
     """Whether a word of the question that names something ("liblzma", "Memcheck") is in a
-    kept chunk, and none is missing from every document."""
+    kept chunk, and none is missing from every document. Capitalised and borrowed words do not
+    count: "Windows" or "Format" in a passage says little about what the question is about."""
+    terms = [term for term in terms if term.kind in (Kind.CODE, Kind.RARE)]
     if missing or not terms:
         return False
     kept = {word for c in candidates for word in _WORD.findall(c.text.casefold())}
@@ -163,7 +165,7 @@ class Retriever:
         candidates = found[:top_k]
         threshold = options.get("score_threshold", self.settings.retrieval_score_threshold)
         calibration = calibration_for(embedder.name, threshold)
-        terms = naming_terms(query)
+        terms = naming_terms(query, language_of(" ".join(c.text for c in candidates)))
         missing = self._lacking(db, subject, chatbot, terms)
         # a name the question shares with a kept chunk is evidence like a document's name
         named = names_a_document(query, lexical) or _shares_a_name(terms, missing, candidates)

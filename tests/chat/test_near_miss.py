@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.chat.near_miss import naming_terms
+from app.chat.near_miss import Kind, language_of, naming_terms
 from tests.api.test_documents import upload, wait_until_done
 from tests.chat.test_query import ask, events
 from tests.samples import shipped_file
@@ -52,6 +52,61 @@ def test_ordinary_words_in_any_of_the_languages_name_nothing(question):
     assert naming_terms(question) == []
 
 
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [
+        ("How do I keep du from crossing into other file systems?", "en"),
+        ("Wie lege ich mit chage die Warnfrist fest?", "de"),
+        ("Quelle option de tar permet de compresser l'archive avec gzip ?", "fr"),
+        ("¿Cómo busco paquetes con una expresión regular usando apt-cache?", "es"),
+        ("Come posso limitare la memoria usata da xz?", "it"),
+        ("Quem é o titular dos direitos autorais na Licença Artística?", "pt"),
+        ("Hoe kan ik met ssh een andere poort gebruiken?", "nl"),
+    ],
+)
+def test_a_questions_language_is_told_from_its_words(question, language):
+    assert language_of(question) == language
+
+
+@pytest.mark.parametrize(
+    ("question", "documents", "names"),
+    [
+        # a capitalised word inside a sentence, in the documents' language, is a name...
+        ("How do I set up Redis Sentinel?", "en", {"Redis": Kind.NAME, "Sentinel": Kind.NAME}),
+        ("Où configurer le Tableau de bord ?", "fr", {"Tableau": Kind.NAME}),
+        # ...and a common word of the documents' language in a question in another is borrowed
+        ("Wie setze ich bei Anfragen ein Timeout?", "en", {"Timeout": Kind.BORROWED}),
+        ("¿Cómo cambio el Home de un usuario?", "en", {"Home": Kind.BORROWED}),
+        # a file name with a leading dot is code, and only that part of a hyphenated word
+        ("How big can my .env file be?", "en", {".env": Kind.CODE}),
+        ("Unterstützt XZ das .7z-Format?", "de", {".7z": Kind.CODE, "XZ": Kind.CODE}),
+    ],
+)
+def test_names_and_borrowed_words_name_something(question, documents, names):
+    found = {term.text: term.kind for term in naming_terms(question, documents)}
+    assert found == names
+
+
+@pytest.mark.parametrize(
+    ("question", "documents"),
+    [
+        # the first word of a sentence or a quotation is capitalised whatever it is
+        ("Sentinel mode: how is it turned on?", "en"),
+        ('My program prints "Segmentation fault". Why?', "en"),
+        # German capitalises every noun
+        ("Wie lege ich das Verzeichnis des Benutzers an?", "de"),
+        # a question in another language than the documents translates names
+        ("Quem é o titular dos direitos autorais na Licença Artística?", "en"),
+        # a word no more common in the documents' language than in the question's
+        ("Wie baue ich einen Motor ein?", "en"),
+        # without the documents' language, neither is told
+        ("How do I set up Redis Sentinel?", None),
+    ],
+)
+def test_capitals_and_shared_words_alone_name_nothing(question, documents):
+    assert [t for t in naming_terms(question, documents) if t.kind is not Kind.CODE] == []
+
+
 def test_near_miss_is_refused_naming_what_no_document_has_with_related_passages(client, bot):
     answered = ask(client, bot, "Does the Alpha 200 blender have a glass jar?").json()
     assert "1.5 litre glass jar" in answered["answer"] and answered["related"] == []
@@ -63,6 +118,28 @@ def test_near_miss_is_refused_naming_what_no_document_has_with_related_passages(
     assert body["provider"] == "none"
     assert "Alpha 200 blender" in body["related"][0]["text"]
     assert body["related"][0]["document_id"] == bot["document_id"]
+
+
+@pytest.mark.parametrize(
+    ("question", "absent"),
+    [
+        ("Does the Alpha 200 blender come with the Vortex lid?", "Vortex"),
+        ("Gibt es für den Alpha 200 Mixer einen Voucher?", "Voucher"),
+    ],
+)
+def test_a_name_or_borrowed_word_no_document_has_is_a_near_miss(client, bot, question, absent):
+    body = ask(client, bot, question).json()
+
+    assert body["unanswered"] is True and absent in body["answer"]
+    assert "Alpha 200 blender" in body["related"][0]["text"]
+
+
+def test_names_and_borrowed_words_the_documents_have_are_answered(client, bot):
+    named = ask(client, bot, "How much does the Alpha 200 weigh?").json()
+    assert named["unanswered"] is False and "3.2 kg" in named["answer"]
+
+    borrowed = ask(client, bot, "Wie schnell kommen Refunds zurück?").json()
+    assert borrowed["unanswered"] is False and "five business days" in borrowed["answer"]
 
 
 def test_streamed_near_miss_offers_the_related_passages_first(client, bot):
