@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.auth.models import AccountToken, User
@@ -46,7 +47,10 @@ def create_user(
         raise Conflict("A user with this email already exists")
     user = User(email=email, password_hash=password_hash, role=role, customer_id=customer_id)
     db.add(user)
-    db.flush()
+    try:
+        db.flush()
+    except IntegrityError:  # the same address signed up or joined since the check above
+        raise Conflict("A user with this email already exists") from None
     return user
 
 

@@ -1,10 +1,18 @@
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from jose import jwt
+from sqlalchemy import func, select
 
+from app.auth.models import User
+from app.auth.repository import UserRepository
 from app.core.security import create_access_token
+from app.customers.models import Customer
+from tests.conftest import operator_db
 
 
 def test_register_creates_customer_and_owner(client):
@@ -95,3 +103,31 @@ def test_password_is_stored_as_argon2(client, tenant, app):
         user = db.scalars(select(User).where(User.email == tenant.email)).one()
     assert user.password_hash.startswith("$argon2")
     assert tenant.password not in user.password_hash
+
+
+def test_concurrent_sign_ups_with_one_address_make_one_account(client, monkeypatch):
+    """Both requests pass the check that the address is free before either writes (held there
+    for each other on PostgreSQL; SQLite's one writer lets the first finish alone): one account,
+    one 409 and no customer left without its owner."""
+    checked = threading.Barrier(2, timeout=3)
+    email_taken = UserRepository.email_taken
+
+    def both_check_first(self, email: str) -> bool:
+        taken = email_taken(self, email)
+        with contextlib.suppress(threading.BrokenBarrierError):
+            checked.wait()
+        return taken
+
+    monkeypatch.setattr(UserRepository, "email_taken", both_check_first)
+
+    def sign_up(name: str) -> int:
+        body = {"email": "race@example.com", "password": "s3cret-pass", "customer_name": name}
+        return client.post("/auth/register", json=body).status_code
+
+    with ThreadPoolExecutor(2) as pool:
+        statuses = sorted(pool.map(sign_up, ["Acme", "Globex"]))
+
+    assert statuses == [201, 409], statuses
+    with operator_db(client.app) as db:
+        assert db.scalar(select(func.count()).select_from(User)) == 1
+        assert db.scalar(select(func.count()).select_from(Customer)) == 1

@@ -4,6 +4,7 @@ why it no longer works (accepted, revoked or replaced, expired)."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -13,6 +14,7 @@ import pytest
 from sqlalchemy import select, update
 
 from app.auth.models import User
+from app.auth.repository import UserRepository
 from app.core.database import utcnow
 from app.customers.models import Invitation
 from tests.conftest import login, operator_db, register_tenant
@@ -220,6 +222,33 @@ def test_concurrent_accepts_of_one_link_create_one_user(team, mailbox):
         statuses = sorted(pool.map(attempt, range(6)))
     assert statuses == [201, 400, 400, 400, 400, 400]
     assert len(users_with(client, "gus@acme.example")) == 1
+
+
+def test_concurrent_accepts_of_two_customers_links_create_one_account(team, mailbox, monkeypatch):
+    """Two customers invited the same address; its two links accepted at once make one account
+    and a 409 for the other, not a database error. Both requests are held after their check
+    that the address is free until the other has checked too (on PostgreSQL; SQLite's one
+    writer holds the second back before it checks, so the first goes on alone)."""
+    client, owner = team
+    other = register_tenant(client, "Initech")
+    invite(owner, "ida@acme.example")
+    invite(other, "ida@acme.example")
+    tokens = [token_in(mailbox, "ida@acme.example", count) for count in (1, 2)]
+    checked = threading.Barrier(2, timeout=3)
+    email_taken = UserRepository.email_taken
+
+    def both_check_first(self, email: str) -> bool:
+        taken = email_taken(self, email)
+        with contextlib.suppress(threading.BrokenBarrierError):
+            checked.wait()
+        return taken
+
+    monkeypatch.setattr(UserRepository, "email_taken", both_check_first)
+    with ThreadPoolExecutor(2) as pool:
+        statuses = sorted(pool.map(lambda token: accept(client, token).status_code, tokens))
+
+    assert statuses == [201, 409], statuses
+    assert len(users_with(client, "ida@acme.example")) == 1
 
 
 def test_the_password_follows_the_sign_up_rules_and_a_refusal_keeps_the_link(team, mailbox):
