@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.logging import REQUEST_ID_HEADER, current_request_id
@@ -161,6 +162,17 @@ def install_error_handlers(app: FastAPI) -> None:
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
         )
+
+    @app.exception_handler(IntegrityError)
+    async def _constraint(request: Request, exc: IntegrityError) -> JSONResponse:
+        # Two requests raced past a check (an address, a URL or content already there, a
+        # parent deleted meanwhile) and the database's constraint stopped the second. The
+        # services turn the races they know into their own 409s; this is the net under them.
+        log.warning("constraint on %s %s: %s", request.method, request.url.path, exc.orig)
+        body = error_body(
+            "conflict", "The request conflicts with a change made at the same time; try again"
+        )
+        return JSONResponse(body, status_code=409)
 
     @app.exception_handler(Exception)
     async def _unhandled(request: Request, exc: Exception) -> JSONResponse:

@@ -4,10 +4,13 @@ indexed as documents and cited by URL through the public query endpoint."""
 from __future__ import annotations
 
 import contextlib
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import text
 
+from app.sources.repository import WebsiteSourceRepository
 from tests.api.test_documents import INGESTION_TIMEOUT
 from tests.servers import wait_for
 from tests.sources.conftest import ask, wait_crawled
@@ -227,3 +230,28 @@ def test_a_recrawl_right_after_a_crawl_is_429(app_with, site):
     assert again.status_code == 429
     assert 1 <= int(again.headers["Retry-After"]) <= 60
     assert tenant.get(f"/api/sources/{source['id']}").json()["status"] == "ready"
+
+
+def test_the_same_website_added_twice_at_once_is_one_source_and_a_conflict(web, site, monkeypatch):
+    """Both requests pass the check that the chatbot has no such source before either writes
+    (held there for each other): the database's constraint stops the second, answered 409 like
+    the check's, not 500."""
+    checked = threading.Barrier(2, timeout=3)
+    with_url = WebsiteSourceRepository.with_url
+
+    def both_check_first(self, subject, chatbot_id, url):
+        found = with_url(self, subject, chatbot_id, url)
+        with contextlib.suppress(threading.BrokenBarrierError):
+            checked.wait()
+        return found
+
+    monkeypatch.setattr(WebsiteSourceRepository, "with_url", both_check_first)
+    url = f"/api/chatbots/{web.chatbots[0]['id']}/sources/url"
+    with ThreadPoolExecutor(2) as pool:
+        responses = list(pool.map(lambda _: web.post(url, json={"url": f"{site.url}/"}), "ab"))
+
+    assert sorted(r.status_code for r in responses) == [202, 409]
+    refused = next(r for r in responses if r.status_code == 409).json()["error"]
+    assert refused["code"] == "conflict" and "try again" in refused["message"]
+    [source] = web.get(url).json()
+    wait_crawled(web, source["id"])
