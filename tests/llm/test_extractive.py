@@ -403,6 +403,21 @@ def test_a_markdown_line_of_hashes_alone_is_no_passage_and_no_failure(line: str)
     assert answer("How do I install it?", context) == "Run make install to install it [1]."
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "For example:\n$ asn1Decoding pkix.asn assign.out PKIX1.Dss-Sig-Value",
+        "Decode it as the PKIX1.Dss-Sig-Value type of the definitions.",
+    ],
+)
+def test_a_sentence_is_never_cut_inside_a_word_after_its_dot(text: str) -> None:
+    """The segmenter cut "PKIX1.Dss-Sig-Value" after "PKIX1." (libtasn1's manual), and the
+    answer quoted "PKIX1 [1]. Dss-Sig-Value [1]."."""
+    said = answer("Which type does the Dss-Sig-Value example decode?", [ContextChunk(text, "m", 1)])
+
+    assert "PKIX1.Dss-Sig-Value" in said and "PKIX1 [1]" not in said
+
+
 # --- the provider --------------------------------------------------------------------------------
 
 

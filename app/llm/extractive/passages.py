@@ -487,10 +487,13 @@ def _continued(previous: str, piece: str) -> bool:
 
     It leaves a numbering alone ("1.7." before '"Larger Work" means …'), and abbreviations
     outside its lists: French "c.-à-d." is cut after "c.", but no sentence starts with "-à-d.".
-    No sentence ends inside a parenthesis ("(e.g. `make check`)") or after "e.g.".
+    No sentence ends inside a parenthesis ("(e.g. `make check`)") or after "e.g.", nor inside a
+    word: "PKIX1.Dss-Sig-Value" is one name, whatever follows its dot.
     """
     if _NUMBERING.match(previous.strip()):
         return True
+    if previous[-1:] in ".!?" and piece[:1].strip():
+        return True  # no space between them: the cut is inside a token
     if _open(previous):
         return True
     last = previous.rstrip()
