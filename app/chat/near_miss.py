@@ -19,11 +19,11 @@ command, a product) and that no document has. Three kinds of word name something
 Ordinary words that no document has ("crossing", German "zeige", Spanish "busco") tell nothing:
 a question in another language than the documents has many, and a paraphrase uses others than
 the documents do. A German compound ("Passwortwechsel") is two ordinary words. Measured on the
-three evaluation sets (docs/BENCHMARKS.md, "Near-miss refusal"): no answerable question of 163
-has such a word that its documents lack; 5 of 7 near-misses do.
+three evaluation sets (docs/BENCHMARKS.md, "Answers, near-misses and conversations"): no
+answerable question of 163 has such a word that its documents lack; 5 of 7 near-misses do.
 
 A text's language is the one of the seven whose word lists make its words most frequent (the
-sum of their Zipf frequencies): right for all 163 questions of the evaluation sets, and at no
+sum of their Zipf frequencies): right for all 203 questions of the evaluation sets, and at no
 cost, since the lists are loaded anyway.
 """
 

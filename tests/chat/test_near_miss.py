@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from app.chat.near_miss import Kind, language_of, naming_terms
@@ -66,6 +69,18 @@ def test_ordinary_words_in_any_of_the_languages_name_nothing(question):
 )
 def test_a_questions_language_is_told_from_its_words(question, language):
     assert language_of(question) == language
+
+
+def test_the_language_of_every_evaluation_question_is_told_right():
+    """The 203 questions of scripts/eval_*.json, in English, German, French, Spanish and
+    Portuguese, each labelled with its language by the person who wrote it."""
+    questions = [
+        question
+        for path in Path(__file__).parents[2].glob("scripts/eval_*.json")
+        for question in json.loads(path.read_text())["questions"]
+    ]
+    assert len(questions) == 203
+    assert [q["q"] for q in questions if language_of(q["q"]) != q["lang"]] == []
 
 
 @pytest.mark.parametrize(
