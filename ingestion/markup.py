@@ -5,7 +5,8 @@ stored that way), and every Markdown text is cut by `markdown_sections`: one sec
 with the path of headings above it; code blocks marked as such inside their section; runs of
 lines that are only links (a table of contents, a "See also" list, badges) a `navigation`
 section of their own; a heading, or a line in bold alone, that asks a question makes its section
-a question with its answer.
+a question with its answer; each command-line option listed in a part that is not an answer (see
+`ingestion.options`) a section of its own.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import lxml.etree
 import lxml.html
 import trafilatura
 
-from ingestion.sections import CODE, FAQ, NAVIGATION, PROSE, Section, Span, structure
+from ingestion.options import option_pieces
+from ingestion.sections import CODE, FAQ, NAVIGATION, OPTION, PROSE, Section, Span, structure
 
 _ATX_HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.+?)[ \t#]*$")
 _SETEXT_UNDERLINE = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
@@ -164,23 +166,14 @@ def _heading(line: str, following: str, previous: str) -> tuple[int, str, str] |
 
 
 def _part_sections(part: _Part) -> Iterator[Section]:
-    """A part's text (its code blocks marked as spans) and its runs of links, as sections in
-    reading order; the heading's title opens the first of them."""
+    """A part's text (its code blocks marked as spans), its runs of links and its options, as
+    sections in reading order; the heading's title opens the first of them unless that is an
+    option, whose text opens with its flags (the title is in its metadata)."""
     kind = FAQ if part.question else PROSE
     title = part.path[-1] if part.path else None
-    runs: list[tuple[bool, list[tuple[list[str], bool]]]] = []  # (navigation, blocks)
-    for block, is_code in _blocks(part.lines):
-        navigation = (
-            not is_code
-            and all(link_dominated(line) for line in block if line.strip())
-            and len(_LINK.findall("\n".join(block))) >= 2
-        )
-        if runs and runs[-1][0] == navigation:
-            runs[-1][1].append((block, is_code))
-        else:
-            runs.append((navigation, [(block, is_code)]))
-    for number, (navigation, blocks) in enumerate(runs):
-        if number == 0 and title:
+    for number, run in enumerate(_runs(part.lines, options=kind == PROSE)):
+        blocks = run.blocks
+        if number == 0 and title and run.kind != OPTION:
             blocks = [([title], False), *blocks]
         text = ""
         spans = []
@@ -189,11 +182,68 @@ def _part_sections(part: _Part) -> Iterator[Section]:
             if is_code:
                 spans.append(Span(len(text), len(text) + len("\n".join(block)), CODE))
             text += "\n".join(block)
-        if navigation:
+        if run.kind == NAVIGATION:
             yield Section(text, structure(NAVIGATION, part.path))
+        elif run.kind == OPTION:
+            yield Section(text, structure(OPTION, part.path, option=run.option))
         else:
             metadata = structure(kind, part.path, question=part.question)
             yield Section(text, metadata, spans=tuple(spans) if kind == PROSE else ())
+
+
+@dataclass
+class _Run:
+    """Blocks of a part that are one section: text, links, or one option with its description."""
+
+    kind: str  # PROSE (the part's own kind), NAVIGATION or OPTION
+    blocks: list[tuple[list[str], bool]]  # (lines, whether a fenced code block)
+    option: str | None = None
+    # an option whose flags stood alone (a <dt>): the blocks after them, up to the next option,
+    # are its description (the <dd>), as a man page's are
+    open: bool = False
+
+
+def _runs(lines: list[str], options: bool) -> list[_Run]:
+    """The part's blocks grouped into runs; with `options`, each option listed (see
+    `ingestion.options`) a run of its own, with the blocks indented under it (flags alone: the
+    blocks up to the next option)."""
+    runs: list[_Run] = []
+    for block, is_code in _blocks(lines):
+        if _is_navigation(block, is_code):
+            _add(runs, NAVIGATION, block, is_code)
+            continue
+        pieces = option_pieces(block) if options and not is_code else [(None, block)]
+        for flags, piece in pieces:
+            last = runs[-1] if runs else None
+            if flags is None:
+                if last and last.kind == OPTION and (last.open or piece[0][:1].isspace()):
+                    last.blocks.append((piece, is_code))
+                else:
+                    _add(runs, PROSE, piece, is_code)
+            elif last and last.open and len(piece) == 1 and last.blocks == [([last.option], False)]:
+                # variants of one option over its description, each alone (a <dt> each)
+                last.option = f"{last.option}, {flags}"
+                last.blocks = [([last.option], False)]
+            else:
+                runs.append(_Run(OPTION, [(piece, False)], flags, open=len(piece) == 1))
+    return runs
+
+
+def _is_navigation(block: list[str], is_code: bool) -> bool:
+    """Whether the block is only there to link: links, two at least, and few other words."""
+    return (
+        not is_code
+        and all(link_dominated(line) for line in block if line.strip())
+        and len(_LINK.findall("\n".join(block))) >= 2
+    )
+
+
+def _add(runs: list[_Run], kind: str, block: list[str], is_code: bool) -> None:
+    """The block at the end of the last run when that is of its kind, else a run of its own."""
+    if runs and runs[-1].kind == kind:
+        runs[-1].blocks.append((block, is_code))
+    else:
+        runs.append(_Run(kind, [(block, is_code)]))
 
 
 def _blocks(lines: list[str]) -> Iterator[tuple[list[str], bool]]:

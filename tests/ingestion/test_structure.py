@@ -40,6 +40,12 @@ def fixture(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
 
 
+def keyed(chunks: list[Chunk], kind: str) -> dict[str, Chunk]:
+    """The chunks of `kind`, "option" or "faq", by their flags or question, in reading order."""
+    key = "option" if kind == "option" else "question"
+    return {str(c.metadata[key]): c for c in chunks if c.metadata["kind"] == kind}
+
+
 def test_every_chunk_of_every_fixture_has_a_kind_of_the_contract(chunks_of) -> None:
     for path in FIXTURES.iterdir():
         if path.name != "README.md":
@@ -73,7 +79,7 @@ def test_numbered_faq_has_its_contents_as_navigation_and_its_questions_as_pairs(
     assert contents.metadata["kind"] == "navigation"
     assert "2.3. Can I run two instances on one machine?" in contents.text
 
-    by_question = {c.metadata["question"]: c for c in chunks if c.metadata["kind"] == "faq"}
+    by_question = keyed(chunks, "faq")
     assert list(by_question) == [
         "What is Widget?",
         "How do I install Widget on Debian?",
@@ -91,7 +97,7 @@ def test_numbered_faq_has_its_contents_as_navigation_and_its_questions_as_pairs(
 
 def test_man_page_options_carry_their_flags_and_see_also_is_navigation(chunks_of) -> None:
     chunks = chunks_of(fixture("xz.1.txt"), "xz.1.txt")
-    options = {c.metadata["option"]: c for c in chunks if c.metadata["kind"] == "option"}
+    options = keyed(chunks, "option")
     assert list(options) == [
         "-z, --compress",
         "-d, --decompress, --uncompress",
@@ -243,3 +249,45 @@ def test_a_section_without_a_sentence_opens_the_next_instead_of_standing_alone()
         ("navigation", "tool > Links"),
     ]
     assert sections[0].text.startswith("Install\n\n    $ pip install tool\n\nUsage\n\nRun tool")
+
+
+def test_options_of_an_html_definition_list_are_options_and_a_glossary_stays_prose(
+    chunks_of,
+) -> None:
+    chunks = chunks_of(fixture("squash-manual.html"), "squash-manual.html")
+    options = keyed(chunks, "option")
+    assert list(options) == ["-s, --strict", "--long[=#]", "-n, --dry-run", "-x <pattern>"]
+    for flags, chunk in options.items():
+        assert chunk.text.startswith(flags)
+        assert chunk.metadata["heading_path"] == "squash > Options"
+    assert "a frame whose checksum does not match is an error" in options["-s, --strict"].text
+    assert "Long mode needs the same window" in options["--long[=#]"].text  # all of its <dd>
+    assert "compress nothing" in options["-n, --dry-run"].text  # two <dt> over one <dd>
+    # a paragraph that opens with a flag but describes none, and a list of terms, are prose
+    kinds = {c.metadata["kind"] for c in chunks if "can be combined" in c.text}
+    assert kinds == {"prose"}
+    glossary = [c for c in chunks if "the compressed form of one file" in c.text]
+    assert [c.metadata["kind"] for c in glossary] == ["prose"]
+
+
+def test_options_listed_in_markdown_are_options_with_their_description(chunks_of) -> None:
+    chunks = chunks_of(fixture("squash-README.md"), "README.md")
+    options = keyed(chunks, "option")
+    described = {
+        "-o FILE": "write to FILE instead of FILE.sq",  # list items, the flags as code
+        "-d, --decompress": "decompress instead of compressing",
+        "--fast=#": "faster compression, at levels 1",  # the flags in bold
+        "-T#": "use # threads",
+        "--long[=#]": "enable long distance matching",  # a table's rows
+        "--no-check": "do not write a checksum",
+        "--train FILES": "small and alike",  # flags over their description, indented
+        "-D DICT": "use DICT as the dictionary",
+    }
+    assert list(options) == list(described)
+    for flags, description in described.items():
+        assert options[flags].text.startswith(flags)
+        assert description in options[flags].text
+        assert sum(description in c.text for c in chunks) == 1
+    assert options["--long[=#]"].metadata["heading_path"] == "squash > Usage > Advanced options"
+    for mention in ("`--fast=#` trades ratio", "--fast levels compress worse"):
+        assert [c.metadata["kind"] for c in chunks if mention in c.text] == ["prose"]
