@@ -418,6 +418,29 @@ def test_a_sentence_is_never_cut_inside_a_word_after_its_dot(text: str) -> None:
     assert "PKIX1.Dss-Sig-Value" in said and "PKIX1 [1]" not in said
 
 
+HELP_IN_A_PDF = """Usage: asn1Decoding [OPTION] DEFINITIONS ENCODED ASN1TYPE
+Decodes DER data in ENCODED file, for the ASN1TYPE element.
+-b, --benchmark perform a benchmark on decoding
+-s, --strict use strict DER decoding
+-t, --no-time-strict use strict DER decoding but not in time fields
+-h, --help display this help and exit"""
+
+
+def test_options_listed_one_a_line_without_their_columns_are_options() -> None:
+    """A --help text in a PDF's text has lost its columns (libtasn1's manual): each line that
+    opens with flags in a run of them is an option, not one sentence of all of them."""
+    said = answer("Which option performs a benchmark?", [ContextChunk(HELP_IN_A_PDF, "m", 1)])
+
+    assert said == "-b, --benchmark: perform a benchmark on decoding [1]."
+
+
+def test_a_single_line_opening_with_a_flag_stays_prose() -> None:
+    text = "Introduction.\n--strict and --long can be combined for archives of any size."
+    said = answer("Can strict and long be combined?", [ContextChunk(text, "m", 1)])
+
+    assert said.startswith("--strict and --long can be combined")
+
+
 # --- the provider --------------------------------------------------------------------------------
 
 

@@ -244,8 +244,11 @@ def _block(
     found: list[Passage] = []
     prose: list[str] = []
     index = 0
+    listed = _listed_options(lines)
     while index < len(lines):
         spec = _option(lines[index], _after(lines, index))
+        if spec is None and index in listed:
+            spec = _listed_option(lines[index])
         if spec and prose and _continues(prose[-1], lines[index]):
             spec = None  # "…only done with" over "--force." is one sentence
         if spec is None:
@@ -259,6 +262,36 @@ def _block(
         found.append(passage)
     sentences, topic = _prose(prose, language, True, topic, titles)
     return found + sentences, topic
+
+
+def _listed_options(lines: list[str]) -> set[int]:
+    """The lines of a run of two or more, at one indentation, that each open with an option's
+    flags: a --help text whose columns a PDF's text lost ("-s, --strict use strict DER
+    decoding" over "-t, --no-time-strict use …", libtasn1's manual)."""
+    flagged = [_listed_option(line) is not None for line in lines]
+    return {
+        i
+        for i, line in enumerate(lines)
+        if flagged[i]
+        and any(
+            0 <= j < len(lines) and flagged[j] and _indent(lines[j]) == _indent(line)
+            for j in (i - 1, i + 1)
+        )
+    }
+
+
+def _listed_option(line: str) -> tuple[str, str] | None:
+    """(flags, description) of a line that opens with flags and goes on with words after one
+    space; None unless the description has two words at least."""
+    words = line.split()
+    flags = 0
+    while flags < len(words) and (
+        _OPTION_WORD.fullmatch(words[flags]) or flags and _OPTION_ARGUMENT.fullmatch(words[flags])
+    ):
+        flags += 1
+    if not flags or len(words) - flags < 2 or not words[0].startswith("-"):
+        return None
+    return " ".join(words[:flags]).rstrip(","), " ".join(words[flags:])
 
 
 def _continues(previous: str, line: str) -> bool:
