@@ -30,8 +30,10 @@ from app.core.config import (
 from app.core.database import make_engine, make_probe_engine, make_sessionmaker
 from app.core.errors import install_error_handlers
 from app.core.logging import configure_logging
+from app.core.methods import MethodNotAllowedMiddleware
 from app.core.metrics import metrics_response, observe_embedding_engine
 from app.core.middleware import RequestContextMiddleware
+from app.core.openapi import install_openapi
 from app.core.ratelimit import RateLimiter
 from app.customers.router import emails_router, signup_router
 from app.customers.router import router as users_router
@@ -88,6 +90,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.limiter = RateLimiter(settings.rate_limit_storage_uri)
     app.state.outbox = Outbox(app.state.sessionmaker, settings)
 
+    # innermost: the CORS middlewares answer preflight OPTIONS before it refuses a method
+    app.add_middleware(MethodNotAllowedMiddleware, router=app.router)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
@@ -130,4 +134,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dashboard_router,
     ):
         app.include_router(router)
+    install_openapi(app)
     return app

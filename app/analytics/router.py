@@ -10,6 +10,7 @@ from app.analytics.schemas import ChatbotAnalytics, FeedbackIn, FeedbackOut
 from app.auth.deps import CurrentUser, StaffUser
 from app.chatbots.deps import ChatbotKey, UsersChatbot
 from app.core.database import DB
+from app.core.openapi import errors
 
 router = APIRouter(tags=["analytics"])
 
@@ -29,6 +30,7 @@ def chatbot_analytics(
     "/api/public/{chatbot_id}/feedback",
     response_model=FeedbackOut,
     status_code=status.HTTP_201_CREATED,
+    responses=errors(409),
 )
 def post_feedback(chatbot_id: uuid.UUID, body: FeedbackIn, caller: ChatbotKey, db: DB):
     """Rate an answer (its `message_id`) up or down, once, with the chatbot's secret key or its
@@ -42,6 +44,7 @@ def post_feedback(chatbot_id: uuid.UUID, body: FeedbackIn, caller: ChatbotKey, d
     "/api/chatbots/{chatbot_id}/feedback",
     response_model=FeedbackOut,
     status_code=status.HTTP_201_CREATED,
+    responses=errors(409),
 )
 def rate_as_staff(body: FeedbackIn, user: StaffUser, chatbot: UsersChatbot, db: DB):
     """Rate one of the chatbot's answers up or down, once, as an owner or admin (the

@@ -13,6 +13,7 @@ from app.auth.repository import UserRepository
 from app.core.database import DB
 from app.core.deps import AppSettings, Slots
 from app.core.errors import Forbidden, Unauthorized
+from app.core.openapi import declares
 from app.core.security import decode_access_token
 from app.core.subjects import STAFF_ROLES, Role, UserSubject
 from app.core.tenancy import act_for
@@ -22,6 +23,7 @@ oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 REFUSAL_DELAY_SECONDS = 1.0
 
 
+@declares(401)
 def get_current_user(
     settings: AppSettings, db: DB, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> UserSubject:
@@ -36,6 +38,7 @@ def get_current_user(
 
 
 def require_role(*roles: Role) -> Callable[[UserSubject], UserSubject]:
+    @declares(403)
     def check(user: Annotated[UserSubject, Depends(get_current_user)]) -> UserSubject:
         if user.role not in roles:
             raise Forbidden(f"This action requires one of the roles: {', '.join(roles)}")
@@ -44,6 +47,7 @@ def require_role(*roles: Role) -> Callable[[UserSubject], UserSubject]:
     return check
 
 
+@declares(401)
 async def expensive(
     settings: AppSettings, slots: Slots, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> AsyncIterator[None]:

@@ -18,6 +18,7 @@ from app.auth.schemas import (
 )
 from app.core.database import DB
 from app.core.deps import AppSettings, Limiter
+from app.core.openapi import errors
 from app.core.ratelimit import client_address
 
 
@@ -32,7 +33,7 @@ Throttle = Annotated[service.LoginThrottle, Depends(login_throttle)]
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
-@router.post("/token", response_model=TokenOut)
+@router.post("/token", response_model=TokenOut, responses=errors(401))
 def token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     db: DB,
@@ -44,7 +45,7 @@ def token(
     return service.issue_token(user, settings)
 
 
-@router.post("/login", response_model=TokenOut)
+@router.post("/login", response_model=TokenOut, responses=errors(401))
 def login(body: LoginIn, db: DB, settings: AppSettings, throttle: Throttle) -> TokenOut:
     """Sign in; too many failed attempts for one account or from one address answer 429."""
     user = service.authenticate(db, email=body.email, password=body.password, throttle=throttle)
@@ -78,7 +79,10 @@ def verify_email(body: VerifyEmailIn, db: DB) -> EmailVerifiedOut:
 
 
 @router.post(
-    "/verify-email/resend", response_model=AcceptedOut, status_code=status.HTTP_202_ACCEPTED
+    "/verify-email/resend",
+    response_model=AcceptedOut,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=errors(409),
 )
 def resend_verification(
     user: CurrentUser, db: DB, settings: AppSettings, limiter: Limiter

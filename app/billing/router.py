@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response, status
@@ -23,6 +22,8 @@ from app.billing.schemas import (
 from app.core.database import DB, utcnow
 from app.core.deps import AppSettings
 from app.core.errors import Unprocessable
+from app.core.openapi import errors
+from app.core.schemas import IsoDate
 
 router = APIRouter(prefix="/api/usage", tags=["usage"])
 billing_router = APIRouter(prefix="/api/billing", tags=["billing"])
@@ -33,15 +34,15 @@ INVOICE_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get("", response_model=UsageReport)
+@router.get("", response_model=UsageReport, responses=errors(404))
 def usage(
     user: CurrentUser,
     db: DB,
     start: Annotated[
-        date | None, Query(description="First day (UTC); default: the 1st of end's month")
+        IsoDate | None, Query(description="First day (UTC); default: the 1st of end's month")
     ] = None,
     end: Annotated[
-        date | None, Query(description="Last day (UTC), included; default: today")
+        IsoDate | None, Query(description="Last day (UTC), included; default: today")
     ] = None,
     chatbot_id: Annotated[
         uuid.UUID | None, Query(description="Only this chatbot's usage (404 if not yours)")

@@ -3,12 +3,12 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from app.billing.models import InvoiceStatus
-from app.core.schemas import RequestBody
+from app.core.schemas import JsonNumber, RequestBody
 
 
 class UsageSummary(BaseModel):
@@ -78,14 +78,9 @@ class BillingInfoUpdate(RequestBody):
     billing_email: EmailStr | None = None
     address: str | None = Field(None, max_length=1000)
     tax_id: str | None = Field(None, max_length=64)
-    retention_days: int | None = Field(None, ge=1, le=3650)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _retention_is_not_clearable(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "retention_days" in data and data["retention_days"] is None:
-            raise ValueError("retention_days cannot be null")
-        return data
+    # may be left out but not cleared: typed int, so null is refused (the default is never
+    # read, the service takes the fields sent) and the document does not offer null
+    retention_days: Annotated[int, Field(ge=1, le=3650), JsonNumber] = None  # type: ignore[assignment]
 
 
 class InvoiceLineOut(BaseModel):

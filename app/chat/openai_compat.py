@@ -19,7 +19,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.orm import Session
 
-from app.chat.deps import Rag
+from app.chat.deps import ANSWERING, Rag
 from app.chat.exchange import Asker, Prepared, usage_payload
 from app.chat.prompt import Turn
 from app.chat.service import RagService
@@ -28,6 +28,7 @@ from app.chatbots.deps import KeyCaller, SecretKey
 from app.core.database import DB
 from app.core.deps import Slots
 from app.core.errors import BadRequest, NotFound
+from app.core.openapi import errors
 from app.core.schemas import RequestBody
 from app.llm import Stop
 
@@ -164,7 +165,7 @@ def list_models(caller: SecretKey) -> ModelList:
     return ModelList(data=[model])
 
 
-@router.post("/chat/completions")
+@router.post("/chat/completions", responses={**ANSWERING, **errors(404)})
 def chat_completions(body: ChatCompletionIn, caller: SecretKey, db: DB, slots: Slots, rag: Rag):
     if _chatbot_id(body.model) != caller.chatbot.id:
         raise NotFound(

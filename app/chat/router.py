@@ -4,7 +4,6 @@ import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -13,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.auth.deps import CurrentUser, Expensive
 from app.chat import history
-from app.chat.deps import Rag
+from app.chat.deps import ANSWERING, Rag
 from app.chat.exchange import Asker
 from app.chat.schemas import (
     AnswerOut,
@@ -38,11 +37,17 @@ from app.core.concurrency import CustomerSlots
 from app.core.database import DB, session_scope
 from app.core.deps import SessionFactory, Slots
 from app.core.errors import NotFound
+from app.core.openapi import errors
+from app.core.schemas import IsoDatetime
 
 router = APIRouter(tags=["query"])
 
 ANSWER_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/event-stream": {}}, "description": "JSON answer, or SSE when streaming"}
+    200: {
+        "content": {"text/event-stream": {}},
+        "description": "JSON answer, or SSE when streaming",
+    },
+    **ANSWERING,
 }
 
 
@@ -60,7 +65,12 @@ def _ask(
     return rag.answer(prepared).out()
 
 
-@router.post("/api/public/{chatbot_id}/query", response_model=AnswerOut, responses=ANSWER_RESPONSES)
+# 403: a widget key from an origin not allowed, or a chatbot not yet published (admission.py)
+@router.post(
+    "/api/public/{chatbot_id}/query",
+    response_model=AnswerOut,
+    responses={**ANSWER_RESPONSES, **errors(403)},
+)
 async def public_query(
     chatbot_id: uuid.UUID,
     body: QueryIn,
@@ -157,7 +167,7 @@ def list_sessions(
     db: DB,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     before: Annotated[
-        datetime | None, Query(description="Sessions last active before this (paging)")
+        IsoDatetime | None, Query(description="Sessions last active before this (paging)")
     ] = None,
 ) -> list[SessionOut]:
     """The chatbot's conversations, newest first, with their first question and message

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.chat.models import MessageRole, MessageStatus
-from app.core.schemas import RequestBody
+from app.core.schemas import JsonNumber, RequestBody
 
 # Every door's question: characters, and tokens of the embedding model (a question is embedded
 # whole before anything else happens, so this bounds the work one question can cause).
@@ -106,7 +106,9 @@ class RetrieveIn(RequestBody):
         max_length=MAX_QUESTION_CHARS,
         description=f"At most {MAX_QUESTION_CHARS} characters and {MAX_QUESTION_TOKENS} tokens",
     )
-    top_k: int | None = Field(None, ge=1, le=50, description="Default: the chatbot's top_k")
+    top_k: Annotated[
+        int | None, Field(ge=1, le=50, description="Default: the chatbot's top_k"), JsonNumber
+    ] = None
 
 
 class RetrievedChunk(BaseModel):

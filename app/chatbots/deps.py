@@ -22,6 +22,7 @@ from app.core.config import Settings
 from app.core.database import DB
 from app.core.deps import AppSettings, Limiter
 from app.core.errors import Forbidden, NotFound, Unauthorized
+from app.core.openapi import declares
 from app.core.ratelimit import RateLimiter, client_address
 from app.core.security import api_key_matches, hash_api_key
 from app.core.subjects import KeySubject
@@ -69,6 +70,7 @@ def find_key(db: DB, raw: str | None) -> ApiKey | None:
     return key
 
 
+@declares(401)
 async def presented_raw_key(
     header_key: Annotated[str | None, Depends(api_key_header)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
@@ -156,6 +158,7 @@ VisitorToken = Annotated[
 ]
 
 
+@declares(403)
 def chatbot_key(
     chatbot_id: uuid.UUID,
     request: Request,
@@ -182,6 +185,7 @@ def caller_of_chatbot(
     return _caller(key, preview=preview)
 
 
+@declares(403)
 def secret_key(
     request: Request, door: Door, key: Annotated[ApiKey, Depends(presented_key)]
 ) -> KeyCaller:
@@ -192,6 +196,7 @@ def secret_key(
     return _caller(key)
 
 
+@declares(401, 403)
 def widget_key(
     chatbot_id: uuid.UUID,
     request: Request,

@@ -2,13 +2,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.chatbots.origins import origin_of
-from app.core.schemas import RequestBody
+from app.core.schemas import JsonNumber, RequestBody
 
 
 class WidgetSettings(RequestBody):
@@ -27,12 +27,12 @@ class ChatbotSettings(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
     llm_model: str | None = Field(None, max_length=200)
-    temperature: float | None = Field(None, ge=0, le=2)
-    max_tokens: int | None = Field(None, ge=1, le=8192)
-    top_k: int | None = Field(None, ge=1, le=50)
-    score_threshold: float | None = Field(None, ge=0, le=1)
-    chunk_size: int | None = Field(None, ge=100, le=8000)
-    chunk_overlap: int | None = Field(None, ge=0, le=2000)
+    temperature: Annotated[float | None, Field(ge=0, le=2), JsonNumber] = None
+    max_tokens: Annotated[int | None, Field(ge=1, le=8192), JsonNumber] = None
+    top_k: Annotated[int | None, Field(ge=1, le=50), JsonNumber] = None
+    score_threshold: Annotated[float | None, Field(ge=0, le=1), JsonNumber] = None
+    chunk_size: Annotated[int | None, Field(ge=100, le=8000), JsonNumber] = None
+    chunk_overlap: Annotated[int | None, Field(ge=0, le=2000), JsonNumber] = None
     widget: WidgetSettings | None = None
 
     @model_validator(mode="after")

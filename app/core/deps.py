@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.concurrency import CustomerSlots
 from app.core.config import Settings
+from app.core.openapi import declares
 from app.core.ratelimit import RateLimiter
 
 
@@ -39,5 +40,6 @@ AppSettings = Annotated[Settings, Depends(from_state("settings"))]
 SessionFactory = Annotated[sessionmaker[Session], Depends(from_state("sessionmaker"))]
 # the health probe's own engine, outside the application's pool
 ProbeEngine = Annotated[Engine, Depends(from_state("probe_engine"))]
-Limiter = Annotated[RateLimiter, Depends(from_state("limiter"))]
-Slots = Annotated[CustomerSlots, Depends(from_state("slots"))]
+# a route that takes the rate limiter, or a slot of its customer's, can answer 429
+Limiter = Annotated[RateLimiter, Depends(declares(429)(from_state("limiter")))]
+Slots = Annotated[CustomerSlots, Depends(declares(429)(from_state("slots")))]

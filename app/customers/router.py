@@ -9,6 +9,7 @@ from app.auth.deps import CurrentUser, OwnerUser, StaffUser
 from app.auth.schemas import TokenOut
 from app.core.database import DB
 from app.core.deps import AppSettings, Limiter
+from app.core.openapi import errors
 from app.core.ratelimit import client_address
 from app.customers import service
 from app.customers.schemas import (
@@ -31,7 +32,12 @@ router = APIRouter(prefix="/api/users", tags=["users"])
 emails_router = APIRouter(prefix="/api/emails", tags=["users"])
 
 
-@signup_router.post("/register", response_model=TokenOut, status_code=status.HTTP_201_CREATED)
+@signup_router.post(
+    "/register",
+    response_model=TokenOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=errors(409),
+)
 def register(
     body: RegisterIn, db: DB, request: Request, settings: AppSettings, limiter: Limiter
 ) -> TokenOut:
@@ -75,6 +81,7 @@ def inspect_invitation(body: InvitationLink, db: DB) -> InvitationPreview:
     response_model=TokenOut,
     status_code=status.HTTP_201_CREATED,
     dependencies=[Depends(link_throttle)],
+    responses=errors(409),
 )
 def accept_invitation(body: InvitationAccept, db: DB, settings: AppSettings) -> TokenOut:
     """Creates the invitee's account with the password they chose and signs them in; a link
@@ -93,7 +100,13 @@ def list_users(user: StaffUser, db: DB):
     return service.list_users(db, user)
 
 
-@router.post("", response_model=UserOut, status_code=status.HTTP_201_CREATED, deprecated=True)
+@router.post(
+    "",
+    response_model=UserOut,
+    status_code=status.HTTP_201_CREATED,
+    deprecated=True,
+    responses=errors(409),
+)
 def create_user(body: UserCreate, user: StaffUser, db: DB):
     """Deprecated: use `POST /api/users/invitations`, which emails the person a link to choose
     their own password. This creates the user with a password the caller chose and must pass
@@ -101,7 +114,12 @@ def create_user(body: UserCreate, user: StaffUser, db: DB):
     return service.create_user(db, user, email=body.email, password=body.password, role=body.role)
 
 
-@router.post("/invitations", response_model=InvitationOut, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/invitations",
+    response_model=InvitationOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=errors(409),
+)
 def invite(
     body: InvitationIn, user: StaffUser, db: DB, settings: AppSettings, limiter: Limiter
 ) -> InvitationOut:
@@ -123,19 +141,23 @@ def list_invitations(user: StaffUser, db: DB) -> list[InvitationOut]:
     return service.pending_invitations(db, user)
 
 
-@router.delete("/invitations/{invitation_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/invitations/{invitation_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=errors(409),
+)
 def revoke_invitation(invitation_id: uuid.UUID, user: StaffUser, db: DB) -> None:
     """Its link stops working; admins revoke members' invitations only. 409 once accepted."""
     service.revoke_invitation(db, user, invitation_id)
 
 
-@router.patch("/{user_id}", response_model=UserOut)
+@router.patch("/{user_id}", response_model=UserOut, responses=errors(409))
 def change_role(user_id: uuid.UUID, body: RoleChange, user: StaffUser, db: DB):
     """Make a member an admin or an admin a member (owners); admins manage members only."""
     return service.change_role(db, user, user_id, body.role)
 
 
-@router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(409))
 def delete_user(user_id: uuid.UUID, user: StaffUser, db: DB) -> None:
     service.delete_user(db, user, user_id)
 

@@ -3,11 +3,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, File, Query, UploadFile, status
+from pydantic.json_schema import SkipJsonSchema
 
 from app.auth.deps import CurrentUser, Expensive, StaffUser
 from app.chatbots.deps import UsersChatbot
 from app.core.database import DB
 from app.core.deps import AppSettings
+from app.core.openapi import errors
 from app.documents import service
 from app.documents.deps import Jobs, UsersDocument
 from app.documents.schemas import ChunkPage, DocumentOut, UploadOut
@@ -25,6 +27,7 @@ def _read(upload: UploadFile, limit: int) -> service.IncomingFile:
     response_model=list[UploadOut],
     status_code=status.HTTP_202_ACCEPTED,
     dependencies=[Expensive],
+    responses=errors(402, 409, 415),
 )
 def upload(
     user: StaffUser,
@@ -32,8 +35,11 @@ def upload(
     db: DB,
     settings: AppSettings,
     jobs: Jobs,
-    file: Annotated[UploadFile | None, File(description="one document")] = None,
-    files: Annotated[list[UploadFile] | None, File(description="several documents")] = None,
+    # either may be left out, but a part sent is a file: the document does not offer null
+    file: Annotated[UploadFile | SkipJsonSchema[None], File(description="one document")] = None,
+    files: Annotated[
+        list[UploadFile] | SkipJsonSchema[None], File(description="several documents")
+    ] = None,
 ) -> list[UploadOut]:
     """Store documents and queue them for ingestion; answers at once with their rows."""
     uploads = ([file] if file else []) + (files or [])

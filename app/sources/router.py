@@ -8,6 +8,7 @@ from app.auth.deps import CurrentUser, StaffUser
 from app.chatbots.deps import UsersChatbot
 from app.core.database import DB
 from app.core.deps import AppSettings
+from app.core.openapi import errors
 from app.documents.deps import Jobs, UsersDocument
 from app.documents.schemas import DocumentOut, UploadOut
 from app.sources import service
@@ -21,6 +22,7 @@ router = APIRouter(tags=["sources"])
     "/api/chatbots/{chatbot_id}/sources/url",
     response_model=WebsiteOut,
     status_code=status.HTTP_202_ACCEPTED,
+    responses=errors(409),
 )
 def add_website(
     body: WebsiteIn,
@@ -56,6 +58,7 @@ def website_pages(source_id: uuid.UUID, user: CurrentUser, db: DB):
     "/api/sources/{source_id}/recrawl",
     response_model=WebsiteOut,
     status_code=status.HTTP_202_ACCEPTED,
+    responses=errors(409, 429),
 )
 def recrawl(
     source_id: uuid.UUID, user: StaffUser, db: DB, settings: AppSettings, crawls: Crawls
@@ -77,6 +80,7 @@ def delete_website(source_id: uuid.UUID, user: StaffUser, db: DB, settings: AppS
     "/api/chatbots/{chatbot_id}/sources/text",
     response_model=UploadOut,
     status_code=status.HTTP_202_ACCEPTED,
+    responses=errors(402),
 )
 def add_text(
     body: TextIn, user: StaffUser, chatbot: UsersChatbot, db: DB, settings: AppSettings, jobs: Jobs
@@ -89,6 +93,7 @@ def add_text(
     "/api/chatbots/{chatbot_id}/sources/qa",
     response_model=UploadOut,
     status_code=status.HTTP_202_ACCEPTED,
+    responses=errors(402),
 )
 def add_qa(
     body: QAIn, user: StaffUser, chatbot: UsersChatbot, db: DB, settings: AppSettings, jobs: Jobs
@@ -101,6 +106,7 @@ def add_qa(
     "/api/documents/{document_id}",
     response_model=DocumentOut,
     status_code=status.HTTP_202_ACCEPTED,
+    responses=errors(409),
 )
 def edit_content(
     body: ContentEdit,

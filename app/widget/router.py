@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse
 from app.auth.deps import CurrentUser
 from app.chatbots.deps import KeyCaller, UsersChatbot, WidgetKey
 from app.core.deps import AppSettings
+from app.core.openapi import errors
 from app.widget import service
 from app.widget.schemas import SnippetOut, WidgetConfig
 
@@ -25,7 +26,7 @@ def _key(visitor: KeyCaller) -> str:
     return visitor.publishable
 
 
-@router.get("/api/chatbots/{chatbot_id}/snippet", response_model=SnippetOut)
+@router.get("/api/chatbots/{chatbot_id}/snippet", response_model=SnippetOut, responses=errors(409))
 def get_snippet(user: CurrentUser, chatbot: UsersChatbot, settings: AppSettings):
     """The line to paste into a website, and an iframe variant. Any user of the customer may
     read it: it holds only the publishable widget key, never the secret key."""
