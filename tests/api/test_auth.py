@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import contextlib
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -13,6 +11,7 @@ from app.auth.repository import UserRepository
 from app.core.security import create_access_token
 from app.customers.models import Customer
 from tests.conftest import operator_db
+from tests.races import check_together
 
 
 def test_register_creates_customer_and_owner(client):
@@ -109,16 +108,7 @@ def test_concurrent_sign_ups_with_one_address_make_one_account(client, monkeypat
     """Both requests pass the check that the address is free before either writes (held there
     for each other on PostgreSQL; SQLite's one writer lets the first finish alone): one account,
     one 409 and no customer left without its owner."""
-    checked = threading.Barrier(2, timeout=3)
-    email_taken = UserRepository.email_taken
-
-    def both_check_first(self, email: str) -> bool:
-        taken = email_taken(self, email)
-        with contextlib.suppress(threading.BrokenBarrierError):
-            checked.wait()
-        return taken
-
-    monkeypatch.setattr(UserRepository, "email_taken", both_check_first)
+    check_together(monkeypatch, UserRepository, "email_taken")
 
     def sign_up(name: str) -> int:
         body = {"email": "race@example.com", "password": "s3cret-pass", "customer_name": name}

@@ -4,7 +4,6 @@ why it no longer works (accepted, revoked or replaced, expired)."""
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +18,7 @@ from app.core.database import utcnow
 from app.customers.models import Invitation
 from tests.conftest import login, operator_db, register_tenant
 from tests.mailbox import html_of, link_in, text_of
+from tests.races import check_together
 
 PASSWORD = "a password of their own"
 BASE_URL = "https://chat.example.com"
@@ -234,16 +234,7 @@ def test_concurrent_accepts_of_two_customers_links_create_one_account(team, mail
     invite(owner, "ida@acme.example")
     invite(other, "ida@acme.example")
     tokens = [token_in(mailbox, "ida@acme.example", count) for count in (1, 2)]
-    checked = threading.Barrier(2, timeout=3)
-    email_taken = UserRepository.email_taken
-
-    def both_check_first(self, email: str) -> bool:
-        taken = email_taken(self, email)
-        with contextlib.suppress(threading.BrokenBarrierError):
-            checked.wait()
-        return taken
-
-    monkeypatch.setattr(UserRepository, "email_taken", both_check_first)
+    check_together(monkeypatch, UserRepository, "email_taken")
     with ThreadPoolExecutor(2) as pool:
         statuses = sorted(pool.map(lambda token: accept(client, token).status_code, tokens))
 

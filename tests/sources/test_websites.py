@@ -4,7 +4,6 @@ indexed as documents and cited by URL through the public query endpoint."""
 from __future__ import annotations
 
 import contextlib
-import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -12,6 +11,7 @@ from sqlalchemy import text
 
 from app.sources.repository import WebsiteSourceRepository
 from tests.api.test_documents import INGESTION_TIMEOUT
+from tests.races import check_together
 from tests.servers import wait_for
 from tests.sources.conftest import ask, wait_crawled
 from tests.sources.site import BOILERPLATE_WORDS
@@ -236,16 +236,7 @@ def test_the_same_website_added_twice_at_once_is_one_source_and_a_conflict(web, 
     """Both requests pass the check that the chatbot has no such source before either writes
     (held there for each other): the database's constraint stops the second, answered 409 like
     the check's, not 500."""
-    checked = threading.Barrier(2, timeout=3)
-    with_url = WebsiteSourceRepository.with_url
-
-    def both_check_first(self, subject, chatbot_id, url):
-        found = with_url(self, subject, chatbot_id, url)
-        with contextlib.suppress(threading.BrokenBarrierError):
-            checked.wait()
-        return found
-
-    monkeypatch.setattr(WebsiteSourceRepository, "with_url", both_check_first)
+    check_together(monkeypatch, WebsiteSourceRepository, "with_url")
     url = f"/api/chatbots/{web.chatbots[0]['id']}/sources/url"
     with ThreadPoolExecutor(2) as pool:
         responses = list(pool.map(lambda _: web.post(url, json={"url": f"{site.url}/"}), "ab"))
