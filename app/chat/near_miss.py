@@ -130,8 +130,9 @@ def _kind(
     if documents is None or not _LETTER.search(part):
         return None
     if asked == documents:
-        named = asked not in NOUNS_CAPITALISED and _capitalised(part)
-        return Kind.NAME if named and not _sentence_start(question, at) else None
+        capitals = asked not in NOUNS_CAPITALISED and not _title_case(question)
+        named = capitals and _capitalised(part) and not _sentence_start(question, at)
+        return Kind.NAME if named else None
     return Kind.BORROWED if _borrowed(words[0], documents, asked) else None
 
 
@@ -142,6 +143,17 @@ def _dotted(question: str, at: int) -> bool:
 
 def _capitalised(word: str) -> bool:
     return word[0].isupper() and not word.isupper()
+
+
+def _title_case(question: str) -> bool:
+    """Every word after the first capitalised, function words aside ("How To Reset My
+    Password"): the capitals say nothing of names there."""
+    words = [
+        w
+        for w in re.findall(r"[^\W\d_]+", question)[1:]
+        if folded(w.casefold()) not in FUNCTION_WORDS
+    ]
+    return len(words) >= 2 and all(word[0].isupper() for word in words)
 
 
 def _sentence_start(question: str, at: int) -> bool:

@@ -108,6 +108,8 @@ def test_names_and_borrowed_words_name_something(question, documents, names):
         # the first word of a sentence or a quotation is capitalised whatever it is
         ("Sentinel mode: how is it turned on?", "en"),
         ('My program prints "Segmentation fault". Why?', "en"),
+        # a question in title case capitalises every word
+        ("How To Reset My Password?", "en"),
         # German capitalises every noun
         ("Wie lege ich das Verzeichnis des Benutzers an?", "de"),
         # a question in another language than the documents translates names
