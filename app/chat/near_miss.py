@@ -34,6 +34,7 @@ import ctypes
 import ctypes.util
 import functools
 import gc
+import itertools
 import re
 import threading
 from collections.abc import Iterable
@@ -53,6 +54,7 @@ _ENDINGS = ("er", "en", "es", "em", "e", "s", "n")
 _PART = 3
 _TOKEN = re.compile(r"\w[\w.+#/-]*[\w+#]|\w")
 _LETTER = re.compile(r"[^\W\d_]")
+_LETTERS = re.compile(r"[^\W\d_]+")
 _INNER_MARK = re.compile(r"\w[_./]\w|\d")
 _CAMEL = re.compile(r"[a-z][A-Z]")
 _VOWEL = re.compile(r"[aeiouyäöüéèêàáâíìîóòôúùû]", re.IGNORECASE)
@@ -97,7 +99,15 @@ def naming_terms(question: str, documents_language: str | None = None) -> list[T
     """The words of the question that name something (see the module's docstring).
     `documents_language`: the language of the passages retrieved for it, when known; names
     and borrowed words are told only then."""
-    asked = language_of(question)
+    asked = language_of(question) if documents_language else None
+    # names are told by their capitals only in the documents' language, and not where every
+    # noun or every word is capitalised
+    names = (
+        asked is not None
+        and asked == documents_language
+        and asked not in NOUNS_CAPITALISED
+        and not _title_case(question)
+    )
     found: dict[tuple[str, ...], Term] = {}
     for token in _TOKEN.finditer(question):
         for place, part in enumerate(_parts(token.group())):
@@ -107,7 +117,7 @@ def naming_terms(question: str, documents_language: str | None = None) -> list[T
             if place == 0 and _dotted(question, token.start()):
                 found.setdefault(words, Term("." + part, words, Kind.CODE))
                 continue
-            kind = _kind(part, words, question, token.start(), asked, documents_language)
+            kind = _kind(part, words, question, token.start(), names, documents_language, asked)
             if kind is not None:
                 found.setdefault(words, Term(part, words, kind))
     return list(found.values())
@@ -118,8 +128,9 @@ def _kind(
     words: tuple[str, ...],
     question: str,
     at: int,
-    asked: str,
+    names: bool,
     documents: str | None,
+    asked: str | None,
 ) -> Kind | None:
     if _as_code(part):
         return Kind.CODE
@@ -127,11 +138,10 @@ def _kind(
         return None
     if _rare(words[0]):
         return Kind.RARE
-    if documents is None or not _LETTER.search(part):
+    if documents is None or asked is None or not _LETTER.search(part):
         return None
     if asked == documents:
-        capitals = asked not in NOUNS_CAPITALISED and not _title_case(question)
-        named = capitals and _capitalised(part) and not _sentence_start(question, at)
+        named = names and _capitalised(part) and not _sentence_start(question, at)
         return Kind.NAME if named else None
     return Kind.BORROWED if _borrowed(words[0], documents, asked) else None
 
@@ -149,9 +159,7 @@ def _title_case(question: str) -> bool:
     """Every word after the first capitalised, function words aside ("How To Reset My
     Password"): the capitals say nothing of names there."""
     words = [
-        w
-        for w in re.findall(r"[^\W\d_]+", question)[1:]
-        if folded(w.casefold()) not in FUNCTION_WORDS
+        w for w in _LETTERS.findall(question)[1:] if folded(w.casefold()) not in FUNCTION_WORDS
     ]
     return len(words) >= 2 and all(word[0].isupper() for word in words)
 
@@ -173,7 +181,8 @@ def _borrowed(word: str, documents: str, asked: str) -> bool:
 def language_of(text: str) -> str:
     """Which of LANGUAGES the text is written in: the one whose lists make its words most
     frequent (see the module's docstring)."""
-    words = [w for w in re.findall(r"[^\W\d_]+", text.casefold())][:_LANGUAGE_WORDS]
+    found = itertools.islice(_LETTERS.finditer(text), _LANGUAGE_WORDS)
+    words = [match.group().casefold() for match in found]
     if not words:
         return LANGUAGES[0]
     lexicon = _lexicon()
